@@ -1,0 +1,81 @@
+/*
+ * Server kinds and the SQL each needs.  The kind is detected from what the
+ * server has (VERSION(), @@version_comment, the mysql.rds_* routines in
+ * information_schema.ROUTINES), or forced in the configuration.  This is the
+ * only place that knows the statements and procedure names.
+ */
+#ifndef RW_FLAVOR_H
+#define RW_FLAVOR_H
+#include <stddef.h>
+
+#include "config.h"
+
+/* Which mysql.rds_* procedures exist (bits). */
+#define RDS_SET_EXTERNAL_MASTER		0x0001
+#define RDS_SET_EXTERNAL_SOURCE		0x0002
+#define RDS_SET_EXTERNAL_MASTER_GTID	0x0004
+#define RDS_START_REPLICATION		0x0008
+#define RDS_STOP_REPLICATION		0x0010
+#define RDS_RESET_EXTERNAL_MASTER	0x0020
+#define RDS_RESET_EXTERNAL_SOURCE	0x0040
+#define RDS_REPLICA_STATUS		0x0080
+#define RDS_SKIP_REPL_ERROR		0x0100
+
+struct rw_flavor {
+	enum rw_flavor_choice kind;	/* never FLAVOR_AUTO once detected */
+	int		 mariadb;	/* server is MariaDB (else MySQL) */
+	unsigned	 version;	/* 10.11.6 -> 101106; 8.0.36 -> 80036 */
+	unsigned	 rds;		/* RDS_* bits */
+	int		 status_denied;	/* SHOW ... STATUS gave 1227: use the procedure */
+	char		 version_str[64];
+};
+
+/* The query whose answer flavor_detect() reads (one result set). */
+extern const char *const flavor_probe_sql;
+
+/*
+ * Detect from the probe's row: version, version_comment, and a comma-
+ * separated list of mysql.rds_* routine names.  forced != FLAVOR_AUTO wins
+ * for the kind (but version and procedures are still recorded).
+ */
+void	flavor_detect(struct rw_flavor *, enum rw_flavor_choice forced,
+	    const char *version, const char *version_comment,
+	    const char *routines);
+const char *flavor_name(const struct rw_flavor *);
+int	flavor_is_rds(const struct rw_flavor *);
+
+/* Statements; constant strings. */
+const char *flavor_status_sql(const struct rw_flavor *);
+const char *flavor_start_sql(const struct rw_flavor *);
+const char *flavor_stop_sql(const struct rw_flavor *);
+const char *flavor_reset_sql(const struct rw_flavor *);
+const char *flavor_master_status_sql(const struct rw_flavor *);	/* of a master */
+
+struct rw_setup {
+	const char	*host;
+	unsigned	 port;
+	const char	*user;
+	const char	*password;
+	const char	*log_file;	/* file/pos, or gtid */
+	unsigned long long log_pos;
+	const char	*gtid;
+	int		 ssl;
+};
+
+/*
+ * The statement that configures replication, with every string literal
+ * escaped; malloc'd.  Contains the password: never log it.  Returns NULL
+ * with a reason in err when this kind cannot do it (e.g. GTID on RDS MySQL).
+ */
+char	*flavor_setup_sql(const struct rw_flavor *, const struct rw_setup *,
+	    char *err, size_t errlen);
+/* Same statement with the password replaced by '***', for logs and plans. */
+char	*flavor_setup_sql_redacted(const struct rw_flavor *,
+	    const struct rw_setup *);
+/* A wait for an executed position, NULL when not possible on this kind. */
+char	*flavor_pos_wait_sql(const struct rw_flavor *, const char *file,
+	    const char *pos, unsigned timeout_s);
+/* Escape s as a single-quoted SQL string literal (with the quotes). */
+char	*sql_quote(const char *s);
+
+#endif

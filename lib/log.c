@@ -1,0 +1,182 @@
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
+
+#include "log.h"
+
+static const char *log_prog = "replwatch";
+static enum log_level log_min = LOG_LVL_INFO;
+static int log_journal;
+
+static const char *const level_names[] = { "error", "warning", "info", "debug" };
+static const int level_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+/* stderr is connected to the journal when JOURNAL_STREAM names its dev:ino. */
+static int
+stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (e == NULL || sscanf(e, "%llu:%llu", &dev, &ino) != 2)
+		return 0;
+	if (fstat(STDERR_FILENO, &st) == -1)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
+void
+log_init(const char *progname, int to_journal)
+{
+	log_prog = progname;
+	log_journal = to_journal < 0 ? stderr_is_journal() : to_journal;
+}
+
+void
+log_set_level(enum log_level l)
+{
+	log_min = l;
+}
+
+int
+log_to_journal(void)
+{
+	return log_journal;
+}
+
+const char *
+log_level_name(enum log_level l)
+{
+	return level_names[l];
+}
+
+int
+log_parse_level(const char *s, enum log_level *l)
+{
+	for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++) {
+		if (strcasecmp(s, level_names[i]) == 0) {
+			*l = (enum log_level)i;
+			return 0;
+		}
+	}
+	if (strcasecmp(s, "warn") == 0) {
+		*l = LOG_LVL_WARN;
+		return 0;
+	}
+	return -1;
+}
+
+static void
+emit(enum log_level l, const char *target, const char *state, long long lag_ms,
+    const char *msg)
+{
+	if (l > log_min)
+		return;
+	if (log_journal) {
+		char lag[32];
+
+		snprintf(lag, sizeof lag, "REPLWATCH_LAG_MS=%lld", lag_ms);
+		if (target != NULL)
+			sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", level_prio[l],
+			    "SYSLOG_IDENTIFIER=%s", log_prog,
+			    "REPLWATCH_TARGET=%s", target,
+			    "REPLWATCH_STATE=%s", state != NULL ? state : "",
+			    lag_ms >= 0 ? lag : "REPLWATCH_LAG_MS=", NULL);
+		else
+			sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", level_prio[l],
+			    "SYSLOG_IDENTIFIER=%s", log_prog, NULL);
+		return;
+	}
+
+	struct timespec ts;
+	struct tm tm;
+	char when[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (target != NULL)
+		fprintf(stderr, "%s.%03ld %s %s: [%s] %s\n", when,
+		    ts.tv_nsec / 1000000, log_prog, level_names[l], target, msg);
+	else
+		fprintf(stderr, "%s.%03ld %s %s: %s\n", when,
+		    ts.tv_nsec / 1000000, log_prog, level_names[l], msg);
+}
+
+static void
+vlog(enum log_level l, int with_errno, const char *fmt, va_list ap)
+{
+	char buf[2048];
+	int saved = errno;
+
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	if (with_errno) {
+		size_t n = strlen(buf);
+
+		snprintf(buf + n, sizeof buf - n, ": %s", strerror(saved));
+	}
+	emit(l, NULL, NULL, -1, buf);
+	errno = saved;
+}
+
+#define LOGFN(name, level, witherr)			\
+void							\
+name(const char *fmt, ...)				\
+{							\
+	va_list ap;					\
+							\
+	va_start(ap, fmt);				\
+	vlog(level, witherr, fmt, ap);			\
+	va_end(ap);					\
+}
+LOGFN(log_warn, LOG_LVL_WARN, 1)
+LOGFN(log_warnx, LOG_LVL_WARN, 0)
+LOGFN(log_info, LOG_LVL_INFO, 0)
+LOGFN(log_debug, LOG_LVL_DEBUG, 0)
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LVL_ERROR, 1, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LVL_ERROR, 0, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+log_target(enum log_level l, const char *target, const char *state,
+    long long lag_ms, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	emit(l, target, state, lag_ms, buf);
+}
