@@ -15,6 +15,7 @@
 #include "config.h"
 
 struct db;
+struct evdns_base;
 
 /* All result sets of one statement (a CALL may return several). */
 struct db_set {

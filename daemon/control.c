@@ -1,0 +1,558 @@
+/*
+ * The control socket.  Modelled on OpenBSD's control.c and tmux's server:
+ * umask before bind, chmod after, a live instance detected by connecting
+ * first; peer credentials from the kernel; every limit enforced here.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+
+#include "commands.h"
+#include "control.h"
+#include "log.h"
+#include "snapshot.h"
+#include "xmalloc.h"
+
+#define OUTPUT_CAP	(4u << 20)	/* queued reply bytes before we give up */
+#define MAX_GROUPS	256
+
+struct client {
+	struct bufferevent *bev;
+	int		 fd;
+	uid_t		 uid;
+	gid_t		 gid;
+	pid_t		 pid;
+	int		 admin;
+	int		 closing;	/* flush, then free */
+	int		 streaming;	/* a watch or promote owns the connection */
+	long long	 stream_id;
+	void		(*on_close)(struct client *, void *);
+	void		*on_close_arg;
+	int		 watching;
+	char		 watch_target[64];	/* "" all */
+	int		 watch_samples;
+	TAILQ_ENTRY(client) entry;
+};
+
+static struct {
+	struct daemon	*d;
+	struct evconnlistener *listener;
+	struct event	*rearm;
+	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	TAILQ_HEAD(, client) clients;
+	unsigned	 nclients;
+} ctl;
+
+static void	client_free(struct client *);
+
+static void
+client_send(struct client *c, char *line)
+{
+	struct evbuffer *out;
+
+	if (line == NULL || c->closing) {
+		free(line);
+		return;
+	}
+	out = bufferevent_get_output(c->bev);
+	if (evbuffer_get_length(out) > OUTPUT_CAP) {
+		/* A peer that does not read must not cost us memory. */
+		log_debug("control: client pid %ld not reading, closing",
+		    (long)c->pid);
+		free(line);
+		client_free(c);
+		return;
+	}
+	evbuffer_add(out, line, strlen(line));
+	free(line);
+}
+
+void
+client_ok(struct client *c, long long id, cJSON *result)
+{
+	client_send(c, proto_reply_ok(id, result));
+}
+
+void
+client_error(struct client *c, long long id, enum proto_err code,
+    const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	client_send(c, proto_reply_error(id, code, msg));
+}
+
+void
+client_event(struct client *c, long long id, cJSON *event)
+{
+	client_send(c, proto_reply_event(id, event));
+}
+
+int
+client_is_admin(const struct client *c)
+{
+	return c->admin;
+}
+
+uid_t
+client_uid(const struct client *c)
+{
+	return c->uid;
+}
+
+static void
+set_idle_timeout(struct client *c, int on)
+{
+	struct timeval tv = { ctl.d->conf->client_idle_timeout_s, 0 };
+
+	bufferevent_set_timeouts(c->bev, on ? &tv : NULL, NULL);
+}
+
+void
+client_stream_begin(struct client *c, long long id,
+    void (*on_close)(struct client *, void *), void *arg)
+{
+	c->streaming = 1;
+	c->stream_id = id;
+	c->on_close = on_close;
+	c->on_close_arg = arg;
+	set_idle_timeout(c, 0);
+}
+
+void
+client_stream_end(struct client *c)
+{
+	c->streaming = 0;
+	c->on_close = NULL;
+	c->on_close_arg = NULL;
+	set_idle_timeout(c, 1);
+}
+
+static void
+close_after_flush(struct client *c)
+{
+	c->closing = 1;
+	bufferevent_disable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		client_free(c);
+}
+
+static void
+client_free(struct client *c)
+{
+	void (*cb)(struct client *, void *) = c->on_close;
+
+	c->on_close = NULL;
+	if (cb != NULL)
+		cb(c, c->on_close_arg);
+	TAILQ_REMOVE(&ctl.clients, c, entry);
+	ctl.nclients--;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+void
+client_watch(struct client *c, long long id, const char *target, int samples)
+{
+	client_stream_begin(c, id, NULL, NULL);
+	c->watching = 1;
+	snprintf(c->watch_target, sizeof c->watch_target, "%s",
+	    target ? target : "");
+	c->watch_samples = samples;
+}
+
+static int
+watches(const struct client *c, const struct target *t)
+{
+	return c->watching && !c->closing &&
+	    (c->watch_target[0] == '\0' || strcmp(c->watch_target, t->name) == 0);
+}
+
+void
+control_publish_change(struct target *t, const struct rw_event *ev)
+{
+	struct client *c, *next;
+	cJSON *o;
+
+	TAILQ_FOREACH_SAFE(c, &ctl.clients, entry, next) {
+		if (!watches(c, t))
+			continue;
+		o = event_to_json(ev);
+		cJSON_AddStringToObject(o, "type", "change");
+		client_event(c, c->stream_id, o);
+	}
+}
+
+void
+control_publish_sample(struct target *t)
+{
+	struct client *c, *next;
+
+	TAILQ_FOREACH_SAFE(c, &ctl.clients, entry, next) {
+		if (watches(c, t) && c->watch_samples)
+			client_event(c, c->stream_id, snapshot_sample(t));
+	}
+}
+
+static void
+dispatch(struct client *c, const char *line, size_t len)
+{
+	struct proto_request req;
+	const struct command *cmd;
+	struct target *t = NULL;
+	enum proto_err code;
+	char err[256];
+
+	if (proto_parse_request(line, len, &req, &code, err, sizeof err) == -1) {
+		client_error(c, req.has_id ? req.id : 0, code, "%s", err);
+		proto_request_free(&req);
+		return;
+	}
+	if (c->streaming) {
+		client_error(c, req.id, PERR_BAD_REQUEST, "request %lld is still "
+		    "streaming on this connection", c->stream_id);
+		goto out;
+	}
+	if ((cmd = command_find(req.cmd)) == NULL) {
+		client_error(c, req.id, PERR_UNKNOWN_COMMAND,
+		    "unknown command \"%s\"", req.cmd);
+		goto out;
+	}
+	if ((cmd->flags & CMD_ADMIN) && !c->admin) {
+		log_info("control: %s refused for uid %ld (pid %ld)", cmd->name,
+		    (long)c->uid, (long)c->pid);
+		client_error(c, req.id, PERR_PERMISSION_DENIED, "%s needs root, the "
+		    "daemon's user or membership of admin_group", cmd->name);
+		goto out;
+	}
+	if (req.target != NULL) {
+		if ((t = daemon_target(ctl.d, req.target)) == NULL) {
+			client_error(c, req.id, PERR_UNKNOWN_TARGET,
+			    "no target named \"%s\"", req.target);
+			goto out;
+		}
+	} else if (cmd->flags & CMD_TARGET) {
+		client_error(c, req.id, PERR_BAD_REQUEST, "%s needs a target",
+		    cmd->name);
+		goto out;
+	}
+	if (cmd->flags & CMD_ADMIN)
+		log_info("control: %s%s%s by uid %ld (pid %ld)", cmd->name,
+		    t ? " " : "", t ? t->name : "", (long)c->uid, (long)c->pid);
+	cmd->fn(ctl.d, c, &req, t);
+out:
+	proto_request_free(&req);
+}
+
+static void
+read_cb(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer_ptr eol;
+	size_t eol_len, n;
+	char *line;
+
+	while (!c->closing) {
+		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+		n = eol.pos == -1 ? evbuffer_get_length(in) : (size_t)eol.pos;
+		if (n > PROTO_MAX_LINE) {
+			log_debug("control: request over %d bytes from pid %ld",
+			    PROTO_MAX_LINE, (long)c->pid);
+			client_error(c, 0, PERR_TOO_LONG, "request line longer than "
+			    "%d bytes", PROTO_MAX_LINE);
+			close_after_flush(c);
+			return;
+		}
+		if (eol.pos == -1)
+			return;
+		line = xmalloc(n + eol_len);
+		evbuffer_remove(in, line, n + eol_len);
+		if (n > 0 && line[n - 1] == '\r')
+			n--;
+		if (n > 0)
+			dispatch(c, line, n);
+		free(line);
+		/* dispatch may have freed c through client_send's cap. */
+		if (evbuffer_get_length(in) == 0)
+			return;
+	}
+}
+
+static void
+write_cb(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+
+	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		client_free(c);
+}
+
+static void
+event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct client *c = arg;
+
+	if ((what & BEV_EVENT_TIMEOUT) && !c->streaming) {
+		client_error(c, 0, PERR_IDLE_TIMEOUT, "idle for %u s",
+		    ctl.d->conf->client_idle_timeout_s);
+		close_after_flush(c);
+		return;
+	}
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		client_free(c);
+}
+
+static int
+peer_is_admin(int fd, const struct ucred *uc)
+{
+	gid_t groups[MAX_GROUPS];
+	socklen_t len = sizeof groups;
+
+	if (uc->uid == 0 || uc->uid == ctl.d->uid)
+		return 1;
+	if (!ctl.d->have_admin_gid)
+		return 0;
+	if (uc->gid == ctl.d->admin_gid)
+		return 1;
+	/* The kernel's word on supplementary groups (Linux 4.13+). */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == -1)
+		return 0;
+	for (size_t i = 0; i < len / sizeof groups[0]; i++)
+		if (groups[i] == ctl.d->admin_gid)
+			return 1;
+	return 0;
+}
+
+static void
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	static const char full[] = "{\"id\":0,\"ok\":false,\"error\":{\"code\":"
+	    "\"too_many_clients\",\"message\":\"client limit reached\"}}\n";
+	struct ucred uc;
+	socklen_t len = sizeof uc;
+	struct client *c;
+
+	if (ctl.nclients >= ctl.d->conf->max_clients) {
+		log_debug("control: client limit %u reached", ctl.nclients);
+		if (write(fd, full, sizeof full - 1) == -1)
+			log_debug("control: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1) {
+		log_warn("control: SO_PEERCRED");
+		close(fd);
+		return;
+	}
+	c = xcalloc(1, sizeof *c);
+	c->fd = fd;
+	c->uid = uc.uid;
+	c->gid = uc.gid;
+	c->pid = uc.pid;
+	c->admin = peer_is_admin(fd, &uc);
+	c->bev = bufferevent_socket_new(ctl.d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		close(fd);
+		free(c);
+		return;
+	}
+	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+	/* Stop reading well past a line so one client cannot pile up input. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, PROTO_MAX_LINE + 4096);
+	set_idle_timeout(c, 1);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	TAILQ_INSERT_TAIL(&ctl.clients, c, entry);
+	ctl.nclients++;
+	log_debug("control: client uid %ld pid %ld%s", (long)c->uid,
+	    (long)c->pid, c->admin ? " (admin)" : "");
+}
+
+static void
+rearm_cb(evutil_socket_t fd, short what, void *arg)
+{
+	evconnlistener_enable(ctl.listener);
+}
+
+static void
+accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	struct timeval tv = { 1, 0 };
+	int e = EVUTIL_SOCKET_ERROR();
+
+	/* EMFILE/ENFILE are not retried by libevent: pause, then re-arm. */
+	log_warnx("control: accept: %s; pausing for 1 s",
+	    evutil_socket_error_to_string(e));
+	evconnlistener_disable(l);
+	evtimer_add(ctl.rearm, &tv);
+}
+
+/*
+ * Refuse to run beside a live daemon; remove a stale socket.  Returns 0 when
+ * the path is free.
+ */
+static int
+claim_path(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : (snprintf(err, errlen, "%s: %s", path,
+		    strerror(errno)), -1);
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s: exists and is not a socket", path);
+		return -1;
+	}
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0) {
+		close(fd);
+		snprintf(err, errlen, "%s: another replwatchd is running", path);
+		return -1;
+	}
+	close(fd);
+	log_info("control: removing stale socket %s", path);
+	if (unlink(path) == -1) {
+		snprintf(err, errlen, "unlink %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_dir(const char *path, char *err, size_t errlen)
+{
+	char dir[sizeof ctl.path], *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof dir, "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (stat(dir, &st) == -1) {
+		if (errno != ENOENT || mkdir(dir, 0750) == -1) {
+			snprintf(err, errlen, "socket directory %s: %s", dir,
+			    strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if (st.st_mode & S_IWOTH) {
+		snprintf(err, errlen, "socket directory %s is world-writable "
+		    "(mode %04o): refusing", dir, (unsigned)st.st_mode & 07777);
+		return -1;
+	}
+	return 0;
+}
+
+int
+control_init(struct daemon *d, char *err, size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char *path = d->conf->socket;
+	mode_t old;
+	int fd;
+
+	ctl.d = d;
+	TAILQ_INIT(&ctl.clients);
+	if (strlen(path) >= sizeof sun.sun_path) {
+		snprintf(err, errlen, "%s: socket path too long", path);
+		return -1;
+	}
+	snprintf(ctl.path, sizeof ctl.path, "%s", path);
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	if (check_dir(path, err, errlen) == -1 ||
+	    claim_path(path, err, errlen) == -1)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	old = umask(0117);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		umask(old);
+		snprintf(err, errlen, "bind %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	if (chmod(path, 0660) == -1)
+		log_warn("chmod %s", path);
+	if (d->conf->socket_group != NULL) {
+		struct group *gr = getgrnam(d->conf->socket_group);
+
+		if (gr == NULL || chown(path, (uid_t)-1, gr->gr_gid) == -1) {
+			snprintf(err, errlen, "socket_group %s: %s",
+			    d->conf->socket_group, gr == NULL ? "no such group" :
+			    strerror(errno));
+			close(fd);
+			unlink(path);
+			return -1;
+		}
+	}
+	if (listen(fd, 128) == -1) {
+		snprintf(err, errlen, "listen: %s", strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	ctl.listener = evconnlistener_new(d->base, accept_cb, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	if (ctl.listener == NULL) {
+		snprintf(err, errlen, "evconnlistener_new failed");
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	evconnlistener_set_error_cb(ctl.listener, accept_error_cb);
+	ctl.rearm = evtimer_new(d->base, rearm_cb, NULL);
+	return 0;
+}
+
+void
+control_shutdown(void)
+{
+	struct client *c, *next;
+	cJSON *o;
+
+	if (ctl.listener == NULL)
+		return;
+	evconnlistener_free(ctl.listener);
+	ctl.listener = NULL;
+	event_free(ctl.rearm);
+	unlink(ctl.path);
+	TAILQ_FOREACH_SAFE(c, &ctl.clients, entry, next) {
+		if (c->watching) {
+			o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "reason", "shutdown");
+			client_ok(c, c->stream_id, o);
+			/* Best effort: one write, then go. */
+			evbuffer_write(bufferevent_get_output(c->bev), c->fd);
+		}
+		client_free(c);
+	}
+}

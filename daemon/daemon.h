@@ -1,0 +1,123 @@
+/*
+ * replwatchd's shared state: the loop, the configuration and the targets.
+ * daemon/ is the only place that knows every lib/ module.
+ */
+#ifndef RW_DAEMON_H
+#define RW_DAEMON_H
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "db.h"
+#include "events.h"
+#include "flavor.h"
+#include "health.h"
+#include "lagring.h"
+#include "replstatus.h"
+
+#define RW_VERSION	"0.1.0"
+
+#ifndef TAILQ_FOREACH_SAFE	/* BSD's, missing from glibc's sys/queue.h */
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
+	for ((var) = TAILQ_FIRST(head);					\
+	    (var) != NULL && ((tvar) = TAILQ_NEXT(var, field), 1);	\
+	    (var) = (tvar))
+#endif
+
+struct promotion;
+
+enum lag_source { LAG_NONE, LAG_HEARTBEAT, LAG_SBM };
+const char *lag_source_name(enum lag_source);
+
+/* What the monitor knows of the old master (optional per target). */
+struct master_state {
+	struct db	*db;
+	struct event	*timer;
+	int		 connected;
+	int		 busy;		/* monitor.c's step in flight, 0: idle */
+	struct rw_flavor flavor;
+	int		 flavor_known;
+	char		 log_file[256];
+	char		 log_pos[32];
+	char		 gtid[1024];
+	int		 read_only;	/* -1 unknown */
+	int		 heartbeat_ready;	/* table created */
+	int64_t		 last_ok_ms;	/* last complete tick (wall clock) */
+	int64_t		 hb_pending_us;	/* heartbeat being written */
+	int64_t		 hb_written_us;	/* newest heartbeat committed */
+	char		 error[512];
+	unsigned	 failures;
+};
+
+struct target {
+	struct daemon	*d;
+	const struct rw_target_config *cf;	/* points into d->conf */
+	char		 name[64];
+
+	/* The replica connection and the tick in flight. */
+	struct db	*db;
+	struct event	*timer;
+	int		 phase;		/* monitor.c's poll step */
+	int		 paused;	/* promotion owns the connection */
+	uint64_t	 poll_start_us;
+	unsigned	 failures;	/* consecutive failed polls */
+	struct rw_flavor flavor;
+	int		 flavor_known;
+	int		 read_only;	/* -1 unknown */
+	char		 server_error[600];
+
+	/* Last sample. */
+	struct rw_status status;
+	int		 have_status;
+	long long	 sbm_ms;	/* -1 unknown */
+	long long	 hb_ms;		/* -1 unknown */
+	char		 pos_bytes[32];	/* "" unknown */
+	long long	 lag_ms;	/* headline, -1 unknown */
+	enum lag_source	 lag_source;
+
+	struct rw_health_state health;
+	int64_t		 since_ms;	/* wall clock of the last change */
+
+	struct lagring	*ring;
+	struct events	*events;
+
+	uint64_t	 polls_ok, polls_failed;
+	double		 last_poll_ms;
+	int64_t		 last_poll_unix_ms;
+
+	struct master_state master;
+	struct promotion *promotion;
+};
+
+struct daemon {
+	struct event_base *base;
+	struct evdns_base *dns;
+	struct rw_config *conf;
+	const char	*conf_path;
+	struct target	**targets;
+	size_t		 ntargets;
+	uid_t		 uid;
+	gid_t		 admin_gid;	/* (gid_t)-1: none */
+	int		 have_admin_gid;
+	int64_t		 start_ms;
+	int		 stopping;
+};
+
+/* Time. */
+int64_t	 now_unix_ms(void);
+uint64_t now_mono_us(void);
+void	 format_iso8601(int64_t unix_ms, char *buf, size_t len);
+
+struct target *daemon_target(struct daemon *, const char *name);
+/* Apply a new configuration (SIGHUP or the reload command). */
+int	 daemon_reload(struct daemon *, char *err, size_t errlen);
+
+/* The monitor tells main.c, which fans out to watchers, sd_notify, hooks. */
+void	 daemon_on_change(struct target *, const struct rw_event *);
+void	 daemon_on_sample(struct target *);
+
+#endif

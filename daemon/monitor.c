@@ -1,0 +1,699 @@
+/*
+ * The per-target poll.  Each step is one asynchronous query; the next step
+ * starts from the previous one's callback, so a target never has more than
+ * one operation in flight and a slow server only delays itself.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "monitor.h"
+#include "xmalloc.h"
+
+enum phase { PH_IDLE, PH_CONNECT, PH_PROBE, PH_STATUS, PH_EXTRA };
+enum mphase { MPH_IDLE, MPH_CONNECT, MPH_PROBE, MPH_HB_CREATE, MPH_HB_WRITE,
+	MPH_STATUS, MPH_VARS };
+
+#define BACKOFF_CAP_MS	5000
+#define HISTORY_SPAN_MS	(15 * 60 * 1000)
+#define EVENTS_PER_TARGET 256
+
+static void	tick_cb(evutil_socket_t, short, void *);
+static void	master_tick_cb(evutil_socket_t, short, void *);
+static void	start_status(struct target *);
+
+static void
+db_params_from(struct db_params *p, const struct rw_target_config *cf,
+    const struct rw_endpoint *ep)
+{
+	memset(p, 0, sizeof *p);
+	p->host = ep->host;
+	p->port = ep->port;
+	p->option_file = ep->option_file;
+	p->tls = ep->tls;
+	p->tls_ca = ep->tls_ca;
+	p->tls_cert = ep->tls_cert;
+	p->tls_key = ep->tls_key;
+	p->connect_timeout_ms = cf->connect_timeout_ms;
+	p->query_timeout_ms = cf->query_timeout_ms;
+}
+
+static void
+open_handles(struct target *t)
+{
+	struct db_params p;
+
+	db_params_from(&p, t->cf, &t->cf->replica);
+	t->db = db_new(t->d->base, t->d->dns, &p);
+	if (t->cf->master.host != NULL) {
+		db_params_from(&p, t->cf, &t->cf->master);
+		t->master.db = db_new(t->d->base, t->d->dns, &p);
+	}
+}
+
+static void
+close_handles(struct target *t)
+{
+	if (t->db != NULL)
+		db_free(t->db);
+	t->db = NULL;
+	if (t->master.db != NULL)
+		db_free(t->master.db);
+	t->master.db = NULL;
+	t->phase = PH_IDLE;
+	t->master.busy = 0;
+	t->master.connected = 0;
+	t->flavor_known = 0;
+	t->master.flavor_known = 0;
+	t->master.heartbeat_ready = 0;
+}
+
+struct target *
+monitor_new(struct daemon *d, const struct rw_target_config *cf)
+{
+	struct target *t = xcalloc(1, sizeof *t);
+
+	t->d = d;
+	t->cf = cf;
+	snprintf(t->name, sizeof t->name, "%s", cf->name);
+	t->ring = lagring_new(cf->interval_ms, HISTORY_SPAN_MS);
+	t->events = events_new(EVENTS_PER_TARGET);
+	health_init(&t->health);
+	t->since_ms = now_unix_ms();
+	t->sbm_ms = t->hb_ms = t->lag_ms = -1;
+	t->read_only = -1;
+	t->master.read_only = -1;
+	t->timer = evtimer_new(d->base, tick_cb, t);
+	t->master.timer = evtimer_new(d->base, master_tick_cb, t);
+	open_handles(t);
+	return t;
+}
+
+void
+monitor_free(struct target *t)
+{
+	if (t == NULL)
+		return;
+	close_handles(t);
+	event_free(t->timer);
+	event_free(t->master.timer);
+	replstatus_clear(&t->status);
+	lagring_free(t->ring);
+	events_free(t->events);
+	free(t);
+}
+
+static void
+schedule(struct event *ev, unsigned ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	evtimer_add(ev, &tv);
+}
+
+void
+monitor_start(struct target *t)
+{
+	schedule(t->timer, 0);
+	if (t->master.db != NULL)
+		schedule(t->master.timer, 0);
+}
+
+void
+monitor_reconfigure(struct target *t, const struct rw_target_config *cf)
+{
+	close_handles(t);
+	t->cf = cf;
+	/* The ring keeps its samples unless the interval changed its size. */
+	if (lagring_capacity(t->ring) < HISTORY_SPAN_MS / cf->interval_ms + 2) {
+		lagring_free(t->ring);
+		t->ring = lagring_new(cf->interval_ms, HISTORY_SPAN_MS);
+	}
+	open_handles(t);
+	if (!t->paused)
+		monitor_start(t);
+}
+
+void
+monitor_pause(struct target *t, int paused)
+{
+	t->paused = paused;
+	if (paused) {
+		/* Abandon any poll in flight; the promotion has its own links. */
+		evtimer_del(t->timer);
+		evtimer_del(t->master.timer);
+		if (t->phase != PH_IDLE)
+			db_close(t->db);
+		t->phase = PH_IDLE;
+		if (t->master.busy && t->master.db != NULL)
+			db_close(t->master.db);
+		t->master.busy = 0;
+		t->master.connected = 0;
+	} else
+		monitor_start(t);
+}
+
+void
+monitor_poll_now(struct target *t)
+{
+	if (!t->paused && t->phase == PH_IDLE)
+		schedule(t->timer, 0);
+}
+
+/* Record a state change: events ring, log, and fan-out through main.c. */
+static void
+changed(struct target *t, enum rw_health from)
+{
+	const struct rw_event *ev;
+	int64_t now = now_unix_ms();
+
+	t->since_ms = now;
+	ev = events_add(t->events, now, t->name, health_name(from),
+	    health_name(t->health.state), t->health.reason);
+	log_target(t->health.state == HEALTH_OK ? LOG_LVL_INFO : LOG_LVL_WARN,
+	    t->name, health_name(t->health.state), t->lag_ms, "%s -> %s: %s",
+	    health_name(from), health_name(t->health.state), t->health.reason);
+	daemon_on_change(t, ev);
+}
+
+void
+monitor_set_state(struct target *t, enum rw_health state, const char *reason)
+{
+	enum rw_health from = t->health.state;
+
+	snprintf(t->health.reason, sizeof t->health.reason, "%s", reason);
+	if (from == state)
+		return;
+	t->health.state = state;
+	t->health.pending = state;
+	t->health.pending_count = 0;
+	changed(t, from);
+}
+
+static void
+record(struct target *t, const struct rw_sample *s)
+{
+	struct rw_thresholds thr = {
+		.warn_ms = t->cf->lag_warn_ms,
+		.crit_ms = t->cf->lag_crit_ms,
+		.hysteresis = t->cf->hysteresis,
+	};
+	enum rw_health from = t->health.state;
+
+	lagring_add(t->ring, now_mono_us() / 1000, t->lag_ms);
+	t->last_poll_unix_ms = now_unix_ms();
+	t->last_poll_ms = (double)(now_mono_us() - t->poll_start_us) / 1000.0;
+	if (health_update(&t->health, s, &thr))
+		changed(t, from);
+	daemon_on_sample(t);
+}
+
+static unsigned
+next_delay(const struct target *t)
+{
+	unsigned iv = t->cf->interval_ms, cap, d;
+	uint64_t spent;
+
+	if (t->failures == 0) {
+		spent = (now_mono_us() - t->poll_start_us) / 1000;
+		return spent >= iv ? 0 : iv - (unsigned)spent;
+	}
+	/* Capped exponential back-off, never slower than the interval. */
+	cap = iv > BACKOFF_CAP_MS ? iv : BACKOFF_CAP_MS;
+	d = iv;
+	for (unsigned i = 1; i < t->failures && d < cap; i++)
+		d *= 2;
+	return d < cap ? d : cap;
+}
+
+static void
+poll_done(struct target *t)
+{
+	t->phase = PH_IDLE;
+	if (!t->paused)
+		schedule(t->timer, next_delay(t));
+}
+
+static void
+poll_failed(struct target *t, int kind, const char *what)
+{
+	struct rw_sample s = { .kind = kind, .lag_ms = -1 };
+	char err[600];
+
+	snprintf(err, sizeof err, "%s%s", what, db_error(t->db));
+	snprintf(t->server_error, sizeof t->server_error, "%s", err);
+	s.error = err;
+	t->failures++;
+	t->polls_failed++;
+	t->sbm_ms = t->hb_ms = t->lag_ms = -1;
+	t->lag_source = LAG_NONE;
+	t->pos_bytes[0] = '\0';
+	if (kind != SAMPLE_QUERY_ERROR)
+		t->flavor_known = 0;	/* a new connection may be a new server */
+	record(t, &s);
+	poll_done(t);
+}
+
+static int
+failure_kind(enum db_status st)
+{
+	switch (st) {
+	case DB_ERR_TIMEOUT:
+		return SAMPLE_UNRESPONSIVE;
+	case DB_ERR_SERVER:
+		return SAMPLE_QUERY_ERROR;
+	default:
+		return SAMPLE_UNREACHABLE;
+	}
+}
+
+/* Position lag in bytes, when both sides speak of the same binlog file. */
+static void
+position_lag(struct target *t)
+{
+	const struct rw_status *st = &t->status;
+	unsigned long long m, e;
+	char *end;
+
+	t->pos_bytes[0] = '\0';
+	if (!t->master.connected || t->master.log_file[0] == '\0' ||
+	    st->relay_master_log_file == NULL || st->exec_master_log_pos == NULL)
+		return;
+	if (strcmp(t->master.log_file, st->relay_master_log_file) != 0)
+		return;
+	m = strtoull(t->master.log_pos, &end, 10);
+	if (*end != '\0')
+		return;
+	e = strtoull(st->exec_master_log_pos, &end, 10);
+	if (*end != '\0')
+		return;
+	snprintf(t->pos_bytes, sizeof t->pos_bytes, "%llu", m > e ? m - e : 0);
+}
+
+static void
+finish_poll(struct target *t)
+{
+	struct rw_sample s = { .kind = SAMPLE_STATUS, .status = &t->status };
+
+	t->sbm_ms = t->status.seconds_behind >= 0 ?
+	    t->status.seconds_behind * 1000 : -1;
+	if (!t->status.configured)
+		t->hb_ms = -1;
+	if (t->hb_ms >= 0) {
+		t->lag_ms = t->hb_ms;
+		t->lag_source = LAG_HEARTBEAT;
+	} else if (t->sbm_ms >= 0) {
+		t->lag_ms = t->sbm_ms;
+		t->lag_source = LAG_SBM;
+	} else {
+		t->lag_ms = -1;
+		t->lag_source = LAG_NONE;
+	}
+	position_lag(t);
+	s.lag_ms = t->lag_ms;
+	s.lag_source = t->lag_source == LAG_NONE ? NULL : lag_source_name(t->lag_source);
+	t->failures = 0;
+	t->polls_ok++;
+	t->have_status = 1;
+	t->server_error[0] = '\0';
+	record(t, &s);
+	poll_done(t);
+}
+
+/*
+ * Heartbeat lag from our own table.  The master side writes our own clock
+ * (ts_us), so no clock skew between servers enters the figure.  While the
+ * master takes heartbeats, lag is how far the newest applied heartbeat trails
+ * the newest written one; once writes stop (master down or frozen), the
+ * applied heartbeat's age, which grows, as pt-heartbeat reports it.
+ */
+static long long
+heartbeat_lag(struct target *t, const char *applied)
+{
+	int64_t now = now_unix_ms() * 1000, ref, a;
+	char *end;
+
+	if (applied == NULL)
+		return -1;
+	a = strtoll(applied, &end, 10);
+	if (*end != '\0')
+		return -1;
+	ref = now;
+	if (t->master.last_ok_ms != 0 &&
+	    now / 1000 - t->master.last_ok_ms <= 2 * (int64_t)t->cf->interval_ms)
+		ref = t->master.hb_written_us;
+	return ref > a ? (ref - a) / 1000 : 0;
+}
+
+static void
+extra_cb(struct db *db, enum db_status st, const struct db_result *res,
+    void *arg)
+{
+	struct target *t = arg;
+	const char *v;
+
+	t->hb_ms = -1;
+	if (st == DB_ERR_TIMEOUT || st == DB_ERR_LOST) {
+		poll_failed(t, failure_kind(st), "");
+		return;
+	}
+	if (st == DB_OK && res->nsets > 0 && res->sets[0].nrows > 0) {
+		v = db_set_value(&res->sets[0], 0, "ro");
+		t->read_only = v == NULL ? -1 : atoi(v) != 0;
+		if (t->cf->heartbeat == HEARTBEAT_WRITE)
+			t->hb_ms = heartbeat_lag(t,
+			    db_set_value(&res->sets[0], 0, "hb_us"));
+		else if (t->cf->heartbeat == HEARTBEAT_READ &&
+		    (v = db_set_value(&res->sets[0], 0, "hb_age_us")) != NULL)
+			t->hb_ms = strtoll(v, NULL, 10) / 1000;
+	} else if (st == DB_ERR_SERVER)
+		log_debug("%s: heartbeat query: %s", t->name, db_error(db));
+	finish_poll(t);
+}
+
+static void
+start_extra(struct target *t)
+{
+	char *sql, *q;
+
+	switch (t->cf->heartbeat) {
+	case HEARTBEAT_WRITE:
+		q = sql_quote(t->name);
+		xasprintf(&sql, "SELECT @@global.read_only AS ro, (SELECT ts_us "
+		    "FROM %s WHERE source = %s) AS hb_us", t->cf->heartbeat_table,
+		    q);
+		free(q);
+		break;
+	case HEARTBEAT_READ:
+		if (t->cf->heartbeat_server_id != 0)
+			xasprintf(&sql, "SELECT @@global.read_only AS ro, (SELECT "
+			    "TIMESTAMPDIFF(MICROSECOND, ts, NOW(6)) FROM %s WHERE "
+			    "server_id = %u) AS hb_age_us", t->cf->heartbeat_table,
+			    t->cf->heartbeat_server_id);
+		else
+			xasprintf(&sql, "SELECT @@global.read_only AS ro, (SELECT "
+			    "TIMESTAMPDIFF(MICROSECOND, ts, NOW(6)) FROM %s ORDER BY "
+			    "ts DESC LIMIT 1) AS hb_age_us", t->cf->heartbeat_table);
+		break;
+	default:
+		sql = xstrdup("SELECT @@global.read_only AS ro");
+		break;
+	}
+	t->phase = PH_EXTRA;
+	if (db_query(t->db, sql, 0, extra_cb, t) == -1)
+		poll_failed(t, SAMPLE_UNREACHABLE, "");
+	free(sql);
+}
+
+/* The status row: the first result set that has the status columns. */
+static const struct db_set *
+status_set(const struct db_result *res)
+{
+	for (size_t i = 0; i < res->nsets; i++) {
+		if (db_set_column(&res->sets[i], "Slave_IO_Running") >= 0 ||
+		    db_set_column(&res->sets[i], "Replica_IO_Running") >= 0)
+			return &res->sets[i];
+	}
+	for (size_t i = 0; i < res->nsets; i++)
+		if (res->sets[i].ncols > 0)
+			return &res->sets[i];
+	return NULL;
+}
+
+static void
+status_cb(struct db *db, enum db_status st, const struct db_result *res,
+    void *arg)
+{
+	struct target *t = arg;
+	const struct db_set *set;
+
+	if (st == DB_ERR_SERVER && db_errno(db) == 1227 &&
+	    (t->flavor.rds & RDS_REPLICA_STATUS) && !t->flavor.status_denied) {
+		/* RDS MariaDB: the master user may only use the procedure. */
+		t->flavor.status_denied = 1;
+		log_info("%s: %s denied, using %s", t->name,
+		    "SHOW SLAVE STATUS", flavor_status_sql(&t->flavor));
+		start_status(t);
+		return;
+	}
+	if (st != DB_OK) {
+		poll_failed(t, failure_kind(st), "status query failed: ");
+		return;
+	}
+	replstatus_clear(&t->status);
+	set = status_set(res);
+	if (set == NULL || set->nrows == 0)
+		replstatus_parse(&t->status, NULL, NULL, 0);
+	else
+		replstatus_parse(&t->status, (const char *const *)set->names,
+		    (const char *const *)set->values, set->ncols);
+	start_extra(t);
+}
+
+static void
+start_status(struct target *t)
+{
+	t->phase = PH_STATUS;
+	if (db_query(t->db, flavor_status_sql(&t->flavor), 0, status_cb, t) == -1)
+		poll_failed(t, SAMPLE_UNREACHABLE, "");
+}
+
+static void
+probe_cb(struct db *db, enum db_status st, const struct db_result *res,
+    void *arg)
+{
+	struct target *t = arg;
+	const struct db_set *s;
+
+	if (st != DB_OK || res->nsets == 0 || res->sets[0].nrows == 0) {
+		poll_failed(t, st == DB_OK ? SAMPLE_QUERY_ERROR : failure_kind(st),
+		    "server kind detection failed: ");
+		return;
+	}
+	s = &res->sets[0];
+	flavor_detect(&t->flavor, t->cf->flavor, db_set_value(s, 0, "version"),
+	    db_set_value(s, 0, "version_comment"), db_set_value(s, 0, "routines"));
+	t->flavor_known = 1;
+	log_target(LOG_LVL_INFO, t->name, health_name(t->health.state), -1,
+	    "connected to %s:%u: %s %s%s, status by %s", t->cf->replica.host,
+	    t->cf->replica.port, flavor_name(&t->flavor), t->flavor.version_str,
+	    db_encrypted(db) ? " (TLS)" : "", flavor_status_sql(&t->flavor));
+	start_status(t);
+}
+
+static void
+connect_cb(struct db *db, enum db_status st, const struct db_result *res,
+    void *arg)
+{
+	struct target *t = arg;
+
+	if (st != DB_OK) {
+		/* A server that accepts but never answers is unresponsive. */
+		poll_failed(t, st == DB_ERR_TIMEOUT ? SAMPLE_UNRESPONSIVE :
+		    SAMPLE_UNREACHABLE, "");
+		return;
+	}
+	if (t->flavor_known) {
+		start_status(t);
+		return;
+	}
+	t->phase = PH_PROBE;
+	if (db_query(db, flavor_probe_sql, 0, probe_cb, t) == -1)
+		poll_failed(t, SAMPLE_UNREACHABLE, "");
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct target *t = arg;
+
+	if (t->paused || t->phase != PH_IDLE)
+		return;
+	t->poll_start_us = now_mono_us();
+	if (db_connected(t->db)) {
+		start_status(t);
+		return;
+	}
+	t->phase = PH_CONNECT;
+	if (db_connect(t->db, connect_cb, t) == -1)
+		poll_failed(t, SAMPLE_UNREACHABLE, "");
+}
+
+/* ---- the old master ---------------------------------------------------- */
+
+static void	master_step(struct target *);
+
+static void
+master_done(struct target *t, enum db_status st)
+{
+	struct master_state *m = &t->master;
+	unsigned iv = t->cf->interval_ms;
+
+	m->busy = 0;
+	if (st == DB_OK) {
+		m->error[0] = '\0';
+		m->failures = 0;
+	} else {
+		snprintf(m->error, sizeof m->error, "%s", db_error(m->db));
+		m->failures++;
+		if (st != DB_ERR_SERVER) {
+			m->connected = 0;
+			m->flavor_known = 0;
+			m->heartbeat_ready = 0;
+			db_close(m->db);
+		}
+		if (m->failures == 1)
+			log_target(LOG_LVL_WARN, t->name, health_name(t->health.state),
+			    -1, "old master %s:%u: %s", t->cf->master.host,
+			    t->cf->master.port, m->error);
+	}
+	if (!t->paused)
+		schedule(m->timer, m->failures > 1 ? (iv > BACKOFF_CAP_MS ? iv :
+		    BACKOFF_CAP_MS) : iv);
+}
+
+static void
+master_cb(struct db *db, enum db_status st, const struct db_result *res,
+    void *arg)
+{
+	struct target *t = arg;
+	struct master_state *m = &t->master;
+	const struct db_set *s = res != NULL && res->nsets > 0 ? &res->sets[0] : NULL;
+	const char *v;
+
+	if (st != DB_OK && !(st == DB_ERR_SERVER && (m->busy == MPH_HB_CREATE ||
+	    m->busy == MPH_HB_WRITE))) {
+		master_done(t, st);
+		return;
+	}
+	switch (m->busy) {
+	case MPH_CONNECT:
+		m->connected = 1;
+		m->busy = m->flavor_known ? MPH_HB_CREATE : MPH_PROBE;
+		break;
+	case MPH_PROBE:
+		if (s == NULL || s->nrows == 0) {
+			master_done(t, DB_ERR_SERVER);
+			return;
+		}
+		flavor_detect(&m->flavor, FLAVOR_AUTO, db_set_value(s, 0, "version"),
+		    db_set_value(s, 0, "version_comment"),
+		    db_set_value(s, 0, "routines"));
+		m->flavor_known = 1;
+		m->busy = MPH_HB_CREATE;
+		break;
+	case MPH_HB_CREATE:
+		if (st != DB_OK)
+			log_warnx("%s: cannot create heartbeat table %s on the old "
+			    "master: %s", t->name, t->cf->heartbeat_table, db_error(db));
+		else
+			m->heartbeat_ready = 1;
+		m->busy = MPH_HB_WRITE;
+		break;
+	case MPH_HB_WRITE:
+		if (st == DB_OK) {
+			m->hb_written_us = m->hb_pending_us;
+			m->last_ok_ms = now_unix_ms();
+		} else
+			log_debug("%s: heartbeat write: %s", t->name, db_error(db));
+		m->busy = MPH_STATUS;
+		break;
+	case MPH_STATUS:
+		m->log_file[0] = m->log_pos[0] = '\0';
+		if (s != NULL && s->nrows > 0) {
+			if ((v = db_set_value(s, 0, "File")) != NULL)
+				snprintf(m->log_file, sizeof m->log_file, "%s", v);
+			if ((v = db_set_value(s, 0, "Position")) != NULL)
+				snprintf(m->log_pos, sizeof m->log_pos, "%s", v);
+		}
+		m->busy = MPH_VARS;
+		break;
+	case MPH_VARS:
+		if (s != NULL && s->nrows > 0) {
+			v = db_set_value(s, 0, "ro");
+			m->read_only = v == NULL ? -1 : atoi(v) != 0;
+			v = db_set_value(s, 0, "gtid");
+			snprintf(m->gtid, sizeof m->gtid, "%s", v ? v : "");
+		}
+		if (t->cf->heartbeat != HEARTBEAT_WRITE)
+			m->last_ok_ms = now_unix_ms();
+		master_done(t, DB_OK);
+		return;
+	}
+	master_step(t);
+}
+
+static void
+master_step(struct target *t)
+{
+	struct master_state *m = &t->master;
+	char *sql = NULL, *q;
+	int r;
+
+	switch (m->busy) {
+	case MPH_PROBE:
+		r = db_query(m->db, flavor_probe_sql, 0, master_cb, t);
+		break;
+	case MPH_HB_CREATE:
+		if (t->cf->heartbeat != HEARTBEAT_WRITE || m->heartbeat_ready) {
+			m->busy = MPH_HB_WRITE;
+			master_step(t);
+			return;
+		}
+		xasprintf(&sql, "CREATE TABLE IF NOT EXISTS %s (source VARCHAR(64) "
+		    "NOT NULL PRIMARY KEY, ts_us BIGINT NOT NULL, written "
+		    "DATETIME(6) NOT NULL) ENGINE=InnoDB", t->cf->heartbeat_table);
+		r = db_query(m->db, sql, 0, master_cb, t);
+		break;
+	case MPH_HB_WRITE:
+		if (t->cf->heartbeat != HEARTBEAT_WRITE || !m->heartbeat_ready) {
+			m->busy = MPH_STATUS;
+			master_step(t);
+			return;
+		}
+		m->hb_pending_us = now_unix_ms() * 1000;
+		q = sql_quote(t->name);
+		xasprintf(&sql, "REPLACE INTO %s (source, ts_us, written) VALUES "
+		    "(%s, %" PRId64 ", NOW(6))", t->cf->heartbeat_table, q,
+		    m->hb_pending_us);
+		free(q);
+		r = db_query(m->db, sql, 0, master_cb, t);
+		break;
+	case MPH_STATUS:
+		r = db_query(m->db, flavor_master_status_sql(&m->flavor), 0,
+		    master_cb, t);
+		break;
+	case MPH_VARS:
+		r = db_query(m->db, m->flavor.mariadb ?
+		    "SELECT @@global.read_only AS ro, @@global.gtid_binlog_pos AS gtid" :
+		    "SELECT @@global.read_only AS ro, @@global.gtid_executed AS gtid",
+		    0, master_cb, t);
+		break;
+	default:
+		r = -1;
+	}
+	free(sql);
+	if (r == -1)
+		master_done(t, DB_ERR_LOST);
+}
+
+static void
+master_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct target *t = arg;
+	struct master_state *m = &t->master;
+
+	if (t->paused || m->busy)
+		return;
+	if (!m->connected || !db_connected(m->db)) {
+		m->connected = 0;
+		m->busy = MPH_CONNECT;
+		if (db_connect(m->db, master_cb, t) == -1)
+			master_done(t, DB_ERR_CONNECT);
+		return;
+	}
+	m->busy = MPH_HB_CREATE;
+	master_step(t);
+}
