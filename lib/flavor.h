@@ -72,6 +72,13 @@ char	*flavor_setup_sql(const struct rw_flavor *, const struct rw_setup *,
 /* Same statement with the password replaced by '***', for logs and plans. */
 char	*flavor_setup_sql_redacted(const struct rw_flavor *,
 	    const struct rw_setup *);
+/*
+ * Self-managed MariaDB with GTID: the statement the caller runs before the
+ * set-up (MASTER_USE_GTID=slave_pos starts from gtid_slave_pos, and one
+ * statement cannot set both).  malloc'd; NULL for other kinds or a malformed
+ * GTID list.
+ */
+char	*flavor_gtid_pos_sql(const struct rw_flavor *, const char *gtid);
 /* A wait for an executed position, NULL when not possible on this kind. */
 char	*flavor_pos_wait_sql(const struct rw_flavor *, const char *file,
 	    const char *pos, unsigned timeout_s);

@@ -1,0 +1,564 @@
+/*
+ * Server kinds and their statements (DESIGN "Server kinds", REFERENCE §1-§2).
+ * The rest of the daemon asks for "the status statement" and never spells
+ * SQL itself, so a new server version changes this file only.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "flavor.h"
+#include "xmalloc.h"
+
+/* Host, user, log file: what the servers themselves accept, and no more. */
+#define FIELD_MAX	255
+/* A GTID list with several domains or server UUIDs outgrows 255 bytes. */
+#define GTID_MAX	1023
+
+/*
+ * `\_` keeps the underscore literal in LIKE; the C string holds one
+ * backslash, which the server reads as `\_` in either sql_mode.
+ */
+const char *const flavor_probe_sql =
+    "SELECT VERSION() AS version, @@version_comment AS version_comment, "
+    "(SELECT GROUP_CONCAT(ROUTINE_NAME ORDER BY ROUTINE_NAME) "
+    "FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA='mysql' "
+    "AND ROUTINE_NAME LIKE 'rds\\_%') AS routines";
+
+static const struct {
+	const char	*name;
+	unsigned	 bit;
+} rds_routines[] = {
+	{ "rds_set_external_master", RDS_SET_EXTERNAL_MASTER },
+	{ "rds_set_external_source", RDS_SET_EXTERNAL_SOURCE },
+	{ "rds_set_external_master_gtid", RDS_SET_EXTERNAL_MASTER_GTID },
+	{ "rds_start_replication", RDS_START_REPLICATION },
+	{ "rds_stop_replication", RDS_STOP_REPLICATION },
+	{ "rds_reset_external_master", RDS_RESET_EXTERNAL_MASTER },
+	{ "rds_reset_external_source", RDS_RESET_EXTERNAL_SOURCE },
+	{ "rds_replica_status", RDS_REPLICA_STATUS },
+	{ "rds_skip_repl_error", RDS_SKIP_REPL_ERROR },
+};
+
+/* Any of these means the server is RDS: only RDS installs them. */
+#define RDS_MARKERS	(RDS_SET_EXTERNAL_MASTER | RDS_SET_EXTERNAL_SOURCE | \
+			 RDS_SET_EXTERNAL_MASTER_GTID | RDS_START_REPLICATION)
+
+static unsigned	parse_number(const char **);
+static unsigned	parse_version(const char *);
+static unsigned	parse_routines(const char *);
+static int	is_mysql_at_least(const struct rw_flavor *, unsigned);
+static int	is_mariadb_at_least(const struct rw_flavor *, unsigned);
+static int	check_field(const char *, const char *, int, char *, size_t);
+static int	valid_log_file(const char *);
+static int	valid_gtid_mariadb(const char *);
+static int	valid_gtid_mysql(const char *);
+static int	valid_gtid(const struct rw_flavor *, const char *);
+static char	*build_setup(const struct rw_flavor *, const struct rw_setup *,
+		    int, char *, size_t);
+
+/* Digits to a number, saturating: "8.0.36" is no place for overflow. */
+static unsigned
+parse_number(const char **sp)
+{
+	const char *s = *sp;
+	unsigned n = 0;
+
+	while (*s >= '0' && *s <= '9') {
+		if (n < 100000)
+			n = n * 10 + (unsigned)(*s - '0');
+		s++;
+	}
+	*sp = s;
+	return n;
+}
+
+/*
+ * "10.11.6-MariaDB-0+deb12u1" -> 101106, "8.0.36" -> 80036, "8.4" -> 80400.
+ * MariaDB before 11 may announce itself as "5.5.5-10.x" to old clients; the
+ * real version follows the fake one.  0 when there is no number at all.
+ */
+static unsigned
+parse_version(const char *s)
+{
+	unsigned major, minor = 0, patch = 0;
+
+	if (s == NULL)
+		return 0;
+	if (strncmp(s, "5.5.5-", 6) == 0 && s[6] >= '1' && s[6] <= '9')
+		s += 6;
+	if (*s < '0' || *s > '9')
+		return 0;
+	major = parse_number(&s);
+	if (*s == '.' && s[1] >= '0' && s[1] <= '9') {
+		s++;
+		minor = parse_number(&s);
+		if (*s == '.' && s[1] >= '0' && s[1] <= '9') {
+			s++;
+			patch = parse_number(&s);
+		}
+	}
+	if (major > 999)
+		major = 999;
+	if (minor > 99)
+		minor = 99;
+	if (patch > 99)
+		patch = 99;
+	return major * 10000 + minor * 100 + patch;
+}
+
+/* "a,b,c" of routine names; exact names only (no prefix matches). */
+static unsigned
+parse_routines(const char *list)
+{
+	const char *p, *e;
+	size_t n, i;
+	unsigned bits = 0;
+
+	if (list == NULL)
+		return 0;
+	for (p = list; *p != '\0'; p = (*e == ',') ? e + 1 : e) {
+		p += strspn(p, " \t");
+		e = strchr(p, ',');
+		if (e == NULL)
+			e = p + strlen(p);
+		n = (size_t)(e - p);
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		for (i = 0; i < sizeof(rds_routines) / sizeof(rds_routines[0]);
+		    i++) {
+			if (strlen(rds_routines[i].name) == n &&
+			    strncasecmp(rds_routines[i].name, p, n) == 0)
+				bits |= rds_routines[i].bit;
+		}
+	}
+	return bits;
+}
+
+void
+flavor_detect(struct rw_flavor *f, enum rw_flavor_choice forced,
+    const char *version, const char *version_comment, const char *routines)
+{
+	memset(f, 0, sizeof(*f));
+	if (version != NULL)
+		snprintf(f->version_str, sizeof(f->version_str), "%s", version);
+	f->version = parse_version(version);
+	f->rds = parse_routines(routines);
+	if ((version != NULL && strcasestr(version, "mariadb") != NULL) ||
+	    (version_comment != NULL &&
+	    strcasestr(version_comment, "mariadb") != NULL))
+		f->mariadb = 1;
+	else if ((forced == FLAVOR_MARIADB || forced == FLAVOR_RDS_MARIADB) &&
+	    f->version >= 100000)
+		/* The server did not say; the configuration and the version do. */
+		f->mariadb = 1;
+
+	if (forced != FLAVOR_AUTO)
+		f->kind = forced;
+	else if (f->rds & RDS_MARKERS)
+		f->kind = f->mariadb ? FLAVOR_RDS_MARIADB : FLAVOR_RDS_MYSQL;
+	else
+		f->kind = f->mariadb ? FLAVOR_MARIADB : FLAVOR_MYSQL;
+}
+
+const char *
+flavor_name(const struct rw_flavor *f)
+{
+	switch (f->kind) {
+	case FLAVOR_RDS_MYSQL:
+		return "rds-mysql";
+	case FLAVOR_RDS_MARIADB:
+		return "rds-mariadb";
+	case FLAVOR_MYSQL:
+		return "mysql";
+	case FLAVOR_MARIADB:
+		return "mariadb";
+	case FLAVOR_AUTO:
+		break;
+	}
+	return "auto";
+}
+
+int
+flavor_is_rds(const struct rw_flavor *f)
+{
+	return f->kind == FLAVOR_RDS_MYSQL || f->kind == FLAVOR_RDS_MARIADB;
+}
+
+static int
+is_mysql_at_least(const struct rw_flavor *f, unsigned v)
+{
+	return !f->mariadb && f->version >= v;
+}
+
+static int
+is_mariadb_at_least(const struct rw_flavor *f, unsigned v)
+{
+	return f->mariadb && f->version >= v;
+}
+
+/* The REPLICA words: MySQL 8.0.22, MariaDB 10.5.1; the SLAVE ones go in 8.4. */
+static int
+has_replica_words(const struct rw_flavor *f)
+{
+	return is_mysql_at_least(f, 80022) || is_mariadb_at_least(f, 100501);
+}
+
+const char *
+flavor_status_sql(const struct rw_flavor *f)
+{
+	/* RDS MariaDB 10.5+ refuses SHOW ... STATUS to its master user. */
+	if (flavor_is_rds(f) && f->status_denied &&
+	    (f->rds & RDS_REPLICA_STATUS))
+		return "CALL mysql.rds_replica_status()";
+	return has_replica_words(f) ? "SHOW REPLICA STATUS" :
+	    "SHOW SLAVE STATUS";
+}
+
+const char *
+flavor_start_sql(const struct rw_flavor *f)
+{
+	if (flavor_is_rds(f))
+		return "CALL mysql.rds_start_replication()";
+	return has_replica_words(f) ? "START REPLICA" : "START SLAVE";
+}
+
+const char *
+flavor_stop_sql(const struct rw_flavor *f)
+{
+	if (flavor_is_rds(f))
+		return "CALL mysql.rds_stop_replication()";
+	return has_replica_words(f) ? "STOP REPLICA" : "STOP SLAVE";
+}
+
+const char *
+flavor_reset_sql(const struct rw_flavor *f)
+{
+	/*
+	 * RDS MySQL 8.4 keeps the *master* names only for a while: the source
+	 * name wins whenever it exists.
+	 */
+	if (flavor_is_rds(f))
+		return (f->rds & RDS_RESET_EXTERNAL_SOURCE) ?
+		    "CALL mysql.rds_reset_external_source()" :
+		    "CALL mysql.rds_reset_external_master()";
+	return has_replica_words(f) ? "RESET REPLICA ALL" : "RESET SLAVE ALL";
+}
+
+const char *
+flavor_master_status_sql(const struct rw_flavor *f)
+{
+	/* SHOW MASTER STATUS is gone in MySQL 8.4. */
+	if (is_mysql_at_least(f, 80200))
+		return "SHOW BINARY LOG STATUS";
+	if (is_mariadb_at_least(f, 100502))
+		return "SHOW BINLOG STATUS";
+	return "SHOW MASTER STATUS";
+}
+
+/* Like mysql_real_escape_string() with backslash escapes on (the default). */
+char *
+sql_quote(const char *s)
+{
+	char *out, *o;
+
+	if (s == NULL)
+		s = "";
+	out = o = xmalloc(strlen(s) * 2 + 3);
+	*o++ = '\'';
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '\\':
+		case '\'':
+		case '"':
+			*o++ = '\\';
+			*o++ = *s;
+			break;
+		case '\n':
+			*o++ = '\\';
+			*o++ = 'n';
+			break;
+		case '\r':
+			*o++ = '\\';
+			*o++ = 'r';
+			break;
+		case '\032':
+			*o++ = '\\';
+			*o++ = 'Z';
+			break;
+		default:
+			*o++ = *s;
+		}
+	}
+	*o++ = '\'';
+	*o = '\0';
+	return out;
+}
+
+/*
+ * Host, user, file name and GTID end up in statements and logs: no control
+ * characters, and no more than a server would take.
+ */
+static int
+check_field(const char *what, const char *s, int required, char *err,
+    size_t errlen)
+{
+	const unsigned char *p;
+	size_t max = strcmp(what, "gtid") == 0 ? GTID_MAX : FIELD_MAX;
+
+	if (s == NULL || *s == '\0') {
+		if (!required)
+			return 0;
+		snprintf(err, errlen, "%s is empty", what);
+		return -1;
+	}
+	if (strlen(s) > max) {
+		snprintf(err, errlen, "%s is longer than %zu bytes", what, max);
+		return -1;
+	}
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			snprintf(err, errlen, "%s contains a control character",
+			    what);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+valid_log_file(const char *s)
+{
+	if (s == NULL || *s == '\0' || strlen(s) > FIELD_MAX)
+		return 0;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789._-") == strlen(s);
+}
+
+/* MariaDB: "0-1-100,1-2-7", spaces allowed around the commas. */
+static int
+valid_gtid_mariadb(const char *s)
+{
+	int part;
+
+	for (;;) {
+		s += strspn(s, " ");
+		for (part = 0; part < 3; part++) {
+			if (strspn(s, "0123456789") == 0)
+				return 0;
+			s += strspn(s, "0123456789");
+			if (part < 2 && *s++ != '-')
+				return 0;
+		}
+		s += strspn(s, " ");
+		if (*s == '\0')
+			return 1;
+		if (*s++ != ',')
+			return 0;
+	}
+}
+
+/*
+ * MySQL: "uuid:1-5:7,uuid:3", 8.3+ tags allowed ("uuid:tag:1-5"); spaces
+ * around the commas.
+ */
+static int
+valid_gtid_mysql(const char *s)
+{
+	static const int groups[] = { 8, 4, 4, 4, 12 };
+	const char *hex = "0123456789abcdefABCDEF";
+	size_t n;
+	int g, intervals;
+
+	for (;;) {
+		s += strspn(s, " ");
+		for (g = 0; g < 5; g++) {
+			if (strspn(s, hex) != (size_t)groups[g])
+				return 0;
+			s += groups[g];
+			if (g < 4 && *s++ != '-')
+				return 0;
+		}
+		intervals = 0;
+		while (*s == ':') {
+			s++;
+			if ((n = strspn(s, "0123456789")) > 0) {
+				s += n;
+				if (*s == '-') {
+					s++;
+					if ((n = strspn(s, "0123456789")) == 0)
+						return 0;
+					s += n;
+				}
+				intervals++;
+			} else if ((*s >= 'a' && *s <= 'z') || *s == '_') {
+				s += strspn(s, "abcdefghijklmnopqrstuvwxyz"
+				    "0123456789_");
+			} else
+				return 0;
+		}
+		if (intervals == 0)
+			return 0;
+		s += strspn(s, " ");
+		if (*s == '\0')
+			return 1;
+		if (*s++ != ',')
+			return 0;
+	}
+}
+
+static int
+valid_gtid(const struct rw_flavor *f, const char *gtid)
+{
+	return f->mariadb ? valid_gtid_mariadb(gtid) : valid_gtid_mysql(gtid);
+}
+
+static char *
+build_setup(const struct rw_flavor *f, const struct rw_setup *st, int redact,
+    char *err, size_t errlen)
+{
+	char *host, *user, *pass, *file = NULL, *gtid = NULL, *sql = NULL;
+	const char *proc;
+	int use_gtid = st->gtid != NULL && *st->gtid != '\0';
+	int ssl = st->ssl ? 1 : 0;
+
+	if (check_field("host", st->host, 1, err, errlen) == -1 ||
+	    check_field("user", st->user, 1, err, errlen) == -1 ||
+	    check_field("log_file", st->log_file, !use_gtid, err, errlen) == -1 ||
+	    check_field("gtid", st->gtid, 0, err, errlen) == -1)
+		return NULL;
+	if (st->port == 0 || st->port > 65535) {
+		snprintf(err, errlen, "port %u is out of range", st->port);
+		return NULL;
+	}
+	if (use_gtid && !valid_gtid(f, st->gtid)) {
+		snprintf(err, errlen, "gtid \"%s\" is not a %s GTID %s", st->gtid,
+		    f->mariadb ? "MariaDB" : "MySQL",
+		    f->mariadb ? "list (domain-server-sequence,...)" :
+		    "set (uuid:interval,...)");
+		return NULL;
+	}
+	if (!use_gtid && !valid_log_file(st->log_file)) {
+		snprintf(err, errlen, "log_file \"%s\" is not a binary log name",
+		    st->log_file);
+		return NULL;
+	}
+
+	/* Which statement this kind can run, before any string is built. */
+	proc = NULL;
+	if (flavor_is_rds(f)) {
+		if (use_gtid) {
+			if (!(f->rds & RDS_SET_EXTERNAL_MASTER_GTID)) {
+				snprintf(err, errlen, "GTID set-up needs "
+				    "mysql.rds_set_external_master_gtid "
+				    "(RDS MariaDB)");
+				return NULL;
+			}
+			proc = "rds_set_external_master_gtid";
+		} else if (f->rds & RDS_SET_EXTERNAL_SOURCE)
+			proc = "rds_set_external_source";
+		else if (f->rds & RDS_SET_EXTERNAL_MASTER)
+			proc = "rds_set_external_master";
+		else {
+			snprintf(err, errlen, "neither mysql.rds_set_external_"
+			    "source nor mysql.rds_set_external_master exists");
+			return NULL;
+		}
+	} else if (use_gtid && !f->mariadb) {
+		snprintf(err, errlen, "GTID set-up of self-managed MySQL is not "
+		    "supported: give log_file and log_pos");
+		return NULL;
+	}
+
+	host = sql_quote(st->host);
+	user = sql_quote(st->user);
+	pass = redact ? xstrdup("'***'") : sql_quote(st->password);
+	if (use_gtid)
+		gtid = sql_quote(st->gtid);
+	else
+		file = sql_quote(st->log_file);
+
+	if (proc != NULL && use_gtid)
+		xasprintf(&sql, "CALL mysql.%s(%s, %u, %s, %s, %s, %d)", proc,
+		    host, st->port, user, pass, gtid, ssl);
+	else if (proc != NULL)
+		xasprintf(&sql, "CALL mysql.%s(%s, %u, %s, %s, %s, %llu, %d)",
+		    proc, host, st->port, user, pass, file, st->log_pos, ssl);
+	else if (use_gtid)
+		/* The position itself comes from flavor_gtid_pos_sql(). */
+		xasprintf(&sql, "CHANGE MASTER TO MASTER_HOST=%s, "
+		    "MASTER_PORT=%u, MASTER_USER=%s, MASTER_PASSWORD=%s, "
+		    "MASTER_USE_GTID=slave_pos, MASTER_SSL=%d", host, st->port,
+		    user, pass, ssl);
+	else if (is_mysql_at_least(f, 80023))
+		xasprintf(&sql, "CHANGE REPLICATION SOURCE TO SOURCE_HOST=%s, "
+		    "SOURCE_PORT=%u, SOURCE_USER=%s, SOURCE_PASSWORD=%s, "
+		    "SOURCE_LOG_FILE=%s, SOURCE_LOG_POS=%llu, SOURCE_SSL=%d",
+		    host, st->port, user, pass, file, st->log_pos, ssl);
+	else
+		xasprintf(&sql, "CHANGE MASTER TO MASTER_HOST=%s, "
+		    "MASTER_PORT=%u, MASTER_USER=%s, MASTER_PASSWORD=%s, "
+		    "MASTER_LOG_FILE=%s, MASTER_LOG_POS=%llu, MASTER_SSL=%d",
+		    host, st->port, user, pass, file, st->log_pos, ssl);
+
+	/* The password must not linger in freed memory. */
+	explicit_bzero(pass, strlen(pass));
+	free(host);
+	free(user);
+	free(pass);
+	free(file);
+	free(gtid);
+	return sql;
+}
+
+char *
+flavor_setup_sql(const struct rw_flavor *f, const struct rw_setup *st,
+    char *err, size_t errlen)
+{
+	return build_setup(f, st, 0, err, errlen);
+}
+
+char *
+flavor_setup_sql_redacted(const struct rw_flavor *f, const struct rw_setup *st)
+{
+	char err[256];
+
+	return build_setup(f, st, 1, err, sizeof(err));
+}
+
+char *
+flavor_gtid_pos_sql(const struct rw_flavor *f, const char *gtid)
+{
+	char *q, *sql;
+	char err[128];
+
+	if (f->kind != FLAVOR_MARIADB || gtid == NULL ||
+	    check_field("gtid", gtid, 1, err, sizeof(err)) == -1 ||
+	    !valid_gtid_mariadb(gtid))
+		return NULL;
+	q = sql_quote(gtid);
+	xasprintf(&sql, "SET GLOBAL gtid_slave_pos = %s", q);
+	free(q);
+	return sql;
+}
+
+char *
+flavor_pos_wait_sql(const struct rw_flavor *f, const char *file,
+    const char *pos, unsigned timeout_s)
+{
+	char *q, *sql;
+	size_t n;
+
+	if (!valid_log_file(file) || pos == NULL)
+		return NULL;
+	n = strlen(pos);
+	if (n == 0 || n > 20 || strspn(pos, "0123456789") != n)
+		return NULL;
+	q = sql_quote(file);
+	xasprintf(&sql, "SELECT %s(%s, %s, %u)",
+	    is_mysql_at_least(f, 80026) ? "SOURCE_POS_WAIT" : "MASTER_POS_WAIT",
+	    q, pos, timeout_s);
+	free(q);
+	return sql;
+}

@@ -1,0 +1,576 @@
+/* Unit tests of lib/flavor.c: detection and the statements of each kind. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "flavor.h"
+
+/* The sandbox's emulations (tests/sandbox) install exactly these. */
+#define ROUTINES_RDS_MYSQL \
+	"rds_reset_external_master,rds_set_external_master," \
+	"rds_set_external_master_with_delay,rds_skip_repl_error," \
+	"rds_start_replication,rds_stop_replication"
+#define ROUTINES_RDS_MYSQL84 \
+	"rds_reset_external_source,rds_set_external_source," \
+	"rds_set_external_source_with_delay,rds_skip_repl_error," \
+	"rds_start_replication,rds_stop_replication"
+#define ROUTINES_RDS_MARIADB \
+	"rds_replica_status,rds_reset_external_master," \
+	"rds_set_external_master,rds_set_external_master_gtid," \
+	"rds_set_external_master_with_delay,rds_skip_repl_error," \
+	"rds_start_replication,rds_stop_replication"
+
+static struct rw_flavor
+detect(enum rw_flavor_choice forced, const char *version, const char *comment,
+    const char *routines)
+{
+	struct rw_flavor f;
+
+	flavor_detect(&f, forced, version, comment, routines);
+	return f;
+}
+
+static void
+test_versions(void **state)
+{
+	static const struct {
+		const char	*version;
+		const char	*comment;
+		unsigned	 want;
+		int		 mariadb;
+	} cases[] = {
+		{ "10.11.6-MariaDB-0+deb12u1", "Debian 12", 101106, 1 },
+		{ "8.0.36", "MySQL Community Server - GPL", 80036, 0 },
+		{ "5.7.44-log", "Source distribution", 50744, 0 },
+		{ "8.4.3", "Source distribution", 80403, 0 },
+		{ "5.5.5-10.11.6-MariaDB", "mariadb.org binary", 101106, 1 },
+		{ "5.5.5-10.6.14-MariaDB-log", NULL, 100614, 1 },
+		{ "10.6.14-log", "MariaDB Server", 100614, 1 },
+		{ "8.0.mysql_aurora.3.05.2", "Source distribution", 80000, 0 },
+		{ "8.4", NULL, 80400, 0 },
+		{ "11.4.2-MariaDB", NULL, 110402, 1 },
+		{ "5.5.5", NULL, 50505, 0 },	/* a real MySQL 5.5.5 */
+		{ "garbage", NULL, 0, 0 },
+		{ "", NULL, 0, 0 },
+		{ NULL, NULL, 0, 0 },
+	};
+	struct rw_flavor f;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		f = detect(FLAVOR_AUTO, cases[i].version, cases[i].comment, NULL);
+		if (f.version != cases[i].want || f.mariadb != cases[i].mariadb)
+			fail_msg("\"%s\": version %u mariadb %d, want %u %d",
+			    cases[i].version ? cases[i].version : "(null)",
+			    f.version, f.mariadb, cases[i].want,
+			    cases[i].mariadb);
+	}
+	f = detect(FLAVOR_AUTO, "8.0.36-0ubuntu0.22.04.1", NULL, NULL);
+	assert_string_equal(f.version_str, "8.0.36-0ubuntu0.22.04.1");
+	assert_int_equal(f.status_denied, 0);
+}
+
+static void
+test_detect_kinds(void **state)
+{
+	struct rw_flavor f;
+
+	f = detect(FLAVOR_AUTO, "8.0.36", "Source distribution",
+	    ROUTINES_RDS_MYSQL);
+	assert_int_equal(f.kind, FLAVOR_RDS_MYSQL);
+	assert_string_equal(flavor_name(&f), "rds-mysql");
+	assert_true(flavor_is_rds(&f));
+	assert_int_equal(f.rds, RDS_RESET_EXTERNAL_MASTER |
+	    RDS_SET_EXTERNAL_MASTER | RDS_SKIP_REPL_ERROR |
+	    RDS_START_REPLICATION | RDS_STOP_REPLICATION);
+
+	f = detect(FLAVOR_AUTO, "8.4.3", "Source distribution",
+	    ROUTINES_RDS_MYSQL84);
+	assert_int_equal(f.kind, FLAVOR_RDS_MYSQL);
+	assert_int_equal(f.rds, RDS_RESET_EXTERNAL_SOURCE |
+	    RDS_SET_EXTERNAL_SOURCE | RDS_SKIP_REPL_ERROR |
+	    RDS_START_REPLICATION | RDS_STOP_REPLICATION);
+
+	f = detect(FLAVOR_AUTO, "10.11.6-MariaDB-log", "Source distribution",
+	    ROUTINES_RDS_MARIADB);
+	assert_int_equal(f.kind, FLAVOR_RDS_MARIADB);
+	assert_string_equal(flavor_name(&f), "rds-mariadb");
+	assert_int_equal(f.rds, RDS_REPLICA_STATUS | RDS_RESET_EXTERNAL_MASTER |
+	    RDS_SET_EXTERNAL_MASTER | RDS_SET_EXTERNAL_MASTER_GTID |
+	    RDS_SKIP_REPL_ERROR | RDS_START_REPLICATION | RDS_STOP_REPLICATION);
+
+	f = detect(FLAVOR_AUTO, "10.11.6-MariaDB-0+deb12u1", "Debian 12", NULL);
+	assert_int_equal(f.kind, FLAVOR_MARIADB);
+	assert_string_equal(flavor_name(&f), "mariadb");
+	assert_false(flavor_is_rds(&f));
+	assert_int_equal(f.rds, 0);
+
+	f = detect(FLAVOR_AUTO, "8.0.36", NULL, "");
+	assert_int_equal(f.kind, FLAVOR_MYSQL);
+	assert_string_equal(flavor_name(&f), "mysql");
+
+	/* Only skip_repl_error, or lookalike names: not RDS. */
+	f = detect(FLAVOR_AUTO, "8.0.36", NULL,
+	    "rds_skip_repl_error,rds_start_replication_x,xrds_stop_replication");
+	assert_int_equal(f.kind, FLAVOR_MYSQL);
+	assert_int_equal(f.rds, RDS_SKIP_REPL_ERROR);
+
+	/* Whitespace and case in the list are tolerated. */
+	f = detect(FLAVOR_AUTO, "8.0.36", NULL,
+	    " RDS_START_REPLICATION , rds_stop_replication");
+	assert_int_equal(f.rds, RDS_START_REPLICATION | RDS_STOP_REPLICATION);
+	assert_int_equal(f.kind, FLAVOR_RDS_MYSQL);
+}
+
+static void
+test_detect_forced(void **state)
+{
+	struct rw_flavor f;
+
+	f = detect(FLAVOR_MYSQL, "8.0.36", NULL, ROUTINES_RDS_MYSQL);
+	assert_int_equal(f.kind, FLAVOR_MYSQL);
+	assert_int_equal(f.version, 80036);
+	assert_true(f.rds & RDS_SET_EXTERNAL_MASTER);
+
+	f = detect(FLAVOR_RDS_MARIADB, "10.6.14", "", NULL);
+	assert_int_equal(f.kind, FLAVOR_RDS_MARIADB);
+	assert_int_equal(f.mariadb, 1);	/* said by the configuration */
+	assert_int_equal(f.rds, 0);
+	assert_string_equal(flavor_name(&f), "rds-mariadb");
+}
+
+static void
+test_statements(void **state)
+{
+	struct rw_flavor f;
+
+	/* RDS MySQL 8.0 */
+	f = detect(FLAVOR_AUTO, "8.0.36", NULL, ROUTINES_RDS_MYSQL);
+	assert_string_equal(flavor_status_sql(&f), "SHOW REPLICA STATUS");
+	assert_string_equal(flavor_start_sql(&f),
+	    "CALL mysql.rds_start_replication()");
+	assert_string_equal(flavor_stop_sql(&f),
+	    "CALL mysql.rds_stop_replication()");
+	assert_string_equal(flavor_reset_sql(&f),
+	    "CALL mysql.rds_reset_external_master()");
+	assert_string_equal(flavor_master_status_sql(&f), "SHOW MASTER STATUS");
+
+	/* RDS MySQL 8.4: the source names. */
+	f = detect(FLAVOR_AUTO, "8.4.3", NULL, ROUTINES_RDS_MYSQL84);
+	assert_string_equal(flavor_reset_sql(&f),
+	    "CALL mysql.rds_reset_external_source()");
+	assert_string_equal(flavor_master_status_sql(&f),
+	    "SHOW BINARY LOG STATUS");
+	/* Both present: the source name wins. */
+	f = detect(FLAVOR_AUTO, "8.4.3", NULL,
+	    ROUTINES_RDS_MYSQL84 ",rds_reset_external_master");
+	assert_string_equal(flavor_reset_sql(&f),
+	    "CALL mysql.rds_reset_external_source()");
+
+	/* RDS MySQL 5.7 */
+	f = detect(FLAVOR_AUTO, "5.7.44-log", NULL, ROUTINES_RDS_MYSQL);
+	assert_string_equal(flavor_status_sql(&f), "SHOW SLAVE STATUS");
+
+	/* RDS MariaDB: the procedure only once SHOW was denied. */
+	f = detect(FLAVOR_AUTO, "10.11.6-MariaDB-log", NULL,
+	    ROUTINES_RDS_MARIADB);
+	assert_string_equal(flavor_status_sql(&f), "SHOW REPLICA STATUS");
+	f.status_denied = 1;
+	assert_string_equal(flavor_status_sql(&f),
+	    "CALL mysql.rds_replica_status()");
+	assert_string_equal(flavor_master_status_sql(&f), "SHOW BINLOG STATUS");
+	/* Denied but no procedure: nothing better to offer. */
+	f.rds &= ~RDS_REPLICA_STATUS;
+	assert_string_equal(flavor_status_sql(&f), "SHOW REPLICA STATUS");
+
+	/* Self-managed MySQL, across the renames. */
+	f = detect(FLAVOR_AUTO, "8.0.21", NULL, NULL);
+	assert_string_equal(flavor_status_sql(&f), "SHOW SLAVE STATUS");
+	assert_string_equal(flavor_start_sql(&f), "START SLAVE");
+	assert_string_equal(flavor_stop_sql(&f), "STOP SLAVE");
+	assert_string_equal(flavor_reset_sql(&f), "RESET SLAVE ALL");
+	f = detect(FLAVOR_AUTO, "8.0.22", NULL, NULL);
+	assert_string_equal(flavor_status_sql(&f), "SHOW REPLICA STATUS");
+	assert_string_equal(flavor_start_sql(&f), "START REPLICA");
+	assert_string_equal(flavor_stop_sql(&f), "STOP REPLICA");
+	assert_string_equal(flavor_reset_sql(&f), "RESET REPLICA ALL");
+	assert_string_equal(flavor_master_status_sql(&f), "SHOW MASTER STATUS");
+	f = detect(FLAVOR_AUTO, "8.1.0", NULL, NULL);
+	assert_string_equal(flavor_master_status_sql(&f), "SHOW MASTER STATUS");
+	f = detect(FLAVOR_AUTO, "8.2.0", NULL, NULL);
+	assert_string_equal(flavor_master_status_sql(&f),
+	    "SHOW BINARY LOG STATUS");
+	f.status_denied = 1;	/* no procedure off RDS */
+	assert_string_equal(flavor_status_sql(&f), "SHOW REPLICA STATUS");
+
+	/* Self-managed MariaDB. */
+	f = detect(FLAVOR_AUTO, "10.5.0-MariaDB", NULL, NULL);
+	assert_string_equal(flavor_status_sql(&f), "SHOW SLAVE STATUS");
+	assert_string_equal(flavor_start_sql(&f), "START SLAVE");
+	assert_string_equal(flavor_reset_sql(&f), "RESET SLAVE ALL");
+	assert_string_equal(flavor_master_status_sql(&f), "SHOW MASTER STATUS");
+	f = detect(FLAVOR_AUTO, "10.5.1-MariaDB", NULL, NULL);
+	assert_string_equal(flavor_status_sql(&f), "SHOW REPLICA STATUS");
+	assert_string_equal(flavor_start_sql(&f), "START REPLICA");
+	assert_string_equal(flavor_stop_sql(&f), "STOP REPLICA");
+	assert_string_equal(flavor_reset_sql(&f), "RESET REPLICA ALL");
+	assert_string_equal(flavor_master_status_sql(&f), "SHOW MASTER STATUS");
+	f = detect(FLAVOR_AUTO, "10.5.2-MariaDB", NULL, NULL);
+	assert_string_equal(flavor_master_status_sql(&f), "SHOW BINLOG STATUS");
+}
+
+static void
+test_probe_sql(void **state)
+{
+	/* The server must see rds\_% : one backslash in the string. */
+	assert_non_null(strstr(flavor_probe_sql, "LIKE 'rds\\_%'"));
+	assert_non_null(strstr(flavor_probe_sql, " AS version,"));
+	assert_non_null(strstr(flavor_probe_sql, " AS version_comment,"));
+	assert_non_null(strstr(flavor_probe_sql, " AS routines"));
+	assert_null(strchr(flavor_probe_sql, ';'));
+}
+
+/* The inverse of MySQL's backslash escapes, for the round-trip checks. */
+static char *
+unquote(const char *lit, const char **end)
+{
+	char *out = malloc(strlen(lit) + 1), *o = out;
+
+	assert_int_equal(*lit, '\'');
+	for (lit++; *lit != '\''; lit++) {
+		assert_int_not_equal(*lit, '\0');
+		if (*lit != '\\') {
+			*o++ = *lit;
+			continue;
+		}
+		lit++;
+		switch (*lit) {
+		case 'n':
+			*o++ = '\n';
+			break;
+		case 'r':
+			*o++ = '\r';
+			break;
+		case 'Z':
+			*o++ = '\032';
+			break;
+		case '0':
+			*o++ = '\0';
+			break;
+		default:
+			*o++ = *lit;
+		}
+	}
+	*o = '\0';
+	*end = lit + 1;
+	return out;
+}
+
+static void
+test_sql_quote(void **state)
+{
+	static const char *const cases[] = {
+		"", "plain", "it's", "back\\slash", "\"dq\"", "nl\nc\rr",
+		"ctrl-z\032", "\\'", "'; DROP TABLE t; --", "\xc3\xa9t\xc3\xa9",
+	};
+	const char *end;
+	char *q, *back;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		q = sql_quote(cases[i]);
+		back = unquote(q, &end);
+		assert_string_equal(back, cases[i]);
+		assert_int_equal(*end, '\0');
+		free(back);
+		free(q);
+	}
+	q = sql_quote("a'b\\c\nd");
+	assert_string_equal(q, "'a\\'b\\\\c\\nd'");
+	free(q);
+	q = sql_quote(NULL);
+	assert_string_equal(q, "''");
+	free(q);
+}
+
+static struct rw_setup
+setup(void)
+{
+	struct rw_setup st = {
+		.host = "10.0.0.5", .port = 3306, .user = "repl",
+		.password = "s3cr'et\\\"x", .log_file = "mysql-bin.000042",
+		.log_pos = 1234, .gtid = NULL, .ssl = 1,
+	};
+
+	return st;
+}
+
+static void
+expect_setup(const struct rw_flavor *f, const struct rw_setup *st,
+    const char *want)
+{
+	char err[256], *sql;
+
+	err[0] = '\0';
+	sql = flavor_setup_sql(f, st, err, sizeof(err));
+	if (sql == NULL)
+		fail_msg("setup failed: %s", err);
+	assert_string_equal(sql, want);
+	free(sql);
+}
+
+static void
+test_setup_sql(void **state)
+{
+	struct rw_flavor f;
+	struct rw_setup st = setup();
+	const char *p, *end;
+	char *sql, *pw;
+
+	f = detect(FLAVOR_AUTO, "8.0.36", NULL, ROUTINES_RDS_MYSQL);
+	expect_setup(&f, &st, "CALL mysql.rds_set_external_master('10.0.0.5', "
+	    "3306, 'repl', 's3cr\\'et\\\\\\\"x', 'mysql-bin.000042', 1234, 1)");
+
+	/* The password round-trips through the literal. */
+	sql = flavor_setup_sql(&f, &st, NULL, 0);
+	p = strstr(sql, "'repl', ") + strlen("'repl', ");
+	pw = unquote(p, &end);
+	assert_string_equal(pw, st.password);
+	assert_true(strncmp(end, ", 'mysql-bin", 12) == 0);
+	free(pw);
+	free(sql);
+
+	sql = flavor_setup_sql_redacted(&f, &st);
+	assert_string_equal(sql, "CALL mysql.rds_set_external_master("
+	    "'10.0.0.5', 3306, 'repl', '***', 'mysql-bin.000042', 1234, 1)");
+	assert_null(strstr(sql, "s3cr"));
+	free(sql);
+
+	f = detect(FLAVOR_AUTO, "8.4.3", NULL, ROUTINES_RDS_MYSQL84);
+	st.ssl = 0;
+	expect_setup(&f, &st, "CALL mysql.rds_set_external_source('10.0.0.5', "
+	    "3306, 'repl', 's3cr\\'et\\\\\\\"x', 'mysql-bin.000042', 1234, 0)");
+	st.ssl = 7;	/* any true value is 1 */
+	st.password = NULL;
+	expect_setup(&f, &st, "CALL mysql.rds_set_external_source('10.0.0.5', "
+	    "3306, 'repl', '', 'mysql-bin.000042', 1234, 1)");
+
+	/* RDS MariaDB with a GTID. */
+	st = setup();
+	st.gtid = "0-1-100, 1-2-7";
+	st.log_file = NULL;
+	f = detect(FLAVOR_AUTO, "10.11.6-MariaDB-log", NULL,
+	    ROUTINES_RDS_MARIADB);
+	expect_setup(&f, &st, "CALL mysql.rds_set_external_master_gtid("
+	    "'10.0.0.5', 3306, 'repl', 's3cr\\'et\\\\\\\"x', '0-1-100, 1-2-7', "
+	    "1)");
+	sql = flavor_setup_sql_redacted(&f, &st);
+	assert_string_equal(sql, "CALL mysql.rds_set_external_master_gtid("
+	    "'10.0.0.5', 3306, 'repl', '***', '0-1-100, 1-2-7', 1)");
+	free(sql);
+	assert_null(flavor_gtid_pos_sql(&f, st.gtid));	/* RDS: n/a */
+
+	/* Self-managed MySQL 8.0.23+ and older. */
+	st = setup();
+	f = detect(FLAVOR_AUTO, "8.0.23", NULL, NULL);
+	expect_setup(&f, &st, "CHANGE REPLICATION SOURCE TO SOURCE_HOST="
+	    "'10.0.0.5', SOURCE_PORT=3306, SOURCE_USER='repl', "
+	    "SOURCE_PASSWORD='s3cr\\'et\\\\\\\"x', SOURCE_LOG_FILE="
+	    "'mysql-bin.000042', SOURCE_LOG_POS=1234, SOURCE_SSL=1");
+	f = detect(FLAVOR_AUTO, "8.0.22", NULL, NULL);
+	expect_setup(&f, &st, "CHANGE MASTER TO MASTER_HOST='10.0.0.5', "
+	    "MASTER_PORT=3306, MASTER_USER='repl', "
+	    "MASTER_PASSWORD='s3cr\\'et\\\\\\\"x', MASTER_LOG_FILE="
+	    "'mysql-bin.000042', MASTER_LOG_POS=1234, MASTER_SSL=1");
+
+	/* Self-managed MariaDB, file/pos and GTID. */
+	f = detect(FLAVOR_AUTO, "10.11.6-MariaDB-0+deb12u1", NULL, NULL);
+	st.ssl = 0;
+	st.log_pos = 18446744073709551615ULL;
+	expect_setup(&f, &st, "CHANGE MASTER TO MASTER_HOST='10.0.0.5', "
+	    "MASTER_PORT=3306, MASTER_USER='repl', "
+	    "MASTER_PASSWORD='s3cr\\'et\\\\\\\"x', MASTER_LOG_FILE="
+	    "'mysql-bin.000042', MASTER_LOG_POS=18446744073709551615, "
+	    "MASTER_SSL=0");
+	st.gtid = "0-1-100";
+	expect_setup(&f, &st, "CHANGE MASTER TO MASTER_HOST='10.0.0.5', "
+	    "MASTER_PORT=3306, MASTER_USER='repl', "
+	    "MASTER_PASSWORD='s3cr\\'et\\\\\\\"x', MASTER_USE_GTID=slave_pos, "
+	    "MASTER_SSL=0");
+	sql = flavor_gtid_pos_sql(&f, "0-1-100,1-2-3");
+	assert_string_equal(sql, "SET GLOBAL gtid_slave_pos = '0-1-100,1-2-3'");
+	free(sql);
+	assert_null(flavor_gtid_pos_sql(&f, "0-1-100'; DROP"));
+	assert_null(flavor_gtid_pos_sql(&f, ""));
+	assert_null(flavor_gtid_pos_sql(&f, NULL));
+}
+
+static void
+expect_setup_error(const struct rw_flavor *f, const struct rw_setup *st,
+    const char *part)
+{
+	char err[256], *sql;
+
+	err[0] = '\0';
+	sql = flavor_setup_sql(f, st, err, sizeof(err));
+	if (sql != NULL)
+		fail_msg("accepted: %s", sql);
+	if (strstr(err, part) == NULL)
+		fail_msg("error \"%s\" lacks \"%s\"", err, part);
+	assert_null(flavor_setup_sql_redacted(f, st));
+}
+
+static void
+test_setup_errors(void **state)
+{
+	struct rw_flavor rds, rds84, rdsm, my, maria;
+	struct rw_setup st;
+	char longname[300];
+
+	rds = detect(FLAVOR_AUTO, "8.0.36", NULL, ROUTINES_RDS_MYSQL);
+	rds84 = detect(FLAVOR_AUTO, "8.4.3", NULL, ROUTINES_RDS_MYSQL84);
+	rdsm = detect(FLAVOR_AUTO, "10.11.6-MariaDB", NULL,
+	    ROUTINES_RDS_MARIADB);
+	my = detect(FLAVOR_AUTO, "8.0.36", NULL, NULL);
+	maria = detect(FLAVOR_AUTO, "10.11.6-MariaDB", NULL, NULL);
+
+	st = setup();
+	st.gtid = "3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5";
+	expect_setup_error(&rds, &st, "GTID set-up needs "
+	    "mysql.rds_set_external_master_gtid (RDS MariaDB)");
+	expect_setup_error(&rds84, &st, "rds_set_external_master_gtid");
+	expect_setup_error(&my, &st, "GTID set-up of self-managed MySQL");
+	st.gtid = "3E11FA47-71CA-11E1-9E33-C80AA9429562";	/* no interval */
+	expect_setup_error(&my, &st, "not a MySQL GTID set");
+	st.gtid = "0-1-x";
+	expect_setup_error(&rdsm, &st, "not a MariaDB GTID list");
+	st.gtid = "0-1";
+	expect_setup_error(&maria, &st, "not a MariaDB GTID list");
+	st.gtid = "0-1-2,";
+	expect_setup_error(&maria, &st, "not a MariaDB GTID list");
+	st.gtid = "0-1-2\n";
+	expect_setup_error(&maria, &st, "gtid contains a control character");
+
+	/* Forced RDS without any set-up procedure. */
+	rds.rds = 0;
+	st = setup();
+	expect_setup_error(&rds, &st, "neither mysql.rds_set_external_source "
+	    "nor mysql.rds_set_external_master exists");
+
+	st = setup();
+	st.host = "db\nhost";
+	expect_setup_error(&my, &st, "host contains a control character");
+	st = setup();
+	st.host = "";
+	expect_setup_error(&my, &st, "host is empty");
+	st.host = NULL;
+	expect_setup_error(&my, &st, "host is empty");
+	st = setup();
+	st.user = "re\tpl";
+	expect_setup_error(&my, &st, "user contains a control character");
+	st = setup();
+	memset(longname, 'h', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	st.host = longname;
+	expect_setup_error(&my, &st, "host is longer than 255 bytes");
+	longname[255] = '\0';
+	{
+		char err[256], *sql = flavor_setup_sql(&my, &st, err,
+		    sizeof(err));
+
+		assert_non_null(sql);	/* exactly 255 is fine */
+		free(sql);
+	}
+	st = setup();
+	st.log_file = "mysql-bin.000001'; DROP TABLE x; --";
+	expect_setup_error(&my, &st, "not a binary log name");
+	st.log_file = "bin log.1";
+	expect_setup_error(&my, &st, "not a binary log name");
+	st.log_file = NULL;
+	expect_setup_error(&my, &st, "log_file is empty");
+	st = setup();
+	st.port = 0;
+	expect_setup_error(&my, &st, "port 0 is out of range");
+	st.port = 65536;
+	expect_setup_error(&my, &st, "port 65536 is out of range");
+}
+
+static void
+test_gtid_forms(void **state)
+{
+	struct rw_flavor rdsm;
+	struct rw_setup st = setup();
+	char err[256], *sql;
+	static const char *const ok[] = {
+		"0-1-100", "0-1-100,1-2-3", " 0-1-100 , 1-2-3 ",
+		"4294967295-4294967295-18446744073709551615",
+	};
+	size_t i;
+
+	rdsm = detect(FLAVOR_AUTO, "10.11.6-MariaDB", NULL,
+	    ROUTINES_RDS_MARIADB);
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		st.gtid = ok[i];
+		sql = flavor_setup_sql(&rdsm, &st, err, sizeof(err));
+		if (sql == NULL)
+			fail_msg("\"%s\" refused: %s", ok[i], err);
+		free(sql);
+	}
+}
+
+static void
+test_pos_wait(void **state)
+{
+	struct rw_flavor f;
+	char *sql;
+
+	f = detect(FLAVOR_AUTO, "8.0.26", NULL, ROUTINES_RDS_MYSQL);
+	sql = flavor_pos_wait_sql(&f, "mysql-bin.000042", "1234", 30);
+	assert_string_equal(sql,
+	    "SELECT SOURCE_POS_WAIT('mysql-bin.000042', 1234, 30)");
+	free(sql);
+	f = detect(FLAVOR_AUTO, "8.0.25", NULL, NULL);
+	sql = flavor_pos_wait_sql(&f, "mysql-bin.000042", "1234", 30);
+	assert_string_equal(sql,
+	    "SELECT MASTER_POS_WAIT('mysql-bin.000042', 1234, 30)");
+	free(sql);
+	f = detect(FLAVOR_AUTO, "10.11.6-MariaDB", NULL, NULL);
+	sql = flavor_pos_wait_sql(&f, "mariadb-bin.000001", "18446744073709551615",
+	    0);
+	assert_string_equal(sql, "SELECT MASTER_POS_WAIT('mariadb-bin.000001', "
+	    "18446744073709551615, 0)");
+	free(sql);
+
+	assert_null(flavor_pos_wait_sql(&f, "x", "12a", 1));
+	assert_null(flavor_pos_wait_sql(&f, "x", "", 1));
+	assert_null(flavor_pos_wait_sql(&f, "x", "-1", 1));
+	assert_null(flavor_pos_wait_sql(&f, "x", NULL, 1));
+	assert_null(flavor_pos_wait_sql(&f, "x", "123456789012345678901", 1));
+	assert_null(flavor_pos_wait_sql(&f, "x'y", "1", 1));
+	assert_null(flavor_pos_wait_sql(&f, NULL, "1", 1));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_versions),
+		cmocka_unit_test(test_detect_kinds),
+		cmocka_unit_test(test_detect_forced),
+		cmocka_unit_test(test_statements),
+		cmocka_unit_test(test_probe_sql),
+		cmocka_unit_test(test_sql_quote),
+		cmocka_unit_test(test_setup_sql),
+		cmocka_unit_test(test_setup_errors),
+		cmocka_unit_test(test_gtid_forms),
+		cmocka_unit_test(test_pos_wait),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
