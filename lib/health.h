@@ -47,6 +47,7 @@ struct rw_sample {
 	const struct rw_status *status;	/* SAMPLE_STATUS */
 	long long	 lag_ms;	/* best lag figure, -1: unknown */
 	const char	*error;		/* connect/query error text, or NULL */
+	const char	*lag_source;	/* "heartbeat", ... for the reason; NULL: unsaid */
 };
 
 struct rw_health_state {
