@@ -1,0 +1,180 @@
+/*
+ * The last state changes and actions, in a ring allocated once so a flapping
+ * target cannot grow the daemon.  seq keeps counting across drops, so a client
+ * that polls `events` can tell it missed some.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "events.h"
+#include "xmalloc.h"
+
+struct events {
+	size_t		 cap;
+	size_t		 n;
+	size_t		 next;		/* slot the next event goes to */
+	uint64_t	 seq;		/* of the last event added */
+	struct rw_event	*ring;
+};
+
+struct events *
+events_new(size_t capacity)
+{
+	struct events *ev;
+
+	ev = xcalloc(1, sizeof *ev);
+	ev->cap = capacity > 0 ? capacity : 1;
+	ev->ring = xcalloc(ev->cap, sizeof *ev->ring);
+	return ev;
+}
+
+void
+events_free(struct events *ev)
+{
+	if (ev == NULL)
+		return;
+	free(ev->ring);
+	free(ev);
+}
+
+/*
+ * How many bytes of s fit in a buffer of size len, not cutting a UTF-8
+ * sequence in half: the text ends up in JSON, and a torn character makes the
+ * whole reply invalid for a strict reader.
+ */
+static size_t
+fit(const char *s, size_t len)
+{
+	size_t n = strlen(s);
+
+	if (n < len)
+		return n;
+	n = len - 1;
+	/* Back up over continuation bytes to the start of the torn character. */
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
+static void
+copy(char *dst, size_t len, const char *src)
+{
+	size_t n;
+
+	if (src == NULL)
+		src = "";
+	n = fit(src, len);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+const struct rw_event *
+events_add(struct events *ev, int64_t ts_ms, const char *target,
+    const char *from, const char *to, const char *reason)
+{
+	struct rw_event *e = &ev->ring[ev->next];
+
+	memset(e, 0, sizeof *e);
+	e->seq = ++ev->seq;
+	e->ts_ms = ts_ms;
+	copy(e->target, sizeof e->target, target);
+	copy(e->from, sizeof e->from, from);
+	copy(e->to, sizeof e->to, to);
+	copy(e->reason, sizeof e->reason, reason);
+	ev->next = (ev->next + 1) % ev->cap;
+	if (ev->n < ev->cap)
+		ev->n++;
+	return e;
+}
+
+size_t
+events_count(const struct events *ev)
+{
+	return ev->n;
+}
+
+const struct rw_event *
+events_get(const struct events *ev, size_t i)
+{
+	if (i >= ev->n)
+		return NULL;
+	return &ev->ring[(ev->next + ev->cap - ev->n + i) % ev->cap];
+}
+
+/* ISO 8601 UTC with milliseconds, e.g. 2026-11-25T11:36:33.123Z. */
+static void
+format_ts(int64_t ts_ms, char *buf, size_t len)
+{
+	int64_t secs = ts_ms / 1000, ms = ts_ms % 1000;
+	struct tm tm;
+	time_t t;
+
+	/* Round toward minus infinity so times before 1970 read right. */
+	if (ms < 0) {
+		ms += 1000;
+		secs--;
+	}
+	t = (time_t)secs;
+	if (gmtime_r(&t, &tm) == NULL) {
+		snprintf(buf, len, "invalid");
+		return;
+	}
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (int)ms);
+}
+
+cJSON *
+event_to_json(const struct rw_event *e)
+{
+	char ts[64];
+	cJSON *o;
+
+	format_ts(e->ts_ms, ts, sizeof ts);
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "seq", (double)e->seq);
+	cJSON_AddStringToObject(o, "ts", ts);
+	cJSON_AddNumberToObject(o, "ts_unix_ms", (double)e->ts_ms);
+	cJSON_AddStringToObject(o, "target", e->target);
+	cJSON_AddStringToObject(o, "from", e->from);
+	cJSON_AddStringToObject(o, "to", e->to);
+	cJSON_AddStringToObject(o, "reason", e->reason);
+	return o;
+}
+
+/* A name longer than the field was stored cut; compare it cut the same way. */
+static int
+is_target(const struct rw_event *e, const char *target)
+{
+	size_t n;
+
+	if (target == NULL)
+		return 1;
+	n = fit(target, sizeof e->target);
+	return strlen(e->target) == n && memcmp(e->target, target, n) == 0;
+}
+
+cJSON *
+events_to_json(const struct events *ev, const char *target, size_t max)
+{
+	size_t first = ev->n, found = 0;
+	cJSON *a;
+
+	/* Walk back from the newest to find where the newest max begin. */
+	while (first > 0 && found < max) {
+		if (is_target(events_get(ev, first - 1), target))
+			found++;
+		first--;
+	}
+	a = cJSON_CreateArray();
+	for (size_t i = first; i < ev->n; i++) {
+		const struct rw_event *e = events_get(ev, i);
+
+		if (is_target(e, target))
+			cJSON_AddItemToArray(a, event_to_json(e));
+	}
+	return a;
+}
