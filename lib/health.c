@@ -4,11 +4,13 @@
  *
  * Decisions the header leaves open, written down for the daemon:
  *
- * - SAMPLE_QUERY_ERROR is `unreachable`, reason "status query failed: …".
- *   We are connected but cannot see replication (typically error 1227, a
- *   missing SLAVE MONITOR grant), which for a watcher is as blind as no
- *   connection; `unresponsive` is kept for a missed deadline, the hung-server
- *   case that needs a different response.
+ * - SAMPLE_QUERY_ERROR is `unreachable`; its reason is the sample's error
+ *   text as given, which names the failing query (the daemon passes
+ *   "status query failed: <server error>"), or "status query failed" when
+ *   there is none.  We are connected but cannot see replication (typically
+ *   error 1227, a missing SLAVE MONITOR grant), which for a watcher is as
+ *   blind as no connection; `unresponsive` is kept for a missed deadline,
+ *   the hung-server case that needs a different response.
  * - When several conditions hold, the most severe (lowest enum) wins:
  *   sql_error, io_error, sql_stopped, io_stopped, io_connecting, then lag.
  * - A SQL error while the SQL thread still runs is still `sql_error`.
@@ -194,7 +196,15 @@ health_classify(const struct rw_sample *s, const struct rw_thresholds *th,
 		with_error(reason, len, "no answer within deadline", s->error);
 		return HEALTH_UNRESPONSIVE;
 	case SAMPLE_QUERY_ERROR:
-		with_error(reason, len, "status query failed", s->error);
+		/*
+		 * Several queries make up a poll, so the caller's text names
+		 * the one that failed ("status query failed: …"); a prefix
+		 * here would say it twice.
+		 */
+		if (s->error != NULL && *s->error != '\0')
+			reason_add(reason, len, "%s", s->error);
+		else
+			reason_add(reason, len, "status query failed");
 		return HEALTH_UNREACHABLE;
 	case SAMPLE_STATUS:
 		break;
