@@ -63,7 +63,8 @@ void	db_free(struct db *);	/* closes; a pending callback is never called */
 int	db_connect(struct db *, db_cb, void *arg);
 /* timeout_ms 0: the params' query_timeout_ms. */
 int	db_query(struct db *, const char *sql, unsigned timeout_ms, db_cb, void *arg);
-void	db_close(struct db *);	/* abandon any operation, close the link */
+void	db_close(struct db *);	/* abandon any operation (its callback is never
+				   called), close the link */
 
 int	db_busy(const struct db *);
 int	db_connected(const struct db *);
