@@ -1,0 +1,795 @@
+#include <langinfo.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "output.h"
+#include "xmalloc.h"
+
+#define C_GREEN		"\033[32m"
+#define C_YELLOW	"\033[33m"
+#define C_RED		"\033[31m"
+#define C_RESET		"\033[0m"
+
+static int out_json;
+static int out_colour;
+static const char *dash = "-";
+
+void
+output_init(int json, int colour)
+{
+	const char *cs = nl_langinfo(CODESET);
+
+	out_json = json;
+	out_colour = colour;
+	/* The em dash only where the terminal's charset can show it. */
+	if (cs != NULL && strcasecmp(cs, "UTF-8") == 0)
+		dash = "\xe2\x80\x94";
+}
+
+const char *
+output_dash(void)
+{
+	return dash;
+}
+
+void
+output_print(output_fn *human, const cJSON *obj)
+{
+	char *s;
+
+	if (out_json || human == NULL) {
+		s = cJSON_PrintUnformatted(obj);
+		if (s == NULL) {
+			fputs("replwatchctl: out of memory\n", stderr);
+			exit(70);
+		}
+		puts(s);
+		free(s);
+	} else
+		human(obj);
+	/* watch prints as events come; a pipe must see each one at once. */
+	fflush(stdout);
+}
+
+/* -- reading the JSON without tripping on null or missing members -- */
+
+static const char *
+jstr(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int
+jnum(const cJSON *o, const char *k, double *d)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	if (!cJSON_IsNumber(v))
+		return 0;
+	*d = v->valuedouble;
+	return 1;
+}
+
+static const cJSON *
+jobj(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsObject(v) ? v : NULL;
+}
+
+static const char *
+fmt_num(char *buf, size_t len, double d)
+{
+	if (d == floor(d) && fabs(d) < 1e15)
+		snprintf(buf, len, "%.0f", d);
+	else
+		snprintf(buf, len, "%.1f", d);
+	return buf;
+}
+
+/* A string, number or boolean member as text; the dash when absent. */
+static const char *
+jtext(char *buf, size_t len, const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	if (cJSON_IsString(v))
+		return v->valuestring[0] != '\0' ? v->valuestring : dash;
+	if (cJSON_IsNumber(v))
+		return fmt_num(buf, len, v->valuedouble);
+	if (cJSON_IsBool(v))
+		return cJSON_IsTrue(v) ? "yes" : "no";
+	return dash;
+}
+
+static const char *
+fmt_duration(char *buf, size_t len, double secs)
+{
+	long long s = secs < 0 ? 0 : (long long)secs;
+
+	if (s < 60)
+		snprintf(buf, len, "%llds", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%lldm%02llds", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%lldh%02lldm", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, len, "%lldd%02lldh", s / 86400, s % 86400 / 3600);
+	return buf;
+}
+
+const char *
+output_lag_text(char *buf, size_t len, const cJSON *lag_ms)
+{
+	char d[32];
+
+	if (!cJSON_IsNumber(lag_ms))
+		snprintf(buf, len, "unknown");
+	else if (lag_ms->valuedouble >= 60000)
+		snprintf(buf, len, "%.0f ms (%s)", lag_ms->valuedouble,
+		    fmt_duration(d, sizeof(d), lag_ms->valuedouble / 1000));
+	else
+		snprintf(buf, len, "%.0f ms", lag_ms->valuedouble);
+	return buf;
+}
+
+static double
+now_unix_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* The protocol's own timestamp form, for times the client supplies. */
+static const char *
+fmt_utc(char *buf, size_t len, double unix_ms)
+{
+	time_t t = (time_t)(unix_ms / 1000);
+	struct tm tm;
+	char s[32];
+
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03dZ", s, (int)fmod(unix_ms, 1000));
+	return buf;
+}
+
+static const char *
+fmt_local(char *buf, size_t len, double unix_ms)
+{
+	time_t t = (time_t)(unix_ms / 1000);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+	return buf;
+}
+
+/* -- states -- */
+
+static const char *
+state_colour(const char *state)
+{
+	static const char *const good[] = { "ok", "promoted", NULL };
+	static const char *const fair[] = { "lagging", "io_connecting",
+	    "promoting", "unknown", NULL };
+	int i;
+
+	if (!out_colour || state == NULL)
+		return NULL;
+	for (i = 0; good[i] != NULL; i++)
+		if (strcmp(state, good[i]) == 0)
+			return C_GREEN;
+	for (i = 0; fair[i] != NULL; i++)
+		if (strcmp(state, fair[i]) == 0)
+			return C_YELLOW;
+	return C_RED;
+}
+
+/* Display width of UTF-8 text: one column per code point is enough here. */
+static int
+text_width(const char *s)
+{
+	int w = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+static void
+put_padded(const char *s, int width, const char *colour)
+{
+	int pad = width - text_width(s);
+
+	if (colour != NULL)
+		printf("%s%s%s", colour, s, C_RESET);
+	else
+		fputs(s, stdout);
+	while (pad-- > 0)
+		putchar(' ');
+}
+
+static void
+put_state(const char *state, int width)
+{
+	put_padded(state != NULL ? state : "?", width, state_colour(state));
+}
+
+/* -- hello -- */
+
+void
+output_hello(const cJSON *r)
+{
+	const cJSON *targets = cJSON_GetObjectItemCaseSensitive(r, "targets");
+	const cJSON *t;
+	char b1[64], b2[64], b3[32], b4[32];
+	double up;
+
+	printf("%s %s, protocol %s, pid %s", jtext(b1, sizeof(b1), r, "name"),
+	    jtext(b2, sizeof(b2), r, "version"),
+	    jtext(b3, sizeof(b3), r, "protocol"),
+	    jtext(b4, sizeof(b4), r, "pid"));
+	if (jnum(r, "uptime_s", &up))
+		printf(", up %s", fmt_duration(b1, sizeof(b1), up));
+	putchar('\n');
+	printf("targets:");
+	if (cJSON_GetArraySize(targets) == 0)
+		printf(" (none)");
+	cJSON_ArrayForEach(t, targets)
+		if (cJSON_IsString(t))
+			printf(" %s", t->valuestring);
+	putchar('\n');
+	printf("admin: %s\n", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r,
+	    "admin")) ? "yes, this user may run admin commands" : "no");
+}
+
+/* -- status -- */
+
+static const char *
+lag_summary(char *buf, size_t len, const cJSON *lag)
+{
+	char l[64];
+	const char *src = jstr(lag, "source");
+
+	output_lag_text(l, sizeof(l), cJSON_GetObjectItemCaseSensitive(lag,
+	    "ms"));
+	if (src != NULL && strcmp(src, "none") != 0 &&
+	    cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(lag, "ms")))
+		snprintf(buf, len, "%s (%s)", l, src);
+	else
+		snprintf(buf, len, "%s", l);
+	return buf;
+}
+
+static const char *
+since_text(char *buf, size_t len, const cJSON *t)
+{
+	char when[32], ago[32];
+	double ms;
+	const char *s;
+
+	if (jnum(t, "since_unix_ms", &ms)) {
+		snprintf(buf, len, "since %s, %s", fmt_local(when, sizeof(when),
+		    ms), fmt_duration(ago, sizeof(ago),
+		    (now_unix_ms() - ms) / 1000));
+		return buf;
+	}
+	if ((s = jstr(t, "since")) != NULL) {
+		snprintf(buf, len, "since %s", s);
+		return buf;
+	}
+	return NULL;
+}
+
+static const char *
+host_port(char *buf, size_t len, const cJSON *o, const char *hk,
+    const char *pk)
+{
+	char b1[256], b2[32];
+
+	snprintf(buf, len, "%s:%s", jtext(b1, sizeof(b1), o, hk),
+	    jtext(b2, sizeof(b2), o, pk));
+	return buf;
+}
+
+static const char *
+binlog_pos(char *buf, size_t len, const cJSON *o, const char *fk,
+    const char *pk)
+{
+	const char *f = jstr(o, fk);
+	char b[32];
+
+	if (f == NULL || *f == '\0')
+		return dash;
+	snprintf(buf, len, "%s:%s", f, jtext(b, sizeof(b), o, pk));
+	return buf;
+}
+
+static void
+status_errors(const cJSON *repl)
+{
+	static const char *const which[] = { "io", "sql" };
+	char key_no[32], key_msg[32];
+	const char *msg;
+	double no;
+	int i, n = 0;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(key_no, sizeof(key_no), "last_%s_errno", which[i]);
+		snprintf(key_msg, sizeof(key_msg), "last_%s_error", which[i]);
+		if (!jnum(repl, key_no, &no) || no == 0)
+			continue;
+		msg = jstr(repl, key_msg);
+		printf("%s%s %.0f: %s\n", n++ ? "             " : "",
+		    which[i], no, msg != NULL ? msg : "");
+	}
+	if (n == 0)
+		printf("%s\n", dash);
+}
+
+static void
+status_history(const cJSON *hist)
+{
+	static const char *const keys[] = { "min_ms", "avg_ms", "p95_ms",
+	    "max_ms" };
+	const cJSON *w;
+	char b[32];
+	double d;
+	int i, first = 1;
+
+	if (hist == NULL || hist->child == NULL) {
+		printf("%s\n", dash);
+		return;
+	}
+	cJSON_ArrayForEach(w, hist) {
+		printf("%s%s ", first ? "" : "   ", w->string);
+		first = 0;
+		if (!jnum(w, "min_ms", &d)) {
+			fputs(dash, stdout);
+			continue;
+		}
+		fputs("min/avg/p95/max ", stdout);
+		for (i = 0; i < 4; i++)
+			printf("%s%s", i ? "/" : "", jtext(b, sizeof(b), w,
+			    keys[i]));
+		fputs(" ms", stdout);
+	}
+	putchar('\n');
+}
+
+static void
+status_one(const cJSON *t)
+{
+	const cJSON *lag = jobj(t, "lag"), *repl = jobj(t, "replication");
+	const cJSON *srv = jobj(t, "server"), *mst = jobj(t, "master");
+	const cJSON *polls = jobj(t, "polls"), *promo;
+	const char *reason = jstr(t, "reason"), *s;
+	char b1[512], b2[512], b3[512];
+	double d;
+
+	printf("%s: ", jtext(b1, sizeof(b1), t, "target"));
+	put_state(jstr(t, "state"), 0);
+	if (reason != NULL && *reason != '\0')
+		printf(" %s %s", dash, reason);
+	if (since_text(b1, sizeof(b1), t) != NULL)
+		printf("   (%s)", b1);
+	putchar('\n');
+
+	printf("  lag        %s", lag_summary(b1, sizeof(b1), lag));
+	printf("   seconds_behind_master %s", jtext(b1, sizeof(b1), lag,
+	    "seconds_behind_master"));
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(lag,
+	    "heartbeat_ms")))
+		printf("   heartbeat %s ms", jtext(b1, sizeof(b1), lag,
+		    "heartbeat_ms"));
+	if ((s = jstr(lag, "position_bytes")) != NULL)
+		printf("   position %s bytes\n", s);
+	else
+		printf("   position %s\n", dash);
+
+	printf("  threads    ");
+	if (repl == NULL)
+		printf("%s\n", dash);
+	else if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(repl,
+	    "configured")))
+		printf("replication not configured\n");
+	else {
+		printf("io %s   sql %s", jtext(b1, sizeof(b1), repl,
+		    "io_running"), jtext(b2, sizeof(b2), repl,
+		    "sql_running"));
+		if (jnum(repl, "sql_delay", &d) && d > 0)
+			printf("   delay %.0f s (remaining %s)", d,
+			    jtext(b1, sizeof(b1), repl, "sql_remaining_delay"));
+		putchar('\n');
+
+		printf("  master     %s   read %s   exec %s",
+		    host_port(b1, sizeof(b1), repl, "master_host",
+		    "master_port"),
+		    binlog_pos(b2, sizeof(b2), repl, "master_log_file",
+		    "read_master_log_pos"),
+		    binlog_pos(b3, sizeof(b3), repl, "relay_master_log_file",
+		    "exec_master_log_pos"));
+		if ((s = jstr(repl, "using_gtid")) != NULL &&
+		    strcasecmp(s, "No") != 0 && jstr(repl, "gtid_io_pos"))
+			printf("   gtid %s", jstr(repl, "gtid_io_pos"));
+		putchar('\n');
+
+		printf("  errors     ");
+		status_errors(repl);
+	}
+
+	if (srv != NULL) {
+		const cJSON *ro = cJSON_GetObjectItemCaseSensitive(srv,
+		    "read_only");
+
+		printf("  server     %s %s %s, %s, TLS %s, read_only %s\n",
+		    host_port(b1, sizeof(b1), srv, "host", "port"),
+		    jtext(b2, sizeof(b2), srv, "flavor"),
+		    jtext(b3, sizeof(b3), srv, "version"),
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(srv,
+		    "connected")) ? "connected" : "not connected",
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(srv,
+		    "encrypted")) ? (jstr(srv, "cipher") ? jstr(srv,
+		    "cipher") : "on") : "off",
+		    cJSON_IsBool(ro) ? (cJSON_IsTrue(ro) ? "ON" : "OFF") :
+		    "unknown");
+	}
+	if (mst != NULL) {
+		const cJSON *ro = cJSON_GetObjectItemCaseSensitive(mst,
+		    "read_only");
+
+		printf("  master db  %s, %s, at %s",
+		    host_port(b1, sizeof(b1), mst, "host", "port"),
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(mst,
+		    "connected")) ? "connected" : "not connected",
+		    binlog_pos(b2, sizeof(b2), mst, "log_file", "log_pos"));
+		if ((s = jstr(mst, "gtid_binlog_pos")) != NULL && *s != '\0')
+			printf(", gtid %s", s);
+		if (cJSON_IsBool(ro))
+			printf(", read_only %s", cJSON_IsTrue(ro) ? "ON" :
+			    "OFF");
+		if ((s = jstr(mst, "error")) != NULL)
+			printf(", error: %s", s);
+		putchar('\n');
+	}
+
+	printf("  history    ");
+	status_history(jobj(t, "history"));
+
+	if (polls != NULL) {
+		printf("  polls      %s ok, %s failed", jtext(b1, sizeof(b1),
+		    polls, "ok"), jtext(b2, sizeof(b2), polls, "failed"));
+		if (jnum(polls, "last_ms", &d))
+			printf(", last %s ms", fmt_num(b1, sizeof(b1), d));
+		if (jnum(polls, "last_unix_ms", &d))
+			printf(" (%s ago)", fmt_duration(b1, sizeof(b1),
+			    (now_unix_ms() - d) / 1000));
+		if (jnum(polls, "interval_ms", &d))
+			printf(", every %.0f ms", d);
+		if (jnum(polls, "consecutive_failures", &d) && d > 0)
+			printf(", %.0f failing in a row", d);
+		putchar('\n');
+	}
+
+	/*
+	 * The promotion object is the admin commands' business; until they
+	 * have a formatter, show it as it came rather than hide it.
+	 */
+	promo = jobj(t, "promotion");
+	if (promo != NULL) {
+		char *p = cJSON_PrintUnformatted(promo);
+
+		printf("  promotion  %s\n", p != NULL ? p : "?");
+		free(p);
+	}
+}
+
+#define ST_COLS	8
+
+static void
+status_row(const cJSON *t, char cell[ST_COLS][256])
+{
+	const cJSON *lag = jobj(t, "lag"), *repl = jobj(t, "replication");
+	char b[256];
+	const char *s;
+	double ms;
+
+	snprintf(cell[0], 256, "%s", jtext(b, sizeof(b), t, "target"));
+	snprintf(cell[1], 256, "%s", jtext(b, sizeof(b), t, "state"));
+	output_lag_text(cell[2], 256, cJSON_GetObjectItemCaseSensitive(lag,
+	    "ms"));
+	if (strcmp(cell[2], "unknown") == 0)
+		snprintf(cell[2], 256, "%s", dash);
+	s = jstr(lag, "source");
+	snprintf(cell[3], 256, "%s", s != NULL ? s : dash);
+	snprintf(cell[4], 256, "%s", jtext(b, sizeof(b), repl, "io_running"));
+	snprintf(cell[5], 256, "%s", jtext(b, sizeof(b), repl,
+	    "sql_running"));
+	if (jnum(t, "since_unix_ms", &ms))
+		fmt_duration(cell[6], 256, (now_unix_ms() - ms) / 1000);
+	else
+		snprintf(cell[6], 256, "%s", dash);
+	snprintf(cell[7], 256, "%s", jtext(b, sizeof(b), t, "reason"));
+}
+
+static void
+status_table(const cJSON *targets)
+{
+	static const char *const head[ST_COLS] = { "TARGET", "STATE", "LAG",
+	    "SOURCE", "IO", "SQL", "SINCE", "REASON" };
+	char (*cells)[ST_COLS][256];
+	const cJSON *t;
+	int n = cJSON_GetArraySize(targets), i, c, w[ST_COLS];
+
+	cells = xcalloc(n > 0 ? n : 1, sizeof(*cells));
+	for (c = 0; c < ST_COLS; c++)
+		w[c] = text_width(head[c]);
+	i = 0;
+	cJSON_ArrayForEach(t, targets) {
+		status_row(t, cells[i]);
+		for (c = 0; c < ST_COLS; c++)
+			if (text_width(cells[i][c]) > w[c])
+				w[c] = text_width(cells[i][c]);
+		i++;
+	}
+	for (c = 0; c < ST_COLS; c++) {
+		if (c == ST_COLS - 1)
+			puts(head[c]);
+		else
+			put_padded(head[c], w[c] + 2, NULL);
+	}
+	for (i = 0; i < n; i++) {
+		for (c = 0; c < ST_COLS; c++) {
+			if (c == ST_COLS - 1)
+				puts(cells[i][c]);
+			else if (c == 1)
+				put_padded(cells[i][c], w[c] + 2,
+				    state_colour(cells[i][c]));
+			else
+				put_padded(cells[i][c], w[c] + 2, NULL);
+		}
+	}
+	free(cells);
+}
+
+void
+output_status(const cJSON *r)
+{
+	const cJSON *targets = cJSON_GetObjectItemCaseSensitive(r, "targets");
+
+	if (cJSON_IsArray(targets))
+		status_table(targets);
+	else
+		status_one(r);
+}
+
+/* -- lag -- */
+
+static void
+lag_line(const cJSON *t, int tw, int sw)
+{
+	const cJSON *lag = jobj(t, "lag");
+	char b[256];
+	const char *s;
+
+	put_padded(jtext(b, sizeof(b), t, "target"), tw + 2, NULL);
+	put_state(jstr(t, "state"), sw + 2);
+	printf("lag %s", lag_summary(b, sizeof(b), lag));
+	printf("   seconds_behind_master %s", jtext(b, sizeof(b), lag,
+	    "seconds_behind_master"));
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(lag,
+	    "heartbeat_ms")))
+		printf("   heartbeat %s ms", jtext(b, sizeof(b), lag,
+		    "heartbeat_ms"));
+	if ((s = jstr(lag, "position_bytes")) != NULL)
+		printf("   position %s bytes", s);
+	putchar('\n');
+}
+
+void
+output_lag(const cJSON *r)
+{
+	const cJSON *targets = cJSON_GetObjectItemCaseSensitive(r, "targets");
+	const cJSON *t;
+	char b[256];
+	int tw = 0, sw = 0;
+
+	if (!cJSON_IsArray(targets)) {
+		lag_line(r, 0, 0);
+		return;
+	}
+	/* Align the columns so a glance down the list compares targets. */
+	cJSON_ArrayForEach(t, targets) {
+		if (text_width(jtext(b, sizeof(b), t, "target")) > tw)
+			tw = text_width(jtext(b, sizeof(b), t, "target"));
+		if (text_width(jtext(b, sizeof(b), t, "state")) > sw)
+			sw = text_width(jtext(b, sizeof(b), t, "state"));
+	}
+	cJSON_ArrayForEach(t, targets)
+		lag_line(t, tw, sw);
+}
+
+/* -- history -- */
+
+void
+output_history(const cJSON *r)
+{
+	static const char *const keys[] = { "min_ms", "avg_ms", "p95_ms",
+	    "max_ms" };
+	const cJSON *wins = jobj(r, "windows"), *w, *s, *lag;
+	const cJSON *samples = cJSON_GetObjectItemCaseSensitive(r, "samples");
+	char b[64], b2[256];
+	int i, col, n = cJSON_GetArraySize(samples);
+	double d;
+
+	printf("%s: polled every %s ms\n", jtext(b2, sizeof(b2), r, "target"),
+	    jtext(b, sizeof(b), r, "interval_ms"));
+	cJSON_ArrayForEach(w, wins) {
+		printf("  %-4s %5s samples", w->string, jtext(b, sizeof(b), w,
+		    "samples"));
+		if (jnum(w, "unknown", &d) && d > 0)
+			printf(" (%.0f unknown)", d);
+		if (!jnum(w, "min_ms", &d)) {
+			printf("   no known lag\n");
+			continue;
+		}
+		printf("   min/avg/p95/max ");
+		for (i = 0; i < 4; i++)
+			printf("%s%s", i ? "/" : "", jtext(b, sizeof(b), w,
+			    keys[i]));
+		printf(" ms\n");
+	}
+	if (n == 0)
+		return;
+	printf("  last %d samples, oldest first, lag in ms (%s: unknown):\n",
+	    n, dash);
+	col = 0;
+	cJSON_ArrayForEach(s, samples) {
+		lag = cJSON_GetObjectItemCaseSensitive(s, "lag_ms");
+		if (cJSON_IsNumber(lag))
+			fmt_num(b, sizeof(b), lag->valuedouble);
+		else
+			snprintf(b, sizeof(b), "%s", dash);
+		if (col > 0 && col + 1 + text_width(b) > 76) {
+			putchar('\n');
+			col = 0;
+		}
+		col += printf("%s%s", col ? " " : "    ", b);
+	}
+	putchar('\n');
+}
+
+/* -- events and watch -- */
+
+static void
+change_line(const char *ts, const cJSON *e)
+{
+	char b[256];
+	const char *reason = jstr(e, "reason");
+
+	printf("%s %s %s -> ", ts, jtext(b, sizeof(b), e, "target"),
+	    jtext(b, sizeof(b), e, "from"));
+	put_state(jstr(e, "to"), 0);
+	if (reason != NULL && *reason != '\0')
+		printf(": %s", reason);
+	putchar('\n');
+}
+
+static const char *
+event_ts(char *buf, size_t len, const cJSON *e)
+{
+	const char *ts = jstr(e, "ts");
+	double ms;
+
+	if (ts != NULL)
+		return ts;
+	return fmt_utc(buf, len, jnum(e, "ts_unix_ms", &ms) ? ms :
+	    now_unix_ms());
+}
+
+void
+output_events(const cJSON *r)
+{
+	const cJSON *events = cJSON_GetObjectItemCaseSensitive(r, "events");
+	const cJSON *e;
+	char ts[64];
+
+	if (cJSON_GetArraySize(events) == 0) {
+		printf("no events\n");
+		return;
+	}
+	cJSON_ArrayForEach(e, events)
+		change_line(event_ts(ts, sizeof(ts), e), e);
+}
+
+void
+output_watch_event(const cJSON *e)
+{
+	const char *type = jstr(e, "type"), *reason;
+	char ts[64], b[256], l[64];
+	char *raw;
+
+	if (type != NULL && strcmp(type, "change") == 0) {
+		change_line(event_ts(ts, sizeof(ts), e), e);
+		return;
+	}
+	if (type != NULL && strcmp(type, "sample") == 0) {
+		printf("%s %s sample ", event_ts(ts, sizeof(ts), e),
+		    jtext(b, sizeof(b), e, "target"));
+		put_state(jstr(e, "state"), 0);
+		printf(", lag %s\n", output_lag_text(l, sizeof(l),
+		    cJSON_GetObjectItemCaseSensitive(e, "lag_ms")));
+		return;
+	}
+	if (type != NULL && strcmp(type, "state") == 0) {
+		/* The snapshot has no time of its own: it is "now". */
+		printf("%s %s is ", fmt_utc(ts, sizeof(ts), now_unix_ms()),
+		    jtext(b, sizeof(b), e, "target"));
+		put_state(jstr(e, "state"), 0);
+		printf(", lag %s", lag_summary(l, sizeof(l), jobj(e, "lag")));
+		if ((reason = jstr(e, "reason")) != NULL && *reason != '\0')
+			printf(": %s", reason);
+		putchar('\n');
+		return;
+	}
+	/* A kind this client does not know yet: show it, do not drop it. */
+	raw = cJSON_PrintUnformatted(e);
+	printf("%s %s\n", fmt_utc(ts, sizeof(ts), now_unix_ms()),
+	    raw != NULL ? raw : "?");
+	free(raw);
+}
+
+/* -- check and wait: objects the client built, same single path -- */
+
+void
+output_check(const cJSON *v)
+{
+	const char *perf = jstr(v, "perfdata");
+	char b1[16], b2[1024];
+
+	printf("REPLWATCH %s - %s", jtext(b1, sizeof(b1), v, "status"),
+	    jtext(b2, sizeof(b2), v, "text"));
+	if (perf != NULL && *perf != '\0')
+		printf(" | %s", perf);
+	putchar('\n');
+}
+
+void
+output_wait(const cJSON *w)
+{
+	char b1[256], b2[64], b3[64];
+	const char *reason;
+	double d;
+
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w, "caught_up"))) {
+		printf("%s: caught up, lag %s\n", jtext(b1, sizeof(b1), w,
+		    "target"), output_lag_text(b2, sizeof(b2),
+		    cJSON_GetObjectItemCaseSensitive(w, "lag_ms")));
+		return;
+	}
+	printf("%s: timed out after %s s: ", jtext(b1, sizeof(b1), w,
+	    "target"), jnum(w, "timeout_s", &d) ? fmt_num(b3, sizeof(b3), d) :
+	    "?");
+	if (jstr(w, "state") == NULL) {
+		printf("no state received from the daemon\n");
+		return;
+	}
+	put_state(jstr(w, "state"), 0);
+	printf(", lag %s", output_lag_text(b2, sizeof(b2),
+	    cJSON_GetObjectItemCaseSensitive(w, "lag_ms")));
+	if ((reason = jstr(w, "reason")) != NULL && *reason != '\0')
+		printf(" (%s)", reason);
+	putchar('\n');
+}
