@@ -208,9 +208,11 @@ has_replica_words(const struct rw_flavor *f)
 const char *
 flavor_status_sql(const struct rw_flavor *f)
 {
-	/* RDS MariaDB 10.5+ refuses SHOW ... STATUS to its master user. */
-	if (flavor_is_rds(f) && f->status_denied &&
-	    (f->rds & RDS_REPLICA_STATUS))
+	/*
+	 * RDS MariaDB 10.5+ refuses SHOW ... STATUS to its master user; the
+	 * procedure's existence is proof enough of RDS, whatever was forced.
+	 */
+	if (f->status_denied && (f->rds & RDS_REPLICA_STATUS))
 		return "CALL mysql.rds_replica_status()";
 	return has_replica_words(f) ? "SHOW REPLICA STATUS" :
 	    "SHOW SLAVE STATUS";

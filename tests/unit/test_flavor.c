@@ -185,6 +185,10 @@ test_statements(void **state)
 	assert_string_equal(flavor_status_sql(&f),
 	    "CALL mysql.rds_replica_status()");
 	assert_string_equal(flavor_master_status_sql(&f), "SHOW BINLOG STATUS");
+	/* Forced self-managed, yet the procedure exists: use it. */
+	f.kind = FLAVOR_MARIADB;
+	assert_string_equal(flavor_status_sql(&f),
+	    "CALL mysql.rds_replica_status()");
 	/* Denied but no procedure: nothing better to offer. */
 	f.rds &= ~RDS_REPLICA_STATUS;
 	assert_string_equal(flavor_status_sql(&f), "SHOW REPLICA STATUS");
