@@ -38,6 +38,11 @@
  *                    second lookup is answered from the resolver's cache),
  *                    but that second lookup is the one place a connect may
  *                    block the loop briefly.  It only happens in this mode.
+ *                    "localhost" is checked as 127.0.0.1 (see above).
+ *   With required or verify_ca, 3.3 sends the login (user name and password
+ *   scramble) in clear text to a server that offers no TLS before we can
+ *   refuse; only verify_identity makes libmariadb refuse before the login.
+ * - A timeout of 0 ms means no deadline of ours for that operation.
  */
 #include <sys/socket.h>
 #include <sys/types.h>
