@@ -1,0 +1,499 @@
+#!/usr/bin/env bats
+# replwatchctl on its own: usage, exit statuses, and its reading and
+# formatting of replies, against no daemon or a fake one that answers
+# canned lines.  The real daemon is exercised end to end elsewhere.
+
+bats_require_minimum_version 1.5.0
+
+REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+CTL="$REPO/ctl/replwatchctl"
+
+setup_file() {
+	[ -x "$CTL" ] || skip "build ctl/replwatchctl first"
+}
+
+setup() {
+	# Short: a Unix socket path must fit in 108 bytes.
+	TMP="$(mktemp -d /tmp/rwctl.XXXXXX)"
+	SOCK="$TMP/sock"
+	FAKE_PID=""
+	export NO_COLOR=1 LC_ALL=C
+	unset REPLWATCH_SOCKET
+}
+
+teardown() {
+	if [ -n "$FAKE_PID" ]; then
+		kill "$FAKE_PID" 2>/dev/null || true
+		wait "$FAKE_PID" 2>/dev/null || true
+	fi
+	rm -rf "$TMP"
+}
+
+# fake_daemon SCRIPT: answer each request with the steps listed for its
+# command in SCRIPT (JSON): {"cmd": [step, ...]} where a step is
+#   {"reply": {...}}   a reply line, the request's id added
+#   {"raw": "text"}    a line sent as is
+#   {"sleep": S}       a pause
+#   {"hold": true}     keep the connection open until the client closes it
+# After the last step the connection is closed.  Requests are appended to
+# $TMP/requests, one JSON line each.
+fake_daemon() {
+	printf '%s\n' "$1" >"$TMP/script.json"
+	python3 - "$SOCK" "$TMP/script.json" "$TMP/requests" <<'EOF' &
+import json, os, socket, sys, threading, time
+path, script_file, log = sys.argv[1:4]
+script = json.load(open(script_file))
+lock = threading.Lock()
+
+def serve(conn):
+    f = conn.makefile("rb")
+    line = f.readline()
+    if not line:
+        conn.close()
+        return
+    req = json.loads(line)
+    with lock, open(log, "a") as lf:
+        lf.write(json.dumps(req) + "\n")
+    for step in script.get(req.get("cmd"), []):
+        if "sleep" in step:
+            time.sleep(step["sleep"])
+        elif "raw" in step:
+            conn.sendall(step["raw"].encode() + b"\n")
+        elif "reply" in step:
+            out = {"id": req.get("id", 0)}
+            out.update(step["reply"])
+            conn.sendall(json.dumps(out).encode() + b"\n")
+        elif step.get("hold"):
+            while f.readline():
+                pass
+    conn.close()
+
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path + ".tmp")
+os.rename(path + ".tmp", path)  # ready once it exists
+s.listen(8)
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+EOF
+	FAKE_PID=$!
+	local i
+	for i in $(seq 50); do
+		[ -S "$SOCK" ] && return 0
+		sleep 0.1
+	done
+	echo "fake daemon did not start" >&2
+	return 1
+}
+
+# A target object as PROTOCOL.md describes it; $1 state, $2 lag ms or null,
+# $3 reason.
+target_json() {
+	cat <<EOF
+{"target": "rds1", "state": "$1", "reason": "$3",
+ "since": "2026-11-25T11:36:33.123Z", "since_unix_ms": 1795000000123,
+ "lag": {"ms": $2, "source": "heartbeat", "seconds_behind_master": 0,
+         "heartbeat_ms": $2, "position_bytes": null},
+ "replication": {"configured": true, "io_running": "Yes", "sql_running": "Yes",
+   "seconds_behind_master": 0, "master_host": "127.0.0.1", "master_port": "3306",
+   "master_log_file": "mariadb-bin.000001", "read_master_log_pos": "1234",
+   "relay_master_log_file": "mariadb-bin.000001", "exec_master_log_pos": "1234",
+   "last_io_errno": 0, "last_io_error": "", "last_sql_errno": 1062,
+   "last_sql_error": "Duplicate entry '1' for key 'PRIMARY'", "columns": {}},
+ "server": {"host": "127.0.0.1", "port": 3307, "connected": true,
+   "encrypted": false, "cipher": null, "flavor": "rds-mysql",
+   "version": "10.11.6-MariaDB", "status_sql": "SHOW SLAVE STATUS",
+   "read_only": true},
+ "master": null,
+ "polls": {"ok": 120, "failed": 0, "interval_ms": 1000, "last_ms": 1.8,
+   "last_unix_ms": 1795000000123, "consecutive_failures": 0},
+ "history": {"1m": {"samples": 60, "unknown": 0, "min_ms": 0, "max_ms": 2,
+   "avg_ms": 0.4, "p95_ms": 1}, "5m": {"samples": 300, "unknown": 0,
+   "min_ms": null, "max_ms": null, "avg_ms": null, "p95_ms": null}},
+ "thresholds": {"lag_warn_ms": 30000, "lag_crit_ms": 300000, "hysteresis": 3},
+ "promotion": null}
+EOF
+}
+
+status_script() {
+	echo "{\"status\": [{\"reply\": {\"ok\": true, \"result\": $(target_json "$@")}}]}"
+}
+
+# -- usage, no daemon needed --
+
+@test "--help lists every command and exits 0" {
+	run -0 "$CTL" --help
+	for c in hello status lag history events watch check wait; do
+		[[ "$output" == *"  $c"* ]]
+	done
+	run -0 "$CTL" -h
+}
+
+@test "COMMAND --help for every command exits 0 with its usage" {
+	for c in hello status lag history events watch check wait; do
+		run -0 "$CTL" "$c" --help
+		[[ "${lines[0]}" == "usage: replwatchctl "*" $c"* ]]
+	done
+}
+
+@test "--version" {
+	run -0 "$CTL" --version
+	[[ "$output" == "replwatchctl "*"(protocol 1)" ]]
+}
+
+@test "no command is a usage error" {
+	run -64 "$CTL"
+}
+
+@test "unknown command exits 64 and names it" {
+	run -64 --separate-stderr "$CTL" frobnicate
+	[[ "$stderr" == *"unknown command 'frobnicate'"* ]]
+}
+
+@test "bad options and arguments exit 64" {
+	run -64 "$CTL" --bogus status
+	[[ "$output" == *"unknown option '--bogus'"* ]]
+	run -64 "$CTL" status --bogus
+	run -64 "$CTL" --timeout 0 status
+	run -64 "$CTL" --timeout
+	run -64 "$CTL" status rds1 extra
+	run -64 "$CTL" history
+	[[ "$output" == *"TARGET is required"* ]]
+	run -64 "$CTL" history rds1 --samples many
+	[[ "$output" == *"--samples 'many'"* ]]
+	run -64 "$CTL" events --max 0
+	run -64 "$CTL" wait rds1 --timeout 5
+	[[ "$output" == *"--max-lag is required"* ]]
+	run -64 "$CTL" wait rds1 --max-lag 1
+	run -64 "$CTL" wait rds1 --max-lag -1 --timeout 5
+}
+
+@test "a global option after the command gets a hint" {
+	run -64 "$CTL" status --socket /x
+	[[ "$output" == *"global options go before the command"* ]]
+}
+
+@test "no daemon: exit 69, the message names the socket" {
+	run -69 --separate-stderr "$CTL" -s "$TMP/none.sock" status
+	[ "$stderr" = "replwatchctl: cannot connect to $TMP/none.sock: No such file or directory (is replwatchd running?)" ]
+	[ -z "$output" ]
+}
+
+@test "REPLWATCH_SOCKET is the default socket, -s overrides it" {
+	REPLWATCH_SOCKET="$TMP/env.sock" run -69 "$CTL" lag
+	[[ "$output" == *"$TMP/env.sock"* ]]
+	REPLWATCH_SOCKET="$TMP/env.sock" run -69 "$CTL" -s "$TMP/opt.sock" lag
+	[[ "$output" == *"$TMP/opt.sock"* ]]
+}
+
+@test "the default socket is /run/replwatch/replwatch.sock" {
+	[ -e /run/replwatch/replwatch.sock ] && skip "a daemon runs here"
+	run -69 "$CTL" hello
+	[[ "$output" == *"/run/replwatch/replwatch.sock"* ]]
+}
+
+@test "check with no daemon: UNKNOWN, exit 3" {
+	run -3 --separate-stderr "$CTL" -s "$TMP/none.sock" check rds1
+	[[ "$output" == "REPLWATCH UNKNOWN - cannot connect to $TMP/none.sock"* ]]
+}
+
+@test "check usage mistakes are UNKNOWN, exit 3" {
+	run -3 --separate-stderr "$CTL" check
+	[[ "$output" == "REPLWATCH UNKNOWN - usage: "* ]]
+	run -3 --separate-stderr "$CTL" check rds1 --warn x
+	run -3 --separate-stderr "$CTL" check rds1 --warn 10 --crit 5
+	run -3 --separate-stderr "$CTL" --bogus check rds1
+	[[ "$output" == "REPLWATCH UNKNOWN - usage: unknown option '--bogus'" ]]
+	run -0 "$CTL" check --help
+}
+
+@test "a stale socket (nobody listening) is 'not running' too" {
+	python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$SOCK"
+	run -69 "$CTL" -s "$SOCK" status
+	[[ "$output" == *"Connection refused (is replwatchd running?)" ]]
+}
+
+# -- against a fake daemon --
+
+@test "--json status prints the result object on one line" {
+	fake_daemon "$(status_script ok 0 'replicating, lag 0 ms (heartbeat)')"
+	run -0 --separate-stderr "$CTL" -s "$SOCK" --json status rds1
+	[ "${#lines[@]}" -eq 1 ]
+	[ "$(jq -c . <<<"$output")" = "$(target_json ok 0 'replicating, lag 0 ms (heartbeat)' | jq -c .)" ]
+	jq -e '.cmd == "status" and .target == "rds1" and .id == 1' "$TMP/requests"
+}
+
+@test "--json is also accepted after the command" {
+	fake_daemon "$(status_script ok 0 fine)"
+	run -0 "$CTL" -s "$SOCK" status rds1 --json
+	jq -e '.state == "ok"' <<<"$output"
+}
+
+@test "human status shows state, reason and the details" {
+	fake_daemon "$(status_script lagging 45000 'lag 45 s over lag_warn_s')"
+	run -0 --separate-stderr "$CTL" -s "$SOCK" status rds1
+	[[ "${lines[0]}" == "rds1: lagging - lag 45 s over lag_warn_s   (since "* ]]
+	[[ "$output" == *"lag        45000 ms (heartbeat)"* ]]
+	[[ "$output" == *"threads    io Yes   sql Yes"* ]]
+	[[ "$output" == *"master     127.0.0.1:3306   read mariadb-bin.000001:1234   exec mariadb-bin.000001:1234"* ]]
+	[[ "$output" == *"errors     sql 1062: Duplicate entry '1' for key 'PRIMARY'"* ]]
+	[[ "$output" == *"server     127.0.0.1:3307 rds-mysql 10.11.6-MariaDB, connected, TLS off, read_only ON"* ]]
+	[[ "$output" == *"history    1m min/avg/p95/max 0/0.4/1/2 ms   5m -"* ]]
+	[[ "$output" == *"polls      120 ok, 0 failed, last 1.8 ms"* ]]
+}
+
+@test "human status uses the em dash in a UTF-8 locale, no colour off a TTY" {
+	fake_daemon "$(status_script ok 0 fine)"
+	LC_ALL=C.UTF-8 run -0 "$CTL" -s "$SOCK" status rds1
+	[[ "${lines[0]}" == "rds1: ok — fine"* ]]
+	[[ "$output" != *$'\033'* ]]
+}
+
+@test "status of every target is a table" {
+	fake_daemon "{\"status\": [{\"reply\": {\"ok\": true, \"result\": {\"targets\": [$(target_json ok 0 fine), {\"target\": \"rds-two\", \"state\": \"io_stopped\", \"reason\": \"Slave_IO_Running No\", \"lag\": {\"ms\": null, \"source\": \"none\"}, \"replication\": null}]}}}]}"
+	run -0 "$CTL" -s "$SOCK" status
+	[[ "${lines[0]}" == "TARGET   STATE       LAG   SOURCE     IO   SQL  SINCE"*"REASON" ]]
+	[[ "${lines[1]}" == "rds1     ok          0 ms  heartbeat  Yes  Yes  "*"fine" ]]
+	[[ "${lines[2]}" == "rds-two  io_stopped  -     none       -    -    -"*"Slave_IO_Running No" ]]
+	jq -e '.cmd == "status" and (has("target") | not)' "$TMP/requests"
+}
+
+@test "lag, one line per target" {
+	fake_daemon '{"lag": [{"reply": {"ok": true, "result": {"targets": [
+	  {"target": "rds1", "state": "ok", "lag": {"ms": 120, "source": "heartbeat", "seconds_behind_master": 0, "heartbeat_ms": 120, "position_bytes": "4096"}},
+	  {"target": "r2", "state": "lag_critical", "lag": {"ms": 3723000, "source": "seconds_behind_master", "seconds_behind_master": 3723, "heartbeat_ms": null, "position_bytes": null}}]}}}]}'
+	run -0 "$CTL" -s "$SOCK" lag
+	[ "${lines[0]}" = "rds1  ok            lag 120 ms (heartbeat)   seconds_behind_master 0   heartbeat 120 ms   position 4096 bytes" ]
+	[ "${lines[1]}" = "r2    lag_critical  lag 3723000 ms (1h02m) (seconds_behind_master)   seconds_behind_master 3723" ]
+}
+
+@test "history: windows and samples; --samples is passed on" {
+	fake_daemon '{"history": [{"reply": {"ok": true, "result": {"target": "rds1", "interval_ms": 1000,
+	  "windows": {"1m": {"samples": 3, "unknown": 1, "min_ms": 0, "max_ms": 5, "avg_ms": 2.5, "p95_ms": 5}},
+	  "samples": [{"t_ms": 1, "age_ms": 2000, "lag_ms": 0}, {"t_ms": 2, "age_ms": 1000, "lag_ms": null}, {"t_ms": 3, "age_ms": 0, "lag_ms": 5}]}}}]}'
+	run -0 "$CTL" -s "$SOCK" history rds1 --samples 3
+	[ "${lines[0]}" = "rds1: polled every 1000 ms" ]
+	[[ "${lines[1]}" == "  1m       3 samples (1 unknown)   min/avg/p95/max 0/2.5/5/5 ms" ]]
+	[ "${lines[3]}" = "    0 - 5" ]
+	jq -e '.samples == 3' "$TMP/requests"
+}
+
+@test "events: one line per event" {
+	fake_daemon '{"events": [{"reply": {"ok": true, "result": {"events": [
+	  {"seq": 5, "ts": "2026-11-25T11:36:33.123Z", "ts_unix_ms": 1795000000123, "target": "rds1", "from": "ok", "to": "io_stopped", "reason": "Slave_IO_Running No"}]}}}]}'
+	run -0 "$CTL" -s "$SOCK" events --max 5
+	[ "$output" = "2026-11-25T11:36:33.123Z rds1 ok -> io_stopped: Slave_IO_Running No" ]
+	jq -e '.max == 5' "$TMP/requests"
+}
+
+@test "hello sends the protocol version and shows the targets" {
+	fake_daemon '{"hello": [{"reply": {"ok": true, "result": {"name": "replwatchd", "version": "0.1.0", "protocol": 1, "pid": 123, "uptime_s": 75.5, "targets": ["rds1", "rds2"], "admin": false}}}]}'
+	run -0 "$CTL" -s "$SOCK" hello
+	[ "${lines[0]}" = "replwatchd 0.1.0, protocol 1, pid 123, up 1m15s" ]
+	[ "${lines[1]}" = "targets: rds1 rds2" ]
+	jq -e '.protocol == 1' "$TMP/requests"
+}
+
+@test "an ok:false reply: exit 1, code: message on stderr" {
+	fake_daemon '{"status": [{"reply": {"ok": false, "error": {"code": "unknown_target", "message": "no target named \"nope\""}}}]}'
+	run -1 --separate-stderr "$CTL" -s "$SOCK" status nope
+	[ "$stderr" = 'replwatchctl: unknown_target: no target named "nope"' ]
+	[ -z "$output" ]
+}
+
+@test "a garbage reply line is a clear protocol error" {
+	fake_daemon '{"status": [{"raw": "<html>hello</html>"}]}'
+	run -76 --separate-stderr "$CTL" -s "$SOCK" status
+	[ "$stderr" = "replwatchctl: cannot understand the daemon's reply: reply is not a protocol reply line" ]
+}
+
+@test "a reply without a result object is a protocol error" {
+	fake_daemon '{"status": [{"reply": {"ok": true, "result": 5}}]}'
+	run -76 "$CTL" -s "$SOCK" status
+}
+
+@test "the daemon closing without a reply: exit 69" {
+	fake_daemon '{}'
+	run -69 --separate-stderr "$CTL" -s "$SOCK" status
+	[[ "$stderr" == *"closed the connection before replying"* ]]
+}
+
+@test "no reply within --timeout: exit 69" {
+	fake_daemon '{"status": [{"sleep": 5}]}'
+	SECONDS=0
+	run -69 --separate-stderr "$CTL" -s "$SOCK" --timeout 0.5 status
+	[[ "$stderr" == *"no reply from the daemon within 0.5 s"* ]]
+	[ "$SECONDS" -lt 3 ]
+}
+
+@test "a reply line of a few MiB is read whole" {
+	big=$(python3 -c 'print("x" * 3000000)')
+	fake_daemon "$(status_script ok 0 "$big")"
+	run -0 "$CTL" -s "$SOCK" --json status rds1
+	[ "$(jq -r '.reason | length' <<<"$output")" -eq 3000000 ]
+}
+
+# -- check --
+
+@test "check ok: OK, exit 0, perfdata with the daemon's thresholds" {
+	fake_daemon "$(status_script ok 0 'replicating, lag 0 ms (heartbeat)')"
+	run -0 "$CTL" -s "$SOCK" check rds1
+	[ "$output" = "REPLWATCH OK - rds1 ok, lag 0.000s (heartbeat) | lag=0.000s;30;300;0 state=0" ]
+}
+
+@test "check: lag at or over --warn is WARNING, over --crit CRITICAL" {
+	fake_daemon "$(status_script ok 12345 fine)"
+	run -1 "$CTL" -s "$SOCK" check rds1 --warn 10 --crit 20
+	[ "$output" = "REPLWATCH WARNING - rds1 ok, lag 12.345s (heartbeat) >= warn 10s | lag=12.345s;10;20;0 state=1" ]
+	run -2 "$CTL" -s "$SOCK" check rds1 --warn 5 --crit 12.345
+	[[ "$output" == "REPLWATCH CRITICAL - rds1 ok, lag 12.345s (heartbeat) >= crit 12.345s | "* ]]
+}
+
+@test "check: lagging is WARNING with the reason" {
+	fake_daemon "$(status_script lagging 45000 'lag 45 s over lag_warn_s')"
+	run -1 "$CTL" -s "$SOCK" check rds1
+	[ "$output" = "REPLWATCH WARNING - rds1 lagging, lag 45.000s (heartbeat) >= warn 30s: lag 45 s over lag_warn_s | lag=45.000s;30;300;0 state=1" ]
+}
+
+@test "check: errors and stopped threads are CRITICAL" {
+	for s in io_stopped sql_error unreachable unresponsive not_replicating lag_critical promotion_interrupted; do
+		fake_daemon "$(status_script "$s" null 'it | broke')"
+		run -2 "$CTL" -s "$SOCK" check rds1
+		[ "$output" = "REPLWATCH CRITICAL - rds1 $s, lag unknown: it / broke | lag=U;30;300;0 state=2" ]
+		kill "$FAKE_PID"; wait "$FAKE_PID" || true; rm -f "$SOCK"
+	done
+	FAKE_PID=""
+}
+
+@test "check: no sample yet or a state it does not know is UNKNOWN" {
+	fake_daemon "$(status_script unknown null 'no sample yet')"
+	run -3 "$CTL" -s "$SOCK" check rds1
+	[[ "$output" == "REPLWATCH UNKNOWN - rds1 unknown, lag unknown: no sample yet | lag=U;30;300;0 state=3" ]]
+}
+
+@test "check: ok with an unknown lag is OK and says so" {
+	fake_daemon "$(status_script ok null 'replicating')"
+	run -0 "$CTL" -s "$SOCK" check rds1
+	[ "$output" = "REPLWATCH OK - rds1 ok, lag unknown | lag=U;30;300;0 state=0" ]
+}
+
+@test "check: promoted is OK, promoting WARNING" {
+	fake_daemon "$(status_script promoted null 'promoted at 12:00')"
+	run -0 "$CTL" -s "$SOCK" check rds1
+	[[ "$output" == "REPLWATCH OK - rds1 promoted, no longer a replica: promoted at 12:00 | "* ]]
+	kill "$FAKE_PID"; wait "$FAKE_PID" || true; rm -f "$SOCK"
+	fake_daemon "$(status_script promoting 0 'step 3 of 7: catch-up')"
+	run -1 "$CTL" -s "$SOCK" check rds1
+}
+
+@test "check: an error reply is UNKNOWN with the code" {
+	fake_daemon '{"status": [{"reply": {"ok": false, "error": {"code": "not_ready", "message": "no sample of rds1 yet"}}}]}'
+	run -3 --separate-stderr "$CTL" -s "$SOCK" check rds1
+	[ "$output" = "REPLWATCH UNKNOWN - not_ready: no sample of rds1 yet" ]
+}
+
+@test "check --json: the verdict as one object" {
+	fake_daemon "$(status_script ok 250 fine)"
+	run -0 "$CTL" -s "$SOCK" --json check rds1
+	jq -e '.status == "OK" and .code == 0 and .lag_s == 0.25 and .warn_s == 30 and .crit_s == 300' <<<"$output"
+}
+
+# -- wait --
+
+sample() { echo "{\"reply\": {\"event\": {\"type\": \"sample\", \"target\": \"rds1\", \"state\": \"$1\", \"lag_ms\": $2, \"ts_unix_ms\": 1795000000123}}}"; }
+state_ev() { echo "{\"reply\": {\"event\": {\"type\": \"state\", $(target_json "$1" "$2" "$3" | sed '1s/^{//; $s/}$//')}}}"; }
+
+@test "wait: exits 0 once a sample with a low enough lag arrives" {
+	fake_daemon "{\"watch\": [$(state_ev lagging 5000 behind), {\"sleep\": 0.2}, $(sample lagging 3000), {\"sleep\": 0.2}, $(sample ok 120), {\"hold\": true}]}"
+	run -0 --separate-stderr "$CTL" -s "$SOCK" wait rds1 --max-lag 0.5 --timeout 10
+	[ "$output" = "rds1: caught up, lag 120 ms" ]
+	jq -e '.cmd == "watch" and .target == "rds1" and .samples == true' "$TMP/requests"
+}
+
+@test "wait: the current state is enough when it is already caught up" {
+	fake_daemon "{\"watch\": [$(state_ev ok 0 fine), {\"hold\": true}]}"
+	run -0 "$CTL" -s "$SOCK" wait rds1 --max-lag 0 --timeout 10
+	[ "$output" = "rds1: caught up, lag 0 ms" ]
+}
+
+@test "wait: exits 2 on timeout with the last state and reason" {
+	fake_daemon "{\"watch\": [$(state_ev lagging 12000 'lag 12 s'), {\"hold\": true}]}"
+	SECONDS=0
+	run -2 "$CTL" -s "$SOCK" wait rds1 --max-lag 1 --timeout 1
+	[ "$output" = "rds1: timed out after 1 s: lagging, lag 12000 ms (lag 12 s)" ]
+	[ "$SECONDS" -lt 4 ]
+}
+
+@test "wait: a low lag in a stopped state does not count" {
+	fake_daemon "{\"watch\": [$(state_ev io_stopped 0 'Slave_IO_Running No'), {\"hold\": true}]}"
+	run -2 "$CTL" -s "$SOCK" wait rds1 --max-lag 1 --timeout 0.5
+	[[ "$output" == "rds1: timed out after 0.5 s: io_stopped, lag 0 ms"* ]]
+}
+
+@test "wait: after a state change the next sample decides" {
+	fake_daemon "{\"watch\": [$(state_ev io_stopped 0 stopped), {\"reply\": {\"event\": {\"type\": \"change\", \"seq\": 9, \"target\": \"rds1\", \"from\": \"io_stopped\", \"to\": \"ok\", \"reason\": \"replicating\"}}}, {\"hold\": true}]}"
+	run -2 "$CTL" -s "$SOCK" wait rds1 --max-lag 1 --timeout 0.5
+	[ "$output" = "rds1: timed out after 0.5 s: ok, lag unknown (replicating)" ]
+}
+
+@test "wait: unknown target exits 1, no daemon 69" {
+	fake_daemon '{"watch": [{"reply": {"ok": false, "error": {"code": "unknown_target", "message": "no target named \"x\""}}}]}'
+	run -1 --separate-stderr "$CTL" -s "$SOCK" wait x --max-lag 1 --timeout 5
+	[ "$stderr" = 'replwatchctl: unknown_target: no target named "x"' ]
+	run -69 "$CTL" -s "$TMP/none.sock" wait x --max-lag 1 --timeout 5
+}
+
+@test "wait --json: the outcome as one object" {
+	fake_daemon "{\"watch\": [$(state_ev ok 40 fine), {\"hold\": true}]}"
+	run -0 "$CTL" -s "$SOCK" --json wait rds1 --max-lag 0.05 --timeout 5
+	jq -e '.caught_up == true and .lag_ms == 40 and .max_lag_ms == 50' <<<"$output"
+}
+
+@test "wait: SIGTERM exits 143" {
+	fake_daemon "{\"watch\": [$(state_ev lagging 9000 behind), {\"hold\": true}]}"
+	"$CTL" -s "$SOCK" wait rds1 --max-lag 1 --timeout 30 2>/dev/null &
+	pid=$!
+	sleep 0.5
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 143 ]
+}
+
+# -- watch --
+
+@test "watch prints one line per event and ends on the daemon's shutdown" {
+	fake_daemon "{\"watch\": [$(state_ev ok 0 fine), {\"reply\": {\"event\": {\"type\": \"change\", \"seq\": 6, \"ts\": \"2026-11-25T11:40:00.000Z\", \"target\": \"rds1\", \"from\": \"ok\", \"to\": \"io_stopped\", \"reason\": \"Slave_IO_Running No\"}}}, $(sample io_stopped null), {\"reply\": {\"ok\": true, \"result\": {\"reason\": \"shutdown\"}}}]}"
+	run -0 --separate-stderr "$CTL" -s "$SOCK" watch rds1 --samples
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "${lines[0]}" == *"Z rds1 is ok, lag 0 ms (heartbeat): fine" ]]
+	[ "${lines[1]}" = "2026-11-25T11:40:00.000Z rds1 ok -> io_stopped: Slave_IO_Running No" ]
+	[[ "${lines[2]}" == *"Z rds1 sample io_stopped, lag unknown" ]]
+	[[ "$stderr" == *"the daemon ended the watch (shutdown)"* ]]
+	jq -e '.samples == true' "$TMP/requests"
+}
+
+@test "watch --json prints each event object on one line" {
+	fake_daemon "{\"watch\": [$(sample ok 7), $(sample ok 8), {\"reply\": {\"ok\": true, \"result\": {\"reason\": \"shutdown\"}}}]}"
+	run -0 --separate-stderr "$CTL" -s "$SOCK" --json watch
+	[ "${#lines[@]}" -eq 2 ]
+	[ "$(jq -s -c 'map(.lag_ms)' <<<"$output")" = "[7,8]" ]
+}
+
+@test "watch: SIGINT is a clean end, exit 0" {
+	fake_daemon "{\"watch\": [$(state_ev ok 0 fine), {\"hold\": true}]}"
+	"$CTL" -s "$SOCK" watch >"$TMP/out" &
+	pid=$!
+	sleep 0.5
+	kill -INT "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 0 ]
+	grep -q "rds1 is ok" "$TMP/out"
+}
+
+@test "watch: the connection dropping is an error, exit 69" {
+	fake_daemon "{\"watch\": [$(sample ok 1)]}"
+	run -69 --separate-stderr "$CTL" -s "$SOCK" watch
+	[[ "$stderr" == *"closed the connection"* ]]
+}
