@@ -30,9 +30,12 @@ journal_path(const char *dir, const char *target)
 {
 	char *path;
 
-	/* Target names come from the configuration; still, stay in dir. */
-	if (target == NULL || *target == '\0' || *target == '.' ||
-	    strchr(target, '/') != NULL)
+	/*
+	 * The configuration allows only [A-Za-z0-9_.-] in names, and the
+	 * "promotion-" prefix makes even ".." harmless; refuse only what could
+	 * leave dir, should a name ever come from elsewhere.
+	 */
+	if (target == NULL || *target == '\0' || strchr(target, '/') != NULL)
 		return NULL;
 	xasprintf(&path, "%s/promotion-%s.json", dir, target);
 	return path;

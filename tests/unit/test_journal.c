@@ -75,7 +75,9 @@ test_path(void **state)
 	free(p);
 	assert_null(journal_path("/d", "../etc/x"));
 	assert_null(journal_path("/d", "a/b"));
-	assert_null(journal_path("/d", ".hidden"));
+	p = journal_path("/d", "..");
+	assert_string_equal(p, "/d/promotion-...json");
+	free(p);
 	assert_null(journal_path("/d", ""));
 }
 
