@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "commands.h"
 #include "snapshot.h"
 
@@ -197,6 +198,11 @@ static const struct command commands[] = {
 	{ "events",	cmd_events,	0 },
 	{ "watch",	cmd_watch,	0 },
 	{ "reload",	cmd_reload,	CMD_ADMIN },
+	{ "setup",	admin_setup,	CMD_ADMIN | CMD_TARGET },
+	{ "start",	admin_start,	CMD_ADMIN | CMD_TARGET },
+	{ "stop",	admin_stop,	CMD_ADMIN | CMD_TARGET },
+	{ "promote",	admin_promote,	CMD_ADMIN | CMD_TARGET },
+	{ "abort",	admin_abort,	CMD_ADMIN | CMD_TARGET },
 };
 
 const struct command *

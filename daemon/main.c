@@ -24,6 +24,7 @@
 #include "hooks.h"
 #include "log.h"
 #include "monitor.h"
+#include "promote.h"
 #include "snapshot.h"
 #include "xmalloc.h"
 
@@ -148,7 +149,7 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 	if ((conf = config_load(d->conf_path, err, errlen)) == NULL)
 		goto refuse;
 	for (size_t i = 0; i < d->ntargets; i++) {
-		if (d->targets[i]->promotion != NULL) {
+		if (promote_running(d->targets[i])) {
 			snprintf(err, errlen, "target %s is being promoted",
 			    d->targets[i]->name);
 			config_free(conf);
@@ -176,6 +177,7 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 					d->targets[i] = NULL;
 		} else {
 			t = monitor_new(d, &conf->targets[n]);
+			promote_load(t);
 			monitor_start(t);
 			log_info("reload: new target %s", t->name);
 		}
@@ -184,6 +186,7 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 	for (size_t i = 0; i < d->ntargets; i++) {
 		if (d->targets[i] != NULL) {
 			log_info("reload: target %s removed", d->targets[i]->name);
+			promote_free(d->targets[i]);
 			monitor_free(d->targets[i]);
 		}
 	}
@@ -354,8 +357,10 @@ main(int argc, char *argv[])
 	d->targets = xcalloc(d->ntargets, sizeof *d->targets);
 	for (size_t i = 0; i < d->ntargets; i++)
 		d->targets[i] = monitor_new(d, &d->conf->targets[i]);
-	for (size_t i = 0; i < d->ntargets; i++)
+	for (size_t i = 0; i < d->ntargets; i++) {
+		promote_load(d->targets[i]);
 		monitor_start(d->targets[i]);
+	}
 
 	sighup = evsignal_new(d->base, SIGHUP, sighup_cb, d);
 	sigterm = evsignal_new(d->base, SIGTERM, sigterm_cb, d);
@@ -374,8 +379,10 @@ main(int argc, char *argv[])
 
 	control_shutdown();
 	hooks_shutdown();
-	for (size_t i = 0; i < d->ntargets; i++)
+	for (size_t i = 0; i < d->ntargets; i++) {
+		promote_free(d->targets[i]);
 		monitor_free(d->targets[i]);
+	}
 	free(d->targets);
 	event_free(sighup);
 	event_free(sigterm);

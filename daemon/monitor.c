@@ -466,6 +466,7 @@ probe_cb(struct db *db, enum db_status st, const struct db_result *res,
 {
 	struct target *t = arg;
 	const struct db_set *s;
+	int denied;
 
 	if (st != DB_OK || res->nsets == 0 || res->sets[0].nrows == 0) {
 		poll_failed(t, st == DB_OK ? SAMPLE_QUERY_ERROR : failure_kind(st),
@@ -473,8 +474,12 @@ probe_cb(struct db *db, enum db_status st, const struct db_result *res,
 		return;
 	}
 	s = &res->sets[0];
+	/* Same server kind: remember that SHOW ... STATUS was denied. */
+	denied = t->flavor.status_denied;
 	flavor_detect(&t->flavor, t->cf->flavor, db_set_value(s, 0, "version"),
 	    db_set_value(s, 0, "version_comment"), db_set_value(s, 0, "routines"));
+	if (t->flavor.rds & RDS_REPLICA_STATUS)
+		t->flavor.status_denied = denied;
 	t->flavor_known = 1;
 	log_target(LOG_LVL_INFO, t->name, health_name(t->health.state), -1,
 	    "connected to %s:%u: %s %s%s, status by %s", t->cf->replica.host,

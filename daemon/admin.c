@@ -1,0 +1,459 @@
+/*
+ * setup, start and stop run a few statements on a connection of their own
+ * (the monitor's is never borrowed), each step asynchronous: connect, detect
+ * the kind, check the status, then the statements.  The reply waits for the
+ * last one.  The replication password lives only in this request's memory,
+ * is never logged, and is scrubbed from any error the server sends back.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin.h"
+#include "log.h"
+#include "monitor.h"
+#include "promote.h"
+#include "xmalloc.h"
+
+enum op { OP_SETUP, OP_START, OP_STOP };
+enum aphase { A_CONNECT, A_PROBE, A_STATUS, A_GTIDPOS, A_SETUP, A_START,
+	A_STOP };
+
+struct adminreq {
+	struct target	*t;
+	struct client	*client;	/* NULL once the peer left */
+	long long	 id;
+	enum op		 op;
+	enum aphase	 phase;
+	struct db	*db;
+	struct rw_flavor fl;
+	struct rw_setup	 setup;
+	char		*host, *user, *password, *file, *gtid;
+	int		 start_after;
+	char		*statement;	/* redacted, for the reply */
+	cJSON		*messages;
+};
+
+static void	acb(struct db *, enum db_status, const struct db_result *, void *);
+
+static void
+scrub(char *s, const char *secret)
+{
+	size_t n;
+	char *p;
+
+	if (secret == NULL || (n = strlen(secret)) == 0)
+		return;
+	while ((p = strstr(s, secret)) != NULL) {
+		memset(p, '*', 3);
+		memmove(p + 3, p + n, strlen(p + n) + 1);
+	}
+}
+
+static void
+adminreq_free(struct adminreq *a)
+{
+	if (a->db != NULL)
+		db_free(a->db);
+	if (a->password != NULL) {
+		explicit_bzero(a->password, strlen(a->password));
+		free(a->password);
+	}
+	free(a->host);
+	free(a->user);
+	free(a->file);
+	free(a->gtid);
+	free(a->statement);
+	cJSON_Delete(a->messages);
+	free(a);
+}
+
+static void
+peer_left(struct client *c, void *arg)
+{
+	((struct adminreq *)arg)->client = NULL;
+}
+
+static void
+reply_done(struct adminreq *a, enum proto_err code, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	cJSON *o;
+
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof msg, fmt, ap);
+		va_end(ap);
+		scrub(msg, a->password);
+		log_target(LOG_LVL_WARN, a->t->name, health_name(a->t->health.state),
+		    -1, "%s failed: %s", a->op == OP_SETUP ? "setup" :
+		    a->op == OP_START ? "start" : "stop", msg);
+	}
+	if (a->client != NULL) {
+		client_stream_end(a->client);
+		if (fmt != NULL)
+			client_error(a->client, a->id, code, "%s", msg);
+		else {
+			o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "target", a->t->name);
+			cJSON_AddStringToObject(o, "statement", a->statement ?
+			    a->statement : "");
+			if (a->op == OP_SETUP)
+				cJSON_AddBoolToObject(o, "started", a->start_after);
+			cJSON_AddItemToObject(o, "messages", a->messages);
+			a->messages = NULL;
+			client_ok(a->client, a->id, o);
+		}
+	}
+	monitor_poll_now(a->t);
+	adminreq_free(a);
+}
+
+static void
+aquery(struct adminreq *a, enum aphase ph, const char *sql)
+{
+	a->phase = ph;
+	if (db_query(a->db, sql, 0, acb, a) == -1)
+		reply_done(a, PERR_INTERNAL, "cannot send a query");
+}
+
+static void
+collect_messages(struct adminreq *a, const struct db_result *res)
+{
+	for (size_t i = 0; res != NULL && i < res->nsets; i++) {
+		const struct db_set *s = &res->sets[i];
+
+		for (size_t r = 0; r < s->nrows; r++)
+			for (unsigned c = 0; c < s->ncols; c++)
+				if (s->values[r * s->ncols + c] != NULL)
+					cJSON_AddItemToArray(a->messages,
+					    cJSON_CreateString(s->values[r * s->ncols + c]));
+	}
+}
+
+static const char *
+first_value(const struct db_result *res, const char *col)
+{
+	for (size_t i = 0; res != NULL && i < res->nsets; i++)
+		if (res->sets[i].ncols > 0 && res->sets[i].nrows > 0)
+			return db_set_value(&res->sets[i], 0, col);
+	return NULL;
+}
+
+static void
+run_op(struct adminreq *a, const struct rw_status *st)
+{
+	char err[256], *sql;
+
+	switch (a->op) {
+	case OP_SETUP:
+		if (st->configured && (st->io == THREAD_YES || st->sql == THREAD_YES ||
+		    st->io == THREAD_CONNECTING)) {
+			reply_done(a, PERR_PRECONDITION, "replication is running on %s: "
+			    "stop it first (replwatchctl stop %s)", a->t->name,
+			    a->t->name);
+			return;
+		}
+		if ((sql = flavor_setup_sql(&a->fl, &a->setup, err, sizeof err)) == NULL) {
+			reply_done(a, PERR_INVALID_ARGUMENT, "%s", err);
+			return;
+		}
+		a->statement = flavor_setup_sql_redacted(&a->fl, &a->setup);
+		if (a->gtid != NULL && !flavor_is_rds(&a->fl)) {
+			char *g = flavor_gtid_pos_sql(&a->fl, a->gtid);
+
+			explicit_bzero(sql, strlen(sql));
+			free(sql);
+			if (g == NULL) {
+				reply_done(a, PERR_INVALID_ARGUMENT, "GTID set-up is not "
+				    "possible on %s", flavor_name(&a->fl));
+				return;
+			}
+			aquery(a, A_GTIDPOS, g);
+			free(g);
+			return;
+		}
+		aquery(a, A_SETUP, sql);
+		explicit_bzero(sql, strlen(sql));
+		free(sql);
+		return;
+	case OP_START:
+		if (!st->configured) {
+			reply_done(a, PERR_PRECONDITION, "no replication is configured "
+			    "on %s: run setup first", a->t->name);
+			return;
+		}
+		a->statement = xstrdup(flavor_start_sql(&a->fl));
+		aquery(a, A_START, a->statement);
+		return;
+	case OP_STOP:
+		a->statement = xstrdup(flavor_stop_sql(&a->fl));
+		aquery(a, A_STOP, a->statement);
+		return;
+	}
+}
+
+static void
+acb(struct db *db, enum db_status st, const struct db_result *res, void *arg)
+{
+	struct adminreq *a = arg;
+	struct rw_status rs = { 0 };
+	const struct db_set *s = NULL;
+	char *sql, err[256];
+
+	if (st != DB_OK) {
+		if (a->phase == A_STATUS && st == DB_ERR_SERVER &&
+		    db_errno(db) == 1227 && (a->fl.rds & RDS_REPLICA_STATUS) &&
+		    !a->fl.status_denied) {
+			a->fl.status_denied = 1;
+			aquery(a, A_STATUS, flavor_status_sql(&a->fl));
+			return;
+		}
+		reply_done(a, st == DB_ERR_SERVER ? PERR_SERVER_ERROR :
+		    st == DB_ERR_TIMEOUT ? PERR_TIMEOUT : PERR_SERVER_ERROR, "%s",
+		    db_error(db));
+		return;
+	}
+	switch (a->phase) {
+	case A_CONNECT:
+		aquery(a, A_PROBE, flavor_probe_sql);
+		break;
+	case A_PROBE:
+		flavor_detect(&a->fl, a->t->cf->flavor, first_value(res, "version"),
+		    first_value(res, "version_comment"), first_value(res, "routines"));
+		if (a->t->flavor_known)
+			a->fl.status_denied = a->t->flavor.status_denied;
+		aquery(a, A_STATUS, flavor_status_sql(&a->fl));
+		break;
+	case A_STATUS:
+		for (size_t i = 0; i < res->nsets && s == NULL; i++)
+			if (db_set_column(&res->sets[i], "Slave_IO_Running") >= 0 ||
+			    db_set_column(&res->sets[i], "Replica_IO_Running") >= 0)
+				s = &res->sets[i];
+		if (s != NULL && s->nrows > 0)
+			replstatus_parse(&rs, (const char *const *)s->names,
+			    (const char *const *)s->values, s->ncols);
+		else
+			replstatus_parse(&rs, NULL, NULL, 0);
+		run_op(a, &rs);
+		replstatus_clear(&rs);
+		break;
+	case A_GTIDPOS:
+		if ((sql = flavor_setup_sql(&a->fl, &a->setup, err, sizeof err)) == NULL) {
+			reply_done(a, PERR_INVALID_ARGUMENT, "%s", err);
+			return;
+		}
+		aquery(a, A_SETUP, sql);
+		explicit_bzero(sql, strlen(sql));
+		free(sql);
+		break;
+	case A_SETUP:
+		collect_messages(a, res);
+		log_target(LOG_LVL_INFO, a->t->name, health_name(a->t->health.state),
+		    -1, "replication configured: %s", a->statement);
+		if (a->start_after)
+			aquery(a, A_START, flavor_start_sql(&a->fl));
+		else
+			reply_done(a, 0, NULL);
+		break;
+	case A_START:
+	case A_STOP:
+		collect_messages(a, res);
+		log_target(LOG_LVL_INFO, a->t->name, health_name(a->t->health.state),
+		    -1, "replication %s", a->phase == A_START ? "started" : "stopped");
+		reply_done(a, 0, NULL);
+		break;
+	}
+}
+
+static void
+begin(struct target *t, struct client *c, long long id, struct adminreq *a)
+{
+	const struct rw_endpoint *ep = &t->cf->replica;
+	struct db_params dp = {
+		.host = ep->host, .port = ep->port, .option_file = ep->option_file,
+		.tls = ep->tls, .tls_ca = ep->tls_ca, .tls_cert = ep->tls_cert,
+		.tls_key = ep->tls_key,
+		.connect_timeout_ms = t->cf->connect_timeout_ms,
+		.query_timeout_ms = t->cf->query_timeout_ms,
+	};
+
+	a->t = t;
+	a->client = c;
+	a->id = id;
+	a->messages = cJSON_CreateArray();
+	if (promote_running(t)) {
+		client_error(c, id, PERR_BUSY, "a promotion of %s is running",
+		    t->name);
+		adminreq_free(a);
+		return;
+	}
+	a->db = db_new(t->d->base, t->d->dns, &dp);
+	client_stream_begin(c, id, peer_left, a);
+	a->phase = A_CONNECT;
+	if (db_connect(a->db, acb, a) == -1)
+		reply_done(a, PERR_INTERNAL, "cannot start connecting");
+}
+
+static int
+want_string(struct client *c, const struct proto_request *req, const char *key,
+    int required, char **out)
+{
+	const char *v = NULL;
+
+	if (proto_arg_string(req, key, &v) == -1 || (required && v == NULL) ||
+	    (v != NULL && (*v == '\0' || strlen(v) > 255))) {
+		client_error(c, req->id, PERR_INVALID_ARGUMENT, "%s: %s", key,
+		    v == NULL ? "required string" : "must be 1 to 255 characters");
+		return -1;
+	}
+	*out = v != NULL ? xstrdup(v) : NULL;
+	return 0;
+}
+
+void
+admin_setup(struct daemon *d, struct client *c, const struct proto_request *req,
+    struct target *t)
+{
+	struct adminreq *a = xcalloc(1, sizeof *a);
+	const cJSON *pos;
+	double port = 3306;
+	int present, ssl = 0, start = 0;
+	char posbuf[32];
+
+	a->op = OP_SETUP;
+	if (want_string(c, req, "master_host", 1, &a->host) == -1 ||
+	    want_string(c, req, "repl_user", 1, &a->user) == -1 ||
+	    want_string(c, req, "repl_password", 1, &a->password) == -1 ||
+	    want_string(c, req, "binlog_file", 0, &a->file) == -1 ||
+	    want_string(c, req, "gtid", 0, &a->gtid) == -1)
+		goto bad;
+	if (proto_arg_number(req, "master_port", &port, &present) == -1 ||
+	    port < 1 || port > 65535 || port != (double)(int)port) {
+		client_error(c, req->id, PERR_INVALID_ARGUMENT,
+		    "master_port must be an integer from 1 to 65535");
+		goto bad;
+	}
+	if (proto_arg_bool(req, "ssl", &ssl, &present) == -1 ||
+	    proto_arg_bool(req, "start", &start, &present) == -1) {
+		client_error(c, req->id, PERR_INVALID_ARGUMENT,
+		    "ssl and start must be booleans");
+		goto bad;
+	}
+	if ((a->file == NULL) == (a->gtid == NULL)) {
+		client_error(c, req->id, PERR_INVALID_ARGUMENT, "give either "
+		    "binlog_file and binlog_pos, or gtid");
+		goto bad;
+	}
+	if (a->file != NULL) {
+		pos = cJSON_GetObjectItemCaseSensitive(req->root, "binlog_pos");
+		if (cJSON_IsNumber(pos) && pos->valuedouble >= 0 &&
+		    pos->valuedouble < 9007199254740992.0 &&
+		    pos->valuedouble == (double)(unsigned long long)pos->valuedouble)
+			snprintf(posbuf, sizeof posbuf, "%llu",
+			    (unsigned long long)pos->valuedouble);
+		else if (cJSON_IsString(pos) && pos->valuestring[0] != '\0' &&
+		    strlen(pos->valuestring) < 21 &&
+		    strspn(pos->valuestring, "0123456789") == strlen(pos->valuestring))
+			snprintf(posbuf, sizeof posbuf, "%s", pos->valuestring);
+		else {
+			client_error(c, req->id, PERR_INVALID_ARGUMENT, "binlog_pos "
+			    "must be a non-negative integer (or a string of digits)");
+			goto bad;
+		}
+		a->setup.log_pos = strtoull(posbuf, NULL, 10);
+	}
+	a->setup.host = a->host;
+	a->setup.port = (unsigned)port;
+	a->setup.user = a->user;
+	a->setup.password = a->password;
+	a->setup.log_file = a->file;
+	a->setup.gtid = a->gtid;
+	a->setup.ssl = ssl;
+	a->start_after = start;
+	begin(t, c, req->id, a);
+	return;
+bad:
+	a->messages = NULL;
+	adminreq_free(a);
+}
+
+void
+admin_start(struct daemon *d, struct client *c, const struct proto_request *req,
+    struct target *t)
+{
+	struct adminreq *a = xcalloc(1, sizeof *a);
+
+	a->op = OP_START;
+	begin(t, c, req->id, a);
+}
+
+void
+admin_stop(struct daemon *d, struct client *c, const struct proto_request *req,
+    struct target *t)
+{
+	struct adminreq *a = xcalloc(1, sizeof *a);
+
+	a->op = OP_STOP;
+	begin(t, c, req->id, a);
+}
+
+static int
+opt_bool(struct client *c, const struct proto_request *req, const char *key,
+    int *out)
+{
+	int present;
+
+	if (proto_arg_bool(req, key, out, &present) == -1) {
+		client_error(c, req->id, PERR_INVALID_ARGUMENT, "%s must be a "
+		    "boolean", key);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+opt_num(struct client *c, const struct proto_request *req, const char *key,
+    double lo, double hi, double *out)
+{
+	int present;
+
+	if (proto_arg_number(req, key, out, &present) == -1 || *out < lo ||
+	    *out > hi) {
+		client_error(c, req->id, PERR_INVALID_ARGUMENT, "%s must be a number "
+		    "from %g to %g", key, lo, hi);
+		return -1;
+	}
+	return 0;
+}
+
+void
+admin_promote(struct daemon *d, struct client *c, const struct proto_request *req,
+    struct target *t)
+{
+	struct promote_opts o = { .max_lag_s = 1, .timeout_s = 60 };
+
+	if (opt_bool(c, req, "freeze_master", &o.freeze_master) == -1 ||
+	    opt_bool(c, req, "dry_run", &o.dry_run) == -1 ||
+	    opt_bool(c, req, "force", &o.force) == -1 ||
+	    opt_bool(c, req, "resume", &o.resume) == -1 ||
+	    opt_num(c, req, "max_lag_s", 0, 86400, &o.max_lag_s) == -1 ||
+	    opt_num(c, req, "timeout_s", 0.1, 86400, &o.timeout_s) == -1)
+		return;
+	if (o.freeze_master && t->cf->master.host == NULL) {
+		client_error(c, req->id, PERR_INVALID_ARGUMENT, "--freeze-master "
+		    "needs master_host in the target's configuration");
+		return;
+	}
+	promote_start(t, c, req->id, &o);
+}
+
+void
+admin_abort(struct daemon *d, struct client *c, const struct proto_request *req,
+    struct target *t)
+{
+	promote_abort(t, c, req->id);
+}
