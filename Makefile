@@ -78,18 +78,67 @@ asan: deps
 	    LDFLAGS="-fsanitize=address,undefined" \
 	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 check
 
-install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
-	install -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/replwatchd
-	install -m 0755 $(CTL) $(DESTDIR)$(BINDIR)/replwatchctl
-	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
-	install -m 0644 man/replwatch.conf.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m 0644 man/replwatchd.8 man/replwatchctl.8 $(DESTDIR)$(MANDIR)/man8/
+# What install puts where.  Man pages and the completion are installed when
+# they exist in the tree; uninstall removes every name it may have installed.
+MAN_SRC   := $(wildcard man/*.5 man/*.7 man/*.8)
+MAN_NAMES := replwatchd.8 replwatchctl.8 replwatch.conf.5 replwatch-protocol.7
+CNF_SRC   := $(wildcard conf/*.cnf.example)
+CONFDIR    = $(SYSCONFDIR)/replwatch
 
+# The configuration is the admin's: replwatch.conf is installed only when there
+# is none, replwatch.conf.example always.  On a real install (no DESTDIR, as
+# root) systemd-sysusers and systemd-tmpfiles then create the replwatch user
+# and groups and give /etc/replwatch to group replwatch.
+install: all
+	install -D -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/replwatchd
+	install -D -m 0755 $(CTL) $(DESTDIR)$(BINDIR)/replwatchctl
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+	    systemd/replwatchd.service >$(DESTDIR)$(UNITDIR)/replwatchd.service.tmp
+	chmod 0644 $(DESTDIR)$(UNITDIR)/replwatchd.service.tmp
+	mv -f $(DESTDIR)$(UNITDIR)/replwatchd.service.tmp $(DESTDIR)$(UNITDIR)/replwatchd.service
+	install -D -m 0644 systemd/replwatch.sysusers $(DESTDIR)$(SYSUSERSDIR)/replwatch.conf
+	install -D -m 0644 systemd/replwatch.tmpfiles $(DESTDIR)$(TMPFILESDIR)/replwatch.conf
+	@set -e; for f in $(MAN_SRC); do \
+		sec=$${f##*.}; \
+		echo "install -D -m 0644 $$f $(DESTDIR)$(MANDIR)/man$$sec/$${f##*/}"; \
+		install -D -m 0644 "$$f" "$(DESTDIR)$(MANDIR)/man$$sec/$${f##*/}"; \
+	done
+	@set -e; if [ -f completion/replwatchctl.bash ]; then \
+		echo "install -D -m 0644 completion/replwatchctl.bash $(DESTDIR)$(COMPLDIR)/replwatchctl"; \
+		install -D -m 0644 completion/replwatchctl.bash $(DESTDIR)$(COMPLDIR)/replwatchctl; \
+	fi
+	install -d -m 0750 $(DESTDIR)$(CONFDIR)
+	@set -e; if [ -f conf/replwatch.conf ]; then \
+		install -m 0640 conf/replwatch.conf $(DESTDIR)$(CONFDIR)/replwatch.conf.example; \
+		if [ -e $(DESTDIR)$(CONFDIR)/replwatch.conf ]; then \
+			echo "$(DESTDIR)$(CONFDIR)/replwatch.conf exists: kept (new example: replwatch.conf.example)"; \
+		else \
+			echo "install -m 0640 conf/replwatch.conf $(DESTDIR)$(CONFDIR)/replwatch.conf"; \
+			install -m 0640 conf/replwatch.conf $(DESTDIR)$(CONFDIR)/replwatch.conf; \
+		fi; \
+	fi
+	@set -e; for f in $(CNF_SRC); do \
+		install -m 0600 "$$f" "$(DESTDIR)$(CONFDIR)/$${f##*/}"; \
+	done
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ] && command -v systemd-sysusers >/dev/null; then \
+		echo "systemd-sysusers $(SYSUSERSDIR)/replwatch.conf"; \
+		systemd-sysusers $(SYSUSERSDIR)/replwatch.conf && \
+		systemd-tmpfiles --create $(TMPFILESDIR)/replwatch.conf || \
+		echo "replwatch: creating the user or /etc/replwatch failed; see replwatchd(8)" >&2; \
+	fi
+
+# Leaves the configuration (replwatch.conf and the admin's option files).
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/replwatchd $(DESTDIR)$(BINDIR)/replwatchctl
-	rm -f $(DESTDIR)$(MANDIR)/man5/replwatch.conf.5
-	rm -f $(DESTDIR)$(MANDIR)/man8/replwatchd.8 $(DESTDIR)$(MANDIR)/man8/replwatchctl.8
+	rm -f $(DESTDIR)$(UNITDIR)/replwatchd.service
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/replwatch.conf $(DESTDIR)$(TMPFILESDIR)/replwatch.conf
+	@set -e; for m in $(MAN_NAMES); do \
+		echo "rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m"; \
+		rm -f "$(DESTDIR)$(MANDIR)/man$${m##*.}/$$m"; \
+	done
+	rm -f $(DESTDIR)$(COMPLDIR)/replwatchctl
+	rm -f $(DESTDIR)$(CONFDIR)/replwatch.conf.example $(DESTDIR)$(CONFDIR)/*.cnf.example
 
 demo: deps all
 	./tests/demo.sh
