@@ -77,8 +77,8 @@ while True:
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 EOF
 	FAKE_PID=$!
-	local i
-	for i in $(seq 50); do
+	local _
+	for _ in $(seq 50); do
 		[ -S "$SOCK" ] && return 0
 		sleep 0.1
 	done
@@ -496,4 +496,38 @@ state_ev() { echo "{\"reply\": {\"event\": {\"type\": \"state\", $(target_json "
 	fake_daemon "{\"watch\": [$(sample ok 1)]}"
 	run -69 --separate-stderr "$CTL" -s "$SOCK" watch
 	[[ "$stderr" == *"closed the connection"* ]]
+}
+
+# -- bash completion --
+
+# complete WORD...: what completion offers for the last word.
+complete_words() {
+	bash -c '
+		source /usr/share/bash-completion/bash_completion 2>/dev/null
+		source "$1"; shift
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+		COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+		_replwatchctl "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+		echo "${COMPREPLY[*]}"' _ "$REPO/completion/replwatchctl.bash" "$@"
+}
+
+@test "completion: commands and options" {
+	run -0 complete_words "$CTL" ""
+	[ "$output" = "hello status lag history events watch check wait" ]
+	run -0 complete_words "$CTL" wait rds1 --
+	[ "$output" = "--help --json --max-lag --timeout" ]
+	run -0 complete_words "$CTL" check rds1 --warn ""
+	[ -z "$output" ]
+}
+
+@test "completion: target names from the daemon, nothing without one" {
+	fake_daemon '{"hello": [{"reply": {"ok": true, "result": {"name": "replwatchd", "version": "0.1.0", "protocol": 1, "pid": 1, "uptime_s": 1, "targets": ["rds1", "rds-two"], "admin": false}}}]}'
+	run -0 complete_words "$CTL" -s "$SOCK" status ""
+	[ "$output" = "rds1 rds-two" ]
+	run -0 complete_words "$CTL" -s "$SOCK" history --samples 5 rds-
+	[ "$output" = "rds-two" ]
+	run -0 complete_words "$CTL" -s "$SOCK" status rds1 ""
+	[ -z "$output" ]
+	run -0 complete_words "$CTL" -s "$TMP/none.sock" status ""
+	[ -z "$output" ]
 }
