@@ -1,0 +1,202 @@
+#!/usr/bin/env bats
+# replwatchd -n -c FILE: check a configuration and exit.  The contract:
+# "FILE: configuration OK" (maybe followed by detail) on stdout and status 0, or config_load's
+# "FILE:LINE: KEY: why" on stderr and status 1.  No database needed.
+
+bats_require_minimum_version 1.5.0
+
+REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd -P)
+DAEMON=$REPO/daemon/replwatchd
+SECRET=not-in-any-message-7f3a
+
+setup() {
+	[ -x "$DAEMON" ] || skip "daemon/replwatchd is not built (make all)"
+	T=$BATS_TEST_TMPDIR
+	printf '[client]\nuser = rw\npassword = %s\n' "$SECRET" >"$T/ok.cnf"
+	chmod 600 "$T/ok.cnf"
+}
+
+# check FILE: run the check with stdout and stderr apart.
+check() {
+	run --separate-stderr "$DAEMON" -n -c "$1"
+}
+
+# conf TEXT: write $T/rw.conf.
+conf() {
+	printf '%s\n' "$1" >"$T/rw.conf"
+}
+
+@test "the example configuration is valid once its option files exist" {
+	cp "$REPO/conf/replwatch.conf" "$T/replwatch.conf"
+	install -m 600 "$REPO/conf/rds1.cnf.example" "$T/rds1.cnf"
+	install -m 600 "$REPO/conf/old-master.cnf.example" "$T/old-master.cnf"
+	check "$T/replwatch.conf"
+	[ "$status" -eq 0 ]
+	# The daemon may add detail after "OK", e.g. " (1 target)".
+	[[ "$output" = "$T/replwatch.conf: configuration OK"* ]]
+	[ -z "$stderr" ]
+}
+
+@test "every commented-out default in the example is itself valid" {
+	# Uncomment '#key = value' lines that have a value and no file or hook
+	# behind them: the documented defaults must load as written.
+	sed -E '/^#(tls_|master_tls_|on_|socket_group|admin_group)/d; s/^#([a-z_]+ = .+)$/\1/' \
+	    "$REPO/conf/replwatch.conf" >"$T/replwatch.conf"
+	install -m 600 "$REPO/conf/rds1.cnf.example" "$T/rds1.cnf"
+	install -m 600 "$REPO/conf/old-master.cnf.example" "$T/old-master.cnf"
+	grep -q '^interval_ms = 1000$' "$T/replwatch.conf"
+	check "$T/replwatch.conf"
+	[ "$status" -eq 0 ]
+}
+
+@test "a group-readable option file with a password is refused, without the password" {
+	cp "$REPO/conf/replwatch.conf" "$T/replwatch.conf"
+	install -m 644 "$REPO/conf/rds1.cnf.example" "$T/rds1.cnf"
+	install -m 600 "$REPO/conf/old-master.cnf.example" "$T/old-master.cnf"
+	line=$(grep -n '^option_file' "$T/replwatch.conf" | cut -d: -f1)
+	check "$T/replwatch.conf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$T/replwatch.conf:$line: option_file: $T/rds1.cnf: holds a password but is readable by group or others (mode 0644); chmod 600 it" ]
+	[[ "$stderr" != *change-me* ]]
+	[[ "$output" != *"configuration OK"* ]]
+}
+
+@test "an option file without a password may be world-readable" {
+	printf '[client]\nuser = rw\n' >"$T/nopw.cnf"
+	chmod 644 "$T/nopw.cnf"
+	conf "[target a]
+host = 127.0.0.1
+option_file = nopw.cnf"
+	check "$T/rw.conf"
+	[ "$status" -eq 0 ]
+}
+
+@test "out of range: file:line: key: why" {
+	conf "[target a]
+host = 127.0.0.1
+option_file = ok.cnf
+interval_ms = 50"
+	check "$T/rw.conf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$T/rw.conf:4: interval_ms: 50 is out of range (100..3600000)" ]
+}
+
+@test "unknown key, bad word, duplicate key, duplicate target" {
+	conf "[target a]
+host = 127.0.0.1
+option_file = ok.cnf
+colour = blue"
+	check "$T/rw.conf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$T/rw.conf:4: colour: unknown key in [target a]" ]
+
+	conf "[target a]
+host = 127.0.0.1
+option_file = ok.cnf
+flavor = oracle"
+	check "$T/rw.conf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$T/rw.conf:4: flavor: \"oracle\" is not one of auto | rds-mysql | rds-mariadb | mysql | mariadb" ]
+
+	conf "[target a]
+host = 127.0.0.1
+host = 127.0.0.2"
+	check "$T/rw.conf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$T/rw.conf:3: host: duplicate key (first on line 2)" ]
+
+	conf "[target a]
+host = 127.0.0.1
+option_file = ok.cnf
+[target a]"
+	check "$T/rw.conf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$T/rw.conf:4: duplicate target \"a\" (first on line 1)" ]
+}
+
+@test "missing host and option_file name the target's header line" {
+	conf "[daemon]
+log_level = debug
+
+[target a]
+option_file = ok.cnf"
+	check "$T/rw.conf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$T/rw.conf:4: host: required in [target a]" ]
+
+	conf "[target a]
+host = 127.0.0.1"
+	check "$T/rw.conf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$T/rw.conf:1: option_file: required in [target a] (the credentials)" ]
+}
+
+@test "libinih traps: indented and over-long lines are refused" {
+	conf "[target a]
+host = 127.0.0.1
+    port = 3307
+option_file = ok.cnf"
+	check "$T/rw.conf"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" = "$T/rw.conf:3: host: indented line: "* ]]
+
+	conf "[target a]
+host = $(printf '%0250d' 0)
+option_file = ok.cnf"
+	check "$T/rw.conf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$T/rw.conf:2: line too long (max 197 bytes)" ]
+}
+
+@test "inline comments: ' ;' starts one, '#' after a value does not" {
+	conf "[target a] ; the replica
+host = 127.0.0.1   ; comment
+option_file = ok.cnf;not-a-comment"
+	check "$T/rw.conf"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" = "$T/rw.conf:3: option_file: $T/ok.cnf;not-a-comment: No such file or directory" ]]
+
+	conf "[target a]
+host = 127.0.0.1 # comment"
+	check "$T/rw.conf"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" = "$T/rw.conf:2: host: \"127.0.0.1 # comment\" contains blanks"* ]]
+}
+
+@test "heartbeat = write without master_host" {
+	conf "[target a]
+host = 127.0.0.1
+option_file = ok.cnf
+heartbeat = write"
+	check "$T/rw.conf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$T/rw.conf:4: heartbeat: write needs master_host (the heartbeat is written on the master)" ]
+}
+
+@test "option files: \$CREDENTIALS_DIRECTORY first, then next to the configuration" {
+	mkdir "$T/creds" "$T/etc"
+	printf '[client]\npassword = %s\n' "$SECRET" >"$T/creds/rds1.cnf"
+	chmod 400 "$T/creds/rds1.cnf"
+	printf '[target a]\nhost = 127.0.0.1\noption_file = rds1.cnf\n' >"$T/etc/rw.conf"
+	run --separate-stderr env CREDENTIALS_DIRECTORY="$T/creds" "$DAEMON" -n -c "$T/etc/rw.conf"
+	[ "$status" -eq 0 ]
+	check "$T/etc/rw.conf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$T/etc/rw.conf:3: option_file: $T/etc/rds1.cnf: No such file or directory" ]
+	# A relative configuration path: the error names it as given.
+	cd "$T"
+	run --separate-stderr "$DAEMON" -n -c etc/rw.conf
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "etc/rw.conf:3: option_file: $T/etc/rds1.cnf: No such file or directory" ]
+}
+
+@test "file-level errors: missing file, no target" {
+	check "$T/nope.conf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$T/nope.conf: No such file or directory" ]
+
+	conf "[daemon]"
+	check "$T/rw.conf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$T/rw.conf: no target defined ([target NAME])" ]
+}
