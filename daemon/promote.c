@@ -6,6 +6,7 @@
  * next phase.
  */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +200,26 @@ emit_step(struct promotion *p, enum step s)
 	client_event(p->client, p->id, o);
 }
 
+/*
+ * Fault injection for the crash tests: REPLWATCH_TEST_CRASH=begin:STEP or
+ * end:STEP makes the daemon SIGKILL itself right after the journal records
+ * that point, as a power cut or an OOM kill would.
+ */
+static void
+maybe_crash(const char *when, enum step s)
+{
+	const char *e = getenv("REPLWATCH_TEST_CRASH");
+	char want[64];
+
+	if (e == NULL)
+		return;
+	snprintf(want, sizeof want, "%s:%s", when, step_names[s]);
+	if (strcmp(e, want) == 0) {
+		log_warnx("REPLWATCH_TEST_CRASH=%s: killing myself", e);
+		raise(SIGKILL);
+	}
+}
+
 static void
 step_begin(struct promotion *p, enum step s)
 {
@@ -208,6 +229,7 @@ step_begin(struct promotion *p, enum step s)
 	p->steps[s].detail[0] = '\0';
 	journal_save(p);
 	emit_step(p, s);
+	maybe_crash("begin", s);
 }
 
 static void
@@ -226,6 +248,8 @@ step_end(struct promotion *p, enum step s, enum sstat st, const char *fmt, ...)
 	}
 	journal_save(p);
 	emit_step(p, s);
+	if (st == SS_DONE)
+		maybe_crash("end", s);
 }
 
 static void
@@ -547,9 +571,8 @@ on_status_result(struct promotion *p, const struct db_result *res)
 				query(p, p->r, P_R_VERIFY_STATUS,
 				    flavor_status_sql(&p->rfl), 0);
 			} else if (p->stopped) {
-				step_begin(p, ST_RESET);
 				p->reset_started = 1;
-				journal_save(p);
+				step_begin(p, ST_RESET);
 				query(p, p->r, P_R_RESET, flavor_reset_sql(&p->rfl), 0);
 			} else if (st.io != THREAD_YES || st.sql != THREAD_YES) {
 				query(p, p->r, P_R_RESTART, flavor_start_sql(&p->rfl), 0);
@@ -592,9 +615,8 @@ on_status_result(struct promotion *p, const struct db_result *res)
 		    st.relay_master_log_file ? st.relay_master_log_file : "?",
 		    st.exec_master_log_pos ? st.exec_master_log_pos : "?");
 		/* The point of no return: journaled before the statement runs. */
-		step_begin(p, ST_RESET);
 		p->reset_started = 1;
-		journal_save(p);
+		step_begin(p, ST_RESET);
 		query(p, p->r, P_R_RESET, flavor_reset_sql(&p->rfl), 0);
 		break;
 	case P_R_VERIFY_STATUS:
