@@ -43,7 +43,8 @@
 #define TARGET_NAME_MAX		63
 #define SUN_PATH_MAX		107	/* sizeof(sun_path) - 1 on Linux */
 #define IDENT_MAX		64	/* MySQL identifier length */
-#define LAG_MAX_S		2592000	/* 30 days: a dump may take long to catch up */
+/* 30 days: catching up after a large dump can take that long. */
+#define LAG_MAX_S		2592000
 
 enum section { SECT_NONE, SECT_DAEMON, SECT_TARGET };
 
@@ -124,8 +125,8 @@ static const char *const level_words[] = {
 };
 
 struct parse {
-	const char	*path;		/* as the caller named it, for messages */
-	char		*confdir;	/* absolute, for relative paths in values */
+	const char	*path;		/* as the caller wrote it */
+	char		*confdir;	/* absolute: base of relative paths */
 	FILE		*fp;
 	char		*buf;		/* getline's */
 	size_t		 bufsz;
@@ -139,7 +140,7 @@ struct parse {
 	int		 section_line;
 	int		 daemon_line;	/* of [daemon], 0: not seen */
 	struct rw_target_config *target;	/* current, in cf->targets */
-	int		 keyline[K_COUNT];	/* current section; 0: not set */
+	int		 keyline[K_COUNT];	/* this section; 0: unset */
 	enum key	 last_key;	/* last key set in this section */
 	int		 have_last_key;
 };
@@ -223,14 +224,14 @@ parse_uint(struct parse *p, enum key k, const char *v, unsigned long min,
 	}
 	for (s = v; *s != '\0'; s++) {
 		if (!isdigit((unsigned char)*s)) {
-			fail_key(p, p->lineno, k, "\"%s\" is not a whole number",
-			    v);
+			fail_key(p, p->lineno, k,
+			    "\"%s\" is not a whole number", v);
 			return -1;
 		}
 		n = n * 10 + (unsigned)(*s - '0');
 		if (n > UINT_MAX) {
-			fail_key(p, p->lineno, k, "%s is out of range (%lu..%lu)",
-			    v, min, max);
+			fail_key(p, p->lineno, k,
+			    "%s is out of range (%lu..%lu)", v, min, max);
 			return -1;
 		}
 	}
@@ -636,8 +637,8 @@ close_target(struct parse *p)
 	    K_TLS_KEY) == -1)
 		return -1;
 	if (t->master.host == NULL) {
-		for (size_t i = 0; i < sizeof master_keys / sizeof master_keys[0];
-		    i++) {
+		for (size_t i = 0;
+		    i < sizeof master_keys / sizeof master_keys[0]; i++) {
 			enum key k = master_keys[i];
 
 			if (kl[k]) {
@@ -720,9 +721,9 @@ open_section(struct parse *p, const char *s)
 		p->section = SECT_DAEMON;
 	} else if (n >= 6 && strncmp(s, "target", 6) == 0 &&
 	    (n == 6 || s[6] == ' ' || s[6] == '\t')) {
-		for (name = s + 6; name < end && (*name == ' ' || *name == '\t');
-		    name++)
-			;
+		name = s + 6;
+		while (name < end && (*name == ' ' || *name == '\t'))
+			name++;
 		n = (size_t)(end - name);
 		if (n == 0) {
 			fail(p, "a target needs a name: [target NAME]");
@@ -730,7 +731,8 @@ open_section(struct parse *p, const char *s)
 		}
 		if (!valid_target_name(name, n)) {
 			fail(p, "invalid target name \"%.*s\" (1 to %d of "
-			    "A-Z a-z 0-9 _ . -)", (int)n, name, TARGET_NAME_MAX);
+			    "A-Z a-z 0-9 _ . -)", (int)n, name,
+			    TARGET_NAME_MAX);
 			return -1;
 		}
 		for (size_t i = 0; i < cf->ntargets; i++) {
@@ -1117,7 +1119,8 @@ config_load(const char *path, char *err, size_t errlen)
 	if (!p.failed)
 		close_section(&p);
 	if (!p.failed && cf->ntargets == 0) {
-		fail_path(err, errlen, path, "no target defined ([target NAME])");
+		fail_path(err, errlen, path,
+		    "no target defined ([target NAME])");
 		p.failed = 1;
 	}
 	fclose(p.fp);
@@ -1201,7 +1204,8 @@ is_password_line(const char *s)
 	if (n >= sizeof key)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		key[j++] = s[i] == '-' ? '_' : (char)tolower((unsigned char)s[i]);
+		key[j++] = s[i] == '-' ? '_' :
+		    (char)tolower((unsigned char)s[i]);
 	key[j] = '\0';
 	if (strncmp(key, "loose_", 6) == 0)
 		memmove(key, key + 6, strlen(key + 6) + 1);
@@ -1228,11 +1232,13 @@ config_check_option_file(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	if (access(path, R_OK) == -1) {
-		fail_path(err, errlen, path, "not readable: %s", strerror(errno));
+		fail_path(err, errlen, path, "not readable: %s",
+		    strerror(errno));
 		return -1;
 	}
 	/* O_NONBLOCK: a FIFO swapped in after stat() must not hang us. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1) {
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd == -1) {
 		fail_path(err, errlen, path, "%s", strerror(errno));
 		return -1;
 	}
