@@ -399,6 +399,36 @@ check_lifecycle() {
 	assert_replicates native
 }
 
+# --- lib.bash ------------------------------------------------------------------------
+
+@test "lib: sandbox_up exports the sandbox, sql_* read stdin, sandbox_down stops it" {
+	sandbox_up --flavor mariadb
+	[ -n "$SB" ]
+	[ "$SANDBOX_DIR" = "$SB" ]
+	[ "$FLAVOR" = mariadb ]
+	grep -qx "$SB" "$BATS_FILE_TMPDIR/replwatch-sandboxes.list"
+	[ "$(bash -c 'echo "$MASTER_PORT"')" = "$MASTER_PORT" ] # exported
+	[ "$(echo "SELECT @@port" | sql_replica)" = "$REPLICA_PORT" ]
+	[ "$(echo "SELECT CURRENT_USER()" | sql_master app)" = "app@%" ]
+	[ "$(sql_master repl "SELECT CURRENT_USER()")" = "repl@%" ]
+	[ -z "$(replica_status Slave_IO_Running)" ]
+	sandbox_down
+	process_gone "$MASTER_PID"
+	process_gone "$REPLICA_PID"
+}
+
+@test "lib: wait_until polls until success and gives up after the timeout" {
+	local start f=$BATS_TEST_TMPDIR/flag
+	(sleep 0.3 && touch "$f") &
+	wait_until 5 test -e "$f"
+	start=${EPOCHREALTIME/./}
+	run wait_until 0.5 false
+	[ "$status" -eq 1 ]
+	[[ $output == *"timed out after 0.5s: false"* ]]
+	(((${EPOCHREALTIME/./} - start) >= 500000))
+	(((${EPOCHREALTIME/./} - start) < 3000000))
+}
+
 # --- start-up failures and shutting down ------------------------------------------
 
 @test "up refuses a directory that holds a sandbox, and leaves that one running" {
