@@ -107,7 +107,9 @@ client_read_line(struct client *c, int timeout_ms, char **line, size_t *len)
 		c->used = 0;
 	}
 	for (;;) {
-		if ((nl = memchr(c->buf + scan, '\n', c->len - scan)) != NULL) {
+		/* Nothing buffered yet means no buffer either. */
+		if (c->len > scan &&
+		    (nl = memchr(c->buf + scan, '\n', c->len - scan)) != NULL) {
 			*nl = '\0';
 			*line = c->buf;
 			*len = (size_t)(nl - c->buf);

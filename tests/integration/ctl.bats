@@ -6,7 +6,8 @@
 bats_require_minimum_version 1.5.0
 
 REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
-CTL="$REPO/ctl/replwatchctl"
+# REPLWATCHCTL: another build of the client, e.g. under AddressSanitizer.
+CTL="${REPLWATCHCTL:-$REPO/ctl/replwatchctl}"
 
 setup_file() {
 	[ -x "$CTL" ] || skip "build ctl/replwatchctl first"
