@@ -58,8 +58,14 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 SANDBOX=$REPO/tests/sandbox/sandbox
 export REPO SANDBOX
 
+# The list of sandbox directories started by this bats file (outside bats: by
+# this shell).
 _sb_registry() {
-	printf '%s/replwatch-sandboxes.list\n' "${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}"
+	if [[ -n ${BATS_FILE_TMPDIR:-} ]]; then
+		printf '%s/replwatch-sandboxes.list\n' "$BATS_FILE_TMPDIR"
+	else
+		printf '%s/replwatch-sandboxes.%s.list\n' "${TMPDIR:-/tmp}" "$$"
+	fi
 }
 
 # A new, empty, registered sandbox directory (short path: socket paths are
