@@ -23,6 +23,7 @@
 #include "daemon.h"
 #include "hooks.h"
 #include "log.h"
+#include "metrics.h"
 #include "monitor.h"
 #include "promote.h"
 #include "snapshot.h"
@@ -163,6 +164,10 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 	if (strcmp(conf->socket, old->socket) != 0)
 		log_warnx("reload: socket %s -> %s needs a restart; keeping %s",
 		    old->socket, conf->socket, old->socket);
+	if ((conf->metrics_listen == NULL) != (old->metrics_listen == NULL) ||
+	    (conf->metrics_listen != NULL &&
+	    strcmp(conf->metrics_listen, old->metrics_listen) != 0))
+		log_warnx("reload: metrics_listen changes need a restart");
 	/* Keep the old socket settings: the socket is already bound. */
 	free(conf->socket);
 	conf->socket = xstrdup(old->socket);
@@ -352,6 +357,8 @@ main(int argc, char *argv[])
 	if (control_init(d, err, sizeof err) == -1)
 		fatalx("%s", err);
 	hooks_init(d);
+	if (metrics_init(d, err, sizeof err) == -1)
+		fatalx("%s", err);
 
 	d->ntargets = d->conf->ntargets;
 	d->targets = xcalloc(d->ntargets, sizeof *d->targets);
@@ -378,6 +385,7 @@ main(int argc, char *argv[])
 	event_base_dispatch(d->base);
 
 	control_shutdown();
+	metrics_shutdown();
 	hooks_shutdown();
 	for (size_t i = 0; i < d->ntargets; i++) {
 		promote_free(d->targets[i]);
