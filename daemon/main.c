@@ -144,6 +144,7 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 {
 	struct rw_config *conf, *old = d->conf;
 	struct target **targets, *t;
+	char *kept;
 	size_t n;
 
 	sd_notify(0, "RELOADING=1");
@@ -173,14 +174,18 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 	conf->socket = xstrdup(old->socket);
 
 	targets = xcalloc(conf->ntargets, sizeof *targets);
+	kept = xcalloc(d->ntargets ? d->ntargets : 1, sizeof *kept);
 	for (n = 0; n < conf->ntargets; n++) {
-		if ((t = daemon_target(d, conf->targets[n].name)) != NULL) {
+		t = NULL;
+		for (size_t i = 0; i < d->ntargets; i++) {
+			if (strcmp(d->targets[i]->name, conf->targets[n].name) == 0) {
+				t = d->targets[i];
+				kept[i] = 1;
+			}
+		}
+		if (t != NULL)
 			monitor_reconfigure(t, &conf->targets[n]);
-			/* Mark as taken so it is not freed below. */
-			for (size_t i = 0; i < d->ntargets; i++)
-				if (d->targets[i] == t)
-					d->targets[i] = NULL;
-		} else {
+		else {
 			t = monitor_new(d, &conf->targets[n]);
 			promote_load(t);
 			monitor_start(t);
@@ -189,12 +194,13 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 		targets[n] = t;
 	}
 	for (size_t i = 0; i < d->ntargets; i++) {
-		if (d->targets[i] != NULL) {
+		if (!kept[i]) {
 			log_info("reload: target %s removed", d->targets[i]->name);
 			promote_free(d->targets[i]);
 			monitor_free(d->targets[i]);
 		}
 	}
+	free(kept);
 	free(d->targets);
 	d->targets = targets;
 	d->ntargets = n;
