@@ -146,6 +146,19 @@ demo: deps all
 bench: deps all
 	./bench/run.sh
 
+# libFuzzer harnesses (clang), each run for FUZZ_SECONDS on a corpus in .cache.
+FUZZ_SECONDS ?= 30
+FUZZ_BIN := $(patsubst %.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+fuzz: deps
+	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
+	@set -e; for f in $(FUZZ_BIN); do \
+	    clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	        -Ilib $(PKG_CFLAGS) -o $$f $$f.c $(LIB_SRC) $(PKG_LIBS) -lm; \
+	    mkdir -p .cache/corpus/$$(basename $$f); \
+	    echo "== $$f ($(FUZZ_SECONDS) s)"; \
+	    ./$$f -max_total_time=$(FUZZ_SECONDS) -max_len=70000 .cache/corpus/$$(basename $$f) 2>&1 | tail -3; \
+	done
+
 clean:
-	rm -f $(LIB_OBJ) $(DAEMON_OBJ) $(CTL_OBJ) $(LIB) $(DAEMON) $(CTL) $(UNIT_BIN)
+	rm -f $(LIB_OBJ) $(DAEMON_OBJ) $(CTL_OBJ) $(LIB) $(DAEMON) $(CTL) $(UNIT_BIN) $(FUZZ_BIN)
 	rm -rf .asan
