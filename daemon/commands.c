@@ -167,6 +167,7 @@ cmd_watch(struct daemon *d, struct client *c, const struct proto_request *req,
 			continue;
 		o = snapshot_status(d->targets[i]);
 		cJSON_AddStringToObject(o, "type", "state");
+		cJSON_AddNumberToObject(o, "ts_unix_ms", (double)now_unix_ms());
 		client_event(c, req->id, o);
 	}
 	client_watch(c, req->id, t ? t->name : NULL, samples);
