@@ -254,6 +254,7 @@ acb(struct db *db, enum db_status st, const struct db_result *res, void *arg)
 		collect_messages(a, res);
 		log_target(LOG_LVL_INFO, a->t->name, health_name(a->t->health.state),
 		    -1, "replication configured: %s", a->statement);
+		promote_forget(a->t);
 		if (a->start_after)
 			aquery(a, A_START, flavor_start_sql(&a->fl));
 		else

@@ -1091,6 +1091,19 @@ promote_running(const struct target *t)
 }
 
 void
+promote_forget(struct target *t)
+{
+	if (t->promotion == NULL || promote_running(t))
+		return;
+	if (journal_remove(t->promotion->journal) == -1)
+		log_warn("%s: removing %s", t->name, t->promotion->journal);
+	promote_free(t);
+	if (t->health.state == HEALTH_PROMOTED ||
+	    t->health.state == HEALTH_PROMOTION_INTERRUPTED)
+		monitor_set_state(t, HEALTH_UNKNOWN, "replication set up again");
+}
+
+void
 promote_free(struct target *t)
 {
 	promotion_free(t->promotion);

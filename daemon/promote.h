@@ -29,5 +29,7 @@ void	 promote_start(struct target *, struct client *, long long id,
 void	 promote_abort(struct target *, struct client *, long long id);
 int	 promote_running(const struct target *);
 void	 promote_free(struct target *);	/* daemon shutdown */
+/* Replication was set up anew: drop a finished promotion and its journal. */
+void	 promote_forget(struct target *);
 
 #endif
