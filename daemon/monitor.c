@@ -653,7 +653,13 @@ master_step(struct target *t)
 		r = db_query(m->db, sql, 0, master_cb, t);
 		break;
 	case MPH_HB_WRITE:
-		if (t->cf->heartbeat != HEARTBEAT_WRITE || !m->heartbeat_ready) {
+		/*
+		 * Never write to a master that is read-only (frozen, or a
+		 * server that is no longer the source of truth), even though
+		 * our account might be allowed to.
+		 */
+		if (t->cf->heartbeat != HEARTBEAT_WRITE || !m->heartbeat_ready ||
+		    m->read_only == 1 || t->health.state == HEALTH_PROMOTED) {
 			m->busy = MPH_STATUS;
 			master_step(t);
 			return;
