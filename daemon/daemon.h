@@ -49,6 +49,7 @@ struct master_state {
 	int64_t		 last_ok_ms;	/* last complete tick (wall clock) */
 	int64_t		 hb_pending_us;	/* heartbeat being written */
 	int64_t		 hb_written_us;	/* newest heartbeat committed */
+	int		 hb_skipped;	/* this tick wrote none (master read-only) */
 	char		 error[512];
 	unsigned	 failures;
 };

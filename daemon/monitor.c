@@ -622,7 +622,7 @@ master_cb(struct db *db, enum db_status st, const struct db_result *res,
 			v = db_set_value(s, 0, "gtid");
 			snprintf(m->gtid, sizeof m->gtid, "%s", v ? v : "");
 		}
-		if (t->cf->heartbeat != HEARTBEAT_WRITE)
+		if (t->cf->heartbeat != HEARTBEAT_WRITE || m->hb_skipped)
 			m->last_ok_ms = now_unix_ms();
 		master_done(t, DB_OK);
 		return;
@@ -660,10 +660,13 @@ master_step(struct target *t)
 		 */
 		if (t->cf->heartbeat != HEARTBEAT_WRITE || !m->heartbeat_ready ||
 		    m->read_only == 1 || t->health.state == HEALTH_PROMOTED) {
+			/* No new heartbeat is due: the newest written one stands. */
+			m->hb_skipped = 1;
 			m->busy = MPH_STATUS;
 			master_step(t);
 			return;
 		}
+		m->hb_skipped = 0;
 		m->hb_pending_us = now_unix_ms() * 1000;
 		q = sql_quote(t->name);
 		xasprintf(&sql, "REPLACE INTO %s (source, ts_us, written) VALUES "
