@@ -1,0 +1,319 @@
+#!/usr/bin/env bats
+# replwatchctl setup / start / stop against the real replwatchd and a sandbox
+# pair started WITHOUT replication: the test does the seed itself (fill the
+# master, mariadb-dump --master-data=2, load into the replica as root), then
+# configures replication through the daemon, from explicit coordinates or the
+# dump file, for each flavor.  The replication password must never show up in
+# the daemon's log (debug level), its status, or the client's output.
+
+bats_require_minimum_version 1.5.0
+
+load lib
+load daemon
+
+# --- interim: the admin commands of replwatchctl, until ctl/ has them ------
+# rwctl ARGS...: replwatchctl -s $SOCK ARGS... when the client knows the admin
+# commands, else a python stand-in speaking doc/PROTOCOL.md with the same CLI
+# (output: --json prints each event, then the result, one JSON line each;
+# errors "code: message" on stderr, exit 1).
+_RWCTL_SHIM='
+import json, socket, sys
+a = sys.argv[1:]
+sock, js = None, False
+while a and a[0].startswith("-"):
+    o = a.pop(0)
+    if o in ("-s", "--socket"): sock = a.pop(0)
+    elif o == "--json": js = True
+    elif o == "--timeout": a.pop(0)
+cmd = a.pop(0)
+req = {"id": 1, "cmd": cmd}
+if cmd != "reload": req["target"] = a.pop(0)
+def secret_file(p):
+    return open(p).read().rstrip("\n")
+while a:
+    o = a.pop(0)
+    if o == "--json": js = True
+    elif o == "--master-host": req["master_host"] = a.pop(0)
+    elif o == "--master-port": req["master_port"] = int(a.pop(0))
+    elif o == "--repl-user": req["repl_user"] = a.pop(0)
+    elif o == "--repl-password-file": req["repl_password"] = secret_file(a.pop(0))
+    elif o == "--repl-password-stdin": req["repl_password"] = sys.stdin.readline().rstrip("\n")
+    elif o == "--binlog-file": req["binlog_file"] = a.pop(0)
+    elif o == "--binlog-pos": req["binlog_pos"] = a.pop(0)
+    elif o == "--gtid": req["gtid"] = a.pop(0)
+    elif o == "--from-dump": dump = a.pop(0); req["_dump"] = dump
+    elif o == "--gtid-from-dump": req["_gtid_dump"] = True
+    elif o == "--ssl": req["ssl"] = True
+    elif o == "--start": req["start"] = True
+    elif o == "--freeze-master": req["freeze_master"] = True
+    elif o == "--max-lag": req["max_lag_s"] = float(a.pop(0))
+    elif o == "--timeout": req["timeout_s"] = float(a.pop(0))
+    elif o == "--dry-run": req["dry_run"] = True
+    elif o == "--force": req["force"] = True
+    elif o == "--resume": req["resume"] = True
+    elif o == "--yes": pass
+    else: print("shim: bad option " + o, file=sys.stderr); sys.exit(64)
+if "_dump" in req:
+    import re
+    txt = open(req.pop("_dump")).read()
+    if req.pop("_gtid_dump", False):
+        req["gtid"] = re.search(r"gtid_slave_pos=.([^\x27]*)", txt).group(1)
+    else:
+        m = re.search(r"MASTER_LOG_FILE=.([^\x27]*).,\s*MASTER_LOG_POS=(\d+)", txt)
+        req["binlog_file"], req["binlog_pos"] = m.group(1), m.group(2)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+try:
+    s.connect(sock)
+except OSError as e:
+    print("replwatchctl: %s: %s" % (sock, e), file=sys.stderr); sys.exit(69)
+s.sendall((json.dumps(req) + "\n").encode())
+f = s.makefile("rb")
+while True:
+    line = f.readline()
+    if not line:
+        print("replwatchctl: the daemon closed the connection before replying", file=sys.stderr); sys.exit(69)
+    r = json.loads(line)
+    if "event" in r:
+        ev = r["event"]
+        if js: print(json.dumps(ev))
+        elif ev.get("type") == "step": print("%-9s %-8s %s" % (ev["step"], ev["status"], ev.get("detail", "")))
+        sys.stdout.flush()
+        continue
+    if r["ok"]:
+        print(json.dumps(r["result"]) if js else json.dumps(r["result"], indent=1))
+        sys.exit(0)
+    print("replwatchctl: %s: %s" % (r["error"]["code"], r["error"]["message"]), file=sys.stderr)
+    sys.exit(1)
+'
+rwctl() {
+	if [[ -z ${_RWCTL_REAL:-} ]]; then
+		if "$CTL_BIN" promote --help >/dev/null 2>&1; then _RWCTL_REAL=1; else _RWCTL_REAL=0; fi
+	fi
+	if ((_RWCTL_REAL)); then
+		"$CTL_BIN" -s "$SOCK" "$@"
+	else
+		python3 -c "$_RWCTL_SHIM" -s "$SOCK" "$@"
+	fi
+}
+# ---------------------------------------------------------------------------
+
+# ---------------------------------------------------------------------------
+
+setup_file() {
+	[[ -x $DAEMON_BIN && -x $CTL_BIN ]] || skip "build replwatchd and replwatchctl first"
+}
+
+teardown() {
+	daemon_stop_all
+	[[ -n ${SB:-} ]] && sandbox_down "$SB"
+	return 0
+}
+
+teardown_file() {
+	daemon_stop_all
+	sandbox_down_all
+}
+
+# seeded_pair FLAVOR: a sandbox pair without replication; the manual seed:
+# app.t filled on the master, dumped with --master-data=2 into $DUMP, loaded
+# into the replica as root; a daemon watching the replica (as admin).
+seeded_pair() {
+	sandbox_up --flavor "$1"
+	sql_master "USE app; CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(32) NOT NULL);
+		INSERT INTO t (v) SELECT CONCAT('seed', seq) FROM seq_1_to_50"
+	DUMP=$BATS_TEST_TMPDIR/dump.sql
+	mariadb-dump --defaults-file="$SB/master-root.cnf" --master-data=2 \
+		--single-transaction --databases app >"$DUMP"
+	{
+		echo 'SET sql_log_bin = 0;'
+		cat "$DUMP"
+	} | mariadb --defaults-file="$SB/replica-root.cnf"
+	[[ $(sql_replica "SELECT COUNT(*) FROM app.t") == 50 ]]
+	PW=$(<"$SB/repl.password")
+	daemon_start
+	wait_state main not_replicating 10
+}
+
+# setup_main ARGS: replwatchctl --json setup main --master-host ... ARGS
+setup_main() {
+	run --separate-stderr rwctl --json setup main --master-host 127.0.0.1 \
+		--master-port "$MASTER_PORT" --repl-user repl "$@"
+	printf 'setup: status=%s\nstdout: %s\nstderr: %s\n' "$status" "$output" "$stderr"
+	no_secret "$output" "$stderr"
+}
+
+# no_secret TEXT...: none contains the replication password
+no_secret() {
+	local t
+	for t in "$@"; do
+		if [[ $t == *"$PW"* ]]; then
+			echo "the replication password appears in: $t"
+			return 1
+		fi
+	done
+}
+
+# no_secret_anywhere: not in the daemon's log (debug level), its status or
+# its events either.
+no_secret_anywhere() {
+	if grep -qF -- "$PW" "$DAEMON_LOG"; then
+		echo "the replication password is in the daemon's log:"
+		grep -F -- "$PW" "$DAEMON_LOG"
+		return 1
+	fi
+	no_secret "$(status_json main)" "$(ctl --json events main)"
+}
+
+rows_arrive() { # VALUE: insert on the master, wait for it on the replica
+	sql_master "INSERT INTO app.t (v) VALUES ('$1')"
+	wait_until 10 eval "[[ \$(sql_replica \"SELECT COUNT(*) FROM app.t WHERE v = '$1'\") == 1 ]]"
+}
+
+statement_for() { # FLAVOR: what set-up runs there
+	case $1 in
+	rds-mysql | rds-mariadb) echo 'CALL mysql.rds_set_external_master(' ;;
+	rds-mysql-84) echo 'CALL mysql.rds_set_external_source(' ;;
+	mariadb) echo 'CHANGE MASTER TO' ;;
+	esac
+}
+
+# From SHOW MASTER STATUS taken after the load (no writes since the dump).
+check_setup_coordinates() {
+	local flavor=$1 file pos
+	seeded_pair "$flavor"
+	read -r file pos _ < <(sql_master "SHOW MASTER STATUS")
+	setup_main --repl-password-file "$SB/repl.password" --binlog-file "$file" \
+		--binlog-pos "$pos" --start
+	[[ $status == 0 ]]
+	jq -e '.started == true' <<<"$output"
+	jq -e --arg s "$(statement_for "$flavor")" --arg f "$file" \
+		'(.statement | startswith($s)) and (.statement | contains("***")) and (.statement | contains($f))' <<<"$output"
+	wait_state main ok 10
+	rows_arrive after-setup
+	[[ $(replica_status Exec_Master_Log_Pos) -gt $pos ]]
+	[[ $(replica_status Master_User) == repl ]]
+	no_secret_anywhere
+}
+
+# From the dump file, then the life cycle: set-up refused while running,
+# stop, start.
+check_setup_from_dump() {
+	local flavor=$1 file pos
+	seeded_pair "$flavor"
+	# Rows written after the dump must arrive too.
+	sql_master "INSERT INTO app.t (v) VALUES ('after-dump')"
+	setup_main --repl-password-file "$SB/repl.password" --from-dump "$DUMP" --start
+	[[ $status == 0 ]]
+	read -r file pos < <(sed -n "s/^-- CHANGE MASTER TO MASTER_LOG_FILE='\([^']*\)', MASTER_LOG_POS=\([0-9]*\);.*/\1 \2/p" "$DUMP")
+	jq -e --arg f "$file" --arg p "$pos" '(.statement | contains($f)) and (.statement | contains($p))' <<<"$output"
+	wait_state main ok 10
+	wait_until 10 eval '[[ $(sql_replica "SELECT COUNT(*) FROM app.t WHERE v = '"'after-dump'"'") == 1 ]]'
+	[[ $(sql_replica "SELECT COUNT(*) FROM app.t") == 51 ]]
+	rows_arrive from-dump
+
+	# Set-up again while it runs: refused, replication untouched.
+	setup_main --repl-password-file "$SB/repl.password" --from-dump "$DUMP"
+	[[ $status == 1 && $stderr == *precondition_failed*"stop it first"* ]]
+	[[ $(replica_status Slave_IO_Running) == Yes && $(replica_status Slave_SQL_Running) == Yes ]]
+
+	run --separate-stderr rwctl --json stop main
+	echo "stop: $status $output $stderr"
+	[[ $status == 0 ]]
+	wait_until 10 eval '[[ $(state_of main) == @(sql_stopped|io_stopped) ]]'
+	[[ $(replica_status Slave_IO_Running) == No && $(replica_status Slave_SQL_Running) == No ]]
+	sql_master "INSERT INTO app.t (v) VALUES ('while-stopped')"
+
+	run --separate-stderr rwctl --json start main
+	echo "start: $status $output $stderr"
+	[[ $status == 0 ]]
+	wait_state main ok 10
+	[[ $(replica_status Slave_IO_Running) == Yes && $(replica_status Slave_SQL_Running) == Yes ]]
+	wait_until 10 eval '[[ $(sql_replica "SELECT COUNT(*) FROM app.t WHERE v = '"'while-stopped'"'") == 1 ]]'
+	rows_arrive after-start
+	no_secret_anywhere
+}
+
+@test "setup rds-mysql: coordinates from SHOW MASTER STATUS, --start" {
+	check_setup_coordinates rds-mysql
+}
+
+@test "setup rds-mysql: --from-dump --start; refused while running; stop; start" {
+	check_setup_from_dump rds-mysql
+}
+
+@test "setup rds-mysql-84 (rds_set_external_source only): coordinates, --start" {
+	check_setup_coordinates rds-mysql-84
+}
+
+@test "setup rds-mysql-84: --from-dump --start; refused while running; stop; start" {
+	check_setup_from_dump rds-mysql-84
+}
+
+@test "setup rds-mariadb: coordinates, --start" {
+	check_setup_coordinates rds-mariadb
+}
+
+@test "setup rds-mariadb: --from-dump --start; refused while running; stop; start" {
+	check_setup_from_dump rds-mariadb
+}
+
+@test "setup mariadb (native CHANGE MASTER): coordinates, --start" {
+	check_setup_coordinates mariadb
+}
+
+@test "setup mariadb: --from-dump --start; refused while running; stop; start" {
+	check_setup_from_dump mariadb
+}
+
+@test "setup with a wrong replication password: the IO thread fails with 1045, no password anywhere" {
+	seeded_pair rds-mysql
+	local wrong=$BATS_TEST_TMPDIR/wrong.password
+	printf 'Wr0ngPassw0rdForRepl%s' "$RANDOM" >"$wrong"
+	setup_main --repl-password-file "$wrong" --from-dump "$DUMP" --start
+	[[ $status == 0 ]]
+	wait_until 15 eval '[[ $(state_of main) == @(io_error|io_connecting) ]] && status_json main | jq -e ".reason | test(\"1045\")" >/dev/null'
+	local st reason
+	st=$(status_json main)
+	reason=$(jq -r .reason <<<"$st")
+	echo "reason: $reason"
+	[[ $(replica_status Last_IO_Errno) == 1045 ]]
+	[[ $st != *"$(<"$wrong")"* ]]
+	run grep -qF -- "$(<"$wrong")" "$DAEMON_LOG"
+	[[ $status == 1 ]]
+	no_secret_anywhere
+	# Fixed by stopping and setting up again with the right one.
+	run rwctl stop main
+	[[ $status == 0 ]]
+	setup_main --repl-password-file "$SB/repl.password" --from-dump "$DUMP" --start
+	[[ $status == 0 ]]
+	wait_state main ok 10
+	rows_arrive fixed
+	no_secret_anywhere
+}
+
+@test "setup rds-mariadb with GTID: --gtid from the dump" {
+	seeded_pair rds-mariadb
+	local gtid
+	gtid=$(sed -n "s/^-- SET GLOBAL gtid_slave_pos='\([^']*\)';.*/\1/p" "$DUMP")
+	[[ -n $gtid ]]
+	setup_main --repl-password-file "$SB/repl.password" --gtid "$gtid" --start
+	[[ $status == 0 ]]
+	jq -e --arg g "$gtid" '(.statement | startswith("CALL mysql.rds_set_external_master_gtid(")) and (.statement | contains($g))' <<<"$output"
+	wait_state main ok 10
+	rows_arrive gtid
+	[[ $(replica_status Using_Gtid) == Slave_Pos ]]
+	no_secret_anywhere
+}
+
+@test "setup rds-mariadb with GTID: --from-dump --gtid-from-dump" {
+	seeded_pair rds-mariadb
+	sql_master "INSERT INTO app.t (v) VALUES ('after-dump')"
+	setup_main --repl-password-stdin --from-dump "$DUMP" --gtid-from-dump --start <<<"$PW"
+	[[ $status == 0 ]]
+	jq -e '.statement | startswith("CALL mysql.rds_set_external_master_gtid(")' <<<"$output"
+	wait_state main ok 10
+	wait_until 10 eval '[[ $(sql_replica "SELECT COUNT(*) FROM app.t") == 51 ]]'
+	rows_arrive gtid-dump
+	[[ $(replica_status Using_Gtid) == Slave_Pos ]]
+	no_secret_anywhere
+}
