@@ -191,17 +191,37 @@ bench_daemon() {
 	die "replwatchd did not answer on $SOCK"
 }
 
+_bench_forget() {
+	local keep=() p
+	for p in "${BENCH_PIDS[@]}"; do
+		[[ $p == "$1" ]] || keep+=("$p")
+	done
+	BENCH_PIDS=("${keep[@]}")
+}
+
 bench_daemon_stop() {
 	[[ -n $DAEMON_PID ]] || return 0
 	kill -TERM "$DAEMON_PID" 2>/dev/null
 	wait "$DAEMON_PID" 2>/dev/null
-	local keep=() p
-	for p in "${BENCH_PIDS[@]}"; do
-		[[ $p == "$DAEMON_PID" ]] || keep+=("$p")
-	done
-	BENCH_PIDS=("${keep[@]}")
+	_bench_forget "$DAEMON_PID"
 	DAEMON_PID=
 }
+
+# bench_run CMD...: run CMD as a background child and wait for it, so that a
+# signal reaches the traps at once (bash runs a trap only after a foreground
+# child ends) and the cleanup stops CMD too.  Returns CMD's exit status.
+bench_run() {
+	local pid rc
+	"$@" &
+	pid=$!
+	BENCH_PIDS+=("$pid")
+	wait "$pid"
+	rc=$?
+	_bench_forget "$pid"
+	return "$rc"
+}
+
+bench_sleep() { bench_run sleep "$1"; }
 
 # Sum of polls.ok over every target of the running daemon.
 bench_polls_ok() {

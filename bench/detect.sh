@@ -37,7 +37,7 @@ for run in "250 $N250 1000000" "1000 $N1000 2000000"; do
 	bench_daemon "$BENCH_TMP/rw-$interval.conf"
 	bench_wait_polls 2
 	note "interval $interval ms: $n repetitions of each fault"
-	python3 "$BENCH_DIR/detect.py" run --socket "$SOCK" --target main \
+	bench_run python3 "$BENCH_DIR/detect.py" run --socket "$SOCK" --target main \
 		--sandbox "$SB" --interval "$interval" --n "$n" --raw "$RAW" \
 		--key-base "$keybase" || die "detect.py failed (log: $BENCH_TMP/replwatchd.log)"
 	last_ms=$("$CTL" -s "$SOCK" --json status main | jq '.polls.last_ms')

@@ -32,7 +32,7 @@ bench_sandbox
 # Replica mariadbd idle CPU (ticks/s) with nobody polling it.
 r0=$(cpu_ticks_stat "$REPLICA_PID")
 w0=$(now_ns)
-sleep "$T_IDLE"
+bench_sleep "$T_IDLE"
 r1=$(cpu_ticks_stat "$REPLICA_PID")
 w1=$(now_ns)
 IDLE_TPS=$(awk -v t=$((r1 - r0)) -v w=$((w1 - w0)) 'BEGIN { printf "%.4f", t / (w / 1e9) }')
@@ -53,7 +53,7 @@ measure() {
 	k1=$(cpu_ticks_stat "$DAEMON_PID")
 	r1=$(cpu_ticks_stat "$REPLICA_PID")
 	w1=$(now_ns)
-	sleep "$secs"
+	bench_sleep "$secs"
 	w2=$(now_ns)
 	c2=$(cpu_ns_schedstat "$DAEMON_PID")
 	k2=$(cpu_ticks_stat "$DAEMON_PID")
@@ -127,13 +127,13 @@ cgdump() {
 }
 pa=$(polls)
 callgrind_control -i on "$DAEMON_PID" >/dev/null 2>&1 || die "callgrind_control -i on failed"
-sleep "$T_CG"
+bench_sleep "$T_CG"
 cgdump # part 1: polls only
 pb=$(polls)
-"$LOAD" -s "$SOCK" -c 1 -n 100 -w 0 -r '{"id":1,"cmd":"status","target":"main"}' >/dev/null
+bench_run "$LOAD" -s "$SOCK" -c 1 -n 100 -w 0 -r '{"id":1,"cmd":"status","target":"main"}' >/dev/null
 cgdump # part 2: 100 status (+1 from polls()) and the polls meanwhile
 pc=$(polls)
-"$LOAD" -s "$SOCK" -c 1 -n 100 -w 0 -r '{"id":1,"cmd":"hello"}' >/dev/null
+bench_run "$LOAD" -s "$SOCK" -c 1 -n 100 -w 0 -r '{"id":1,"cmd":"hello"}' >/dev/null
 cgdump # part 3: 100 hello, 1 status, polls
 pd=$(polls)
 bench_daemon_stop

@@ -48,6 +48,20 @@ else
 fi
 
 mkdir -p "$OUT_DIR" || exit 1
+child=
+# Pass a stop on to the running benchmark, whose traps clean up.
+stop() {
+	trap - INT TERM
+	if [[ -n $child ]]; then
+		kill -"$1" "$child" 2>/dev/null
+		wait "$child" 2>/dev/null
+	fi
+	rm -f "$OUT_DIR/all.txt.tmp"
+	echo "[run] stopped by SIG$1" >&2
+	exit $((128 + $(kill -l "$1")))
+}
+trap 'stop INT' INT
+trap 'stop TERM' TERM
 start=$EPOCHSECONDS
 failed=()
 {
@@ -61,7 +75,10 @@ for s in "${scripts[@]}"; do
 	name=${name%.sh}
 	t0=$EPOCHSECONDS
 	echo "[run] $name ${opts[*]}" >&2
-	if ! "$s" "${opts[@]}"; then
+	# In the background, so a signal to this script reaches it at once.
+	"$s" "${opts[@]}" &
+	child=$!
+	if ! wait "$child"; then
 		failed+=("$name")
 		echo "[run] $name FAILED (exit status above)" >&2
 	fi

@@ -43,9 +43,10 @@ one() {
 	local label=$1 clients=$2 n=$3 req=$4 think=${5:-0} c0 c1 line rawf
 	rawf=$BENCH_TMP/raw.$label.$clients.$round
 	c0=$(cpu_ns_schedstat "$DAEMON_PID")
-	line=$("$LOAD" -s "$SOCK" -c "$clients" -n "$n" -w "$WARM" -r "$req" \
-		-t "$think" -o "$rawf") ||
+	bench_run "$LOAD" -s "$SOCK" -c "$clients" -n "$n" -w "$WARM" -r "$req" \
+		-t "$think" -o "$rawf" >"$BENCH_TMP/line" ||
 		die "sockload failed ($label, $clients clients)"
+	line=$(<"$BENCH_TMP/line")
 	c1=$(cpu_ns_schedstat "$DAEMON_PID")
 	printf '%s\t%s\t%s\t%s\t%s\n' "$label" "$clients" "$round" "$line" \
 		"$(((c1 - c0) / (clients * (n + WARM))))" >>"$RES"
