@@ -34,7 +34,7 @@ _replwatchctl()
 		cword=$COMP_CWORD
 	fi
 
-	local commands="hello status lag history events watch check wait"
+	local commands="hello status lag history events watch check wait setup start stop promote abort reload"
 	local global_opts="-s --socket --json --timeout -h --help -V --version"
 	local i cmd="" cmd_at=0 sock=""
 
@@ -74,7 +74,7 @@ _replwatchctl()
 		return
 	fi
 
-	local opts="--help --json" valued="" target=optional
+	local opts="--help --json" valued="" files="" target=optional
 	case $cmd in
 	hello) target=none ;;
 	status | lag) ;;
@@ -98,10 +98,33 @@ _replwatchctl()
 		valued="--max-lag --timeout"
 		target=required
 		;;
+	setup)
+		opts+=" --master-host --master-port --repl-user"
+		opts+=" --repl-password-file --repl-password-stdin"
+		opts+=" --binlog-file --binlog-pos --from-dump --gtid-from-dump"
+		opts+=" --gtid --ssl --start"
+		valued="--master-host --master-port --repl-user --repl-password-file"
+		valued+=" --binlog-file --binlog-pos --from-dump --gtid"
+		files="--repl-password-file --from-dump"
+		target=required
+		;;
+	start | stop | abort) target=required ;;
+	promote)
+		opts+=" --freeze-master --max-lag --timeout --dry-run --force"
+		opts+=" --resume --yes"
+		valued="--max-lag --timeout"
+		target=required
+		;;
+	reload) target=none ;;
 	*) return ;;
 	esac
 
-	# A number is expected: nothing sensible to offer.
+	# A file name is expected: offer files.
+	if [[ " $files " == *" $prev "* ]]; then
+		type _filedir >/dev/null 2>&1 && _filedir
+		return
+	fi
+	# A number or a name is expected: nothing sensible to offer.
 	[[ " $valued " == *" $prev "* ]] && return
 
 	if [[ $cur == -* ]]; then

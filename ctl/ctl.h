@@ -11,13 +11,12 @@
 #include <cjson/cJSON.h>
 
 #include "client.h"
-
-#ifndef REPLWATCH_VERSION
-#define REPLWATCH_VERSION	"0.1.0"
-#endif
+#include "version.h"
 
 #define CTL_SOCKET_DEFAULT	"/run/replwatch/replwatch.sock"
 #define CTL_TIMEOUT_DEFAULT	10.0	/* seconds to wait for a reply */
+/* setup, start and stop run statements on a remote server: more time. */
+#define CTL_ADMIN_TIMEOUT_DEFAULT 60.0
 
 /* Exit statuses (sysexits.h where one fits). */
 #define EXIT_DAEMON_ERROR	1	/* the daemon answered ok:false */
@@ -48,7 +47,29 @@ struct cmd_args {
 	double		 warn_s;	/* check; < 0: daemon's threshold */
 	double		 crit_s;
 	double		 max_lag_s;	/* wait; < 0: not given */
-	double		 timeout_s;	/* wait's own --timeout; < 0: not given */
+	double		 timeout_s;	/* wait's and promote's own --timeout;
+					   < 0: not given */
+
+	/* setup */
+	const char	*master_host;
+	long		 master_port;	/* 0: not given */
+	const char	*repl_user;
+	const char	*password_file;	/* --repl-password-file */
+	int		 password_stdin;	/* --repl-password-stdin */
+	const char	*binlog_file;
+	const char	*binlog_pos;	/* digits */
+	const char	*from_dump;
+	int		 gtid_from_dump;
+	const char	*gtid;
+	int		 ssl;
+	int		 start;
+
+	/* promote */
+	int		 freeze_master;
+	int		 dry_run;
+	int		 force;
+	int		 resume;
+	int		 yes;
 };
 
 struct ctl;
@@ -67,6 +88,7 @@ struct ctl {
 	const char	*socket;
 	int		 json;
 	int		 timeout_ms;	/* reply timeout */
+	int		 timeout_given;	/* --timeout was on the command line */
 	int		 colour;
 	const struct ctl_cmd *cmd;
 };
@@ -96,5 +118,11 @@ int	cmd_events(struct ctl *, const struct cmd_args *);
 int	cmd_watch(struct ctl *, const struct cmd_args *);
 int	cmd_check(struct ctl *, const struct cmd_args *);
 int	cmd_wait(struct ctl *, const struct cmd_args *);
+int	cmd_setup(struct ctl *, const struct cmd_args *);
+int	cmd_start(struct ctl *, const struct cmd_args *);
+int	cmd_stop(struct ctl *, const struct cmd_args *);
+int	cmd_promote(struct ctl *, const struct cmd_args *);
+int	cmd_abort(struct ctl *, const struct cmd_args *);
+int	cmd_reload(struct ctl *, const struct cmd_args *);
 
 #endif

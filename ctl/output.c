@@ -17,7 +17,10 @@
 
 static int out_json;
 static int out_colour;
+static int out_tty;
 static const char *dash = "-";
+static const char *ellipsis = "...";
+static int step_open;		/* a running step's line awaits its end */
 
 void
 output_init(int json, int colour)
@@ -27,8 +30,22 @@ output_init(int json, int colour)
 	out_json = json;
 	out_colour = colour;
 	/* The em dash only where the terminal's charset can show it. */
-	if (cs != NULL && strcasecmp(cs, "UTF-8") == 0)
+	if (cs != NULL && strcasecmp(cs, "UTF-8") == 0) {
 		dash = "\xe2\x80\x94";
+		ellipsis = "\xe2\x80\xa6";
+	}
+}
+
+void
+output_set_tty(int tty)
+{
+	out_tty = tty;
+}
+
+const char *
+output_ellipsis(void)
+{
+	return ellipsis;
 }
 
 const char *
@@ -180,9 +197,10 @@ fmt_local(char *buf, size_t len, double unix_ms)
 static const char *
 state_colour(const char *state)
 {
-	static const char *const good[] = { "ok", "promoted", NULL };
+	static const char *const good[] = { "ok", "promoted", "done",
+	    "dry_run", NULL };
 	static const char *const fair[] = { "lagging", "io_connecting",
-	    "promoting", "unknown", NULL };
+	    "promoting", "unknown", "running", "skipped", "pending", NULL };
 	int i;
 
 	if (!out_colour || state == NULL)
@@ -369,6 +387,272 @@ status_history(const cJSON *hist)
 	putchar('\n');
 }
 
+/* -- promotion: status's summary, promote's steps and report -- */
+
+static const char *
+fmt_ms(char *buf, size_t len, double ms)
+{
+	if (ms < 1000)
+		snprintf(buf, len, "%.1f ms", ms);
+	else if (ms < 60000)
+		snprintf(buf, len, "%.2f s", ms / 1000);
+	else
+		fmt_duration(buf, len, ms / 1000);
+	return buf;
+}
+
+static const char *
+final_text(char *buf, size_t len, const cJSON *final)
+{
+	const char *g = jstr(final, "gtid");
+	char b[256];
+
+	if (final == NULL)
+		return NULL;
+	if (g != NULL && *g != '\0')
+		snprintf(buf, len, "%s, gtid %s", binlog_pos(b, sizeof(b), final,
+		    "log_file", "log_pos"), g);
+	else
+		snprintf(buf, len, "%s", binlog_pos(b, sizeof(b), final,
+		    "log_file", "log_pos"));
+	return buf;
+}
+
+/* "preflight 3.2 ms, freeze skipped, catchup failed after 30.00 s" */
+static void
+steps_text(const cJSON *steps)
+{
+	const cJSON *s;
+	const char *st;
+	char b[64];
+	double d;
+	int n = 0;
+
+	cJSON_ArrayForEach(s, steps) {
+		st = jstr(s, "status");
+		if (st == NULL || strcmp(st, "pending") == 0)
+			continue;
+		printf("%s%s", n++ ? ", " : "", jtext(b, sizeof(b), s, "step"));
+		if (strcmp(st, "done") == 0 && jnum(s, "duration_ms", &d))
+			printf(" %s", fmt_ms(b, sizeof(b), d));
+		else if (strcmp(st, "failed") == 0 && jnum(s, "duration_ms", &d))
+			printf(" failed after %s", fmt_ms(b, sizeof(b), d));
+		else
+			printf(" %s", st);
+	}
+	if (n == 0)
+		fputs(dash, stdout);
+	putchar('\n');
+}
+
+static void
+status_promotion(const cJSON *p)
+{
+	const char *s;
+	char b[1024];
+	double d;
+
+	printf("  promotion  ");
+	put_state(jstr(p, "state"), 0);
+	printf(" (step %s), started %s", jtext(b, sizeof(b), p, "step"),
+	    jtext(b, sizeof(b), p, "started"));
+	if ((s = jstr(p, "finished")) != NULL)
+		printf(", finished %s", s);
+	putchar('\n');
+	if (final_text(b, sizeof(b), jobj(p, "final")) != NULL) {
+		printf("             final %s", b);
+		if (jnum(p, "write_blocked_ms", &d))
+			printf(", writes blocked %s", fmt_ms(b, sizeof(b), d));
+		putchar('\n');
+	}
+	if ((s = jstr(p, "reason")) != NULL && *s != '\0')
+		printf("             %s\n", s);
+}
+
+static void
+step_line(const cJSON *e)
+{
+	const char *st = jstr(e, "status"), *detail = jstr(e, "detail");
+	char b[64];
+	double d;
+
+	if (step_open) {
+		/* The running line is replaced by its end. */
+		fputs("\r\033[K", stdout);
+		step_open = 0;
+	}
+	printf("  %-10s ", jtext(b, sizeof(b), e, "step"));
+	if (st != NULL && strcmp(st, "running") == 0) {
+		fputs(ellipsis, stdout);
+		if (detail != NULL && *detail != '\0')
+			printf("  %s", detail);
+		if (out_tty)
+			step_open = 1;
+		else
+			putchar('\n');
+		return;
+	}
+	put_padded(st != NULL ? st : "?", 7, state_colour(st));
+	if (jnum(e, "duration_ms", &d) && (st == NULL ||
+	    strcmp(st, "skipped") != 0))
+		printf(" %9s", fmt_ms(b, sizeof(b), d));
+	else
+		printf(" %9s", "");
+	if (detail != NULL && *detail != '\0')
+		printf("  %s", detail);
+	putchar('\n');
+}
+
+void
+output_promote_close(void)
+{
+	if (step_open) {
+		putchar('\n');
+		fflush(stdout);
+		step_open = 0;
+	}
+}
+
+void
+output_promote_event(const cJSON *e)
+{
+	const char *type = jstr(e, "type");
+	char *raw;
+
+	if (type != NULL && strcmp(type, "step") == 0) {
+		step_line(e);
+		return;
+	}
+	if (type != NULL && strcmp(type, "report") == 0) {
+		output_promote_report(e);
+		return;
+	}
+	output_promote_close();
+	raw = cJSON_PrintUnformatted(e);
+	printf("  %s\n", raw != NULL ? raw : "?");
+	free(raw);
+}
+
+void
+output_promote_report(const cJSON *r)
+{
+	const cJSON *todo = cJSON_GetObjectItemCaseSensitive(r, "todo");
+	const cJSON *plan = cJSON_GetObjectItemCaseSensitive(r, "plan");
+	const cJSON *ro = cJSON_GetObjectItemCaseSensitive(r,
+	    "replica_read_only");
+	const cJSON *i;
+	const char *outcome = jstr(r, "outcome"), *s;
+	char b[1024];
+	double d;
+
+	output_promote_close();
+	printf("%s: ", jtext(b, sizeof(b), r, "target"));
+	if (outcome != NULL && strcmp(outcome, "dry_run") == 0)
+		put_padded("dry run passed", 0, state_colour(outcome));
+	else
+		put_state(outcome, 0);
+	if ((s = jstr(r, "reason")) != NULL && *s != '\0')
+		printf(" %s %s", dash, s);
+	putchar('\n');
+
+	if (final_text(b, sizeof(b), jobj(r, "final")) != NULL)
+		printf("  final           %s\n", b);
+	if (jnum(r, "write_blocked_ms", &d))
+		printf("  writes blocked  %s, from the freeze to the promoted "
+		    "replica\n", fmt_ms(b, sizeof(b), d));
+	if (cJSON_IsBool(ro))
+		printf("  replica         read_only %s\n", cJSON_IsTrue(ro) ?
+		    "ON" : "OFF");
+	printf("  steps           ");
+	steps_text(cJSON_GetObjectItemCaseSensitive(r, "steps"));
+	if ((s = jstr(r, "started")) != NULL) {
+		printf("  time            %s", s);
+		if ((s = jstr(r, "finished")) != NULL)
+			printf(" to %s", s);
+		putchar('\n');
+	}
+	if (cJSON_GetArraySize(plan) > 0) {
+		printf("plan (what a promotion would run):\n");
+		cJSON_ArrayForEach(i, plan) {
+			if (cJSON_IsString(i))
+				printf("  %s\n", i->valuestring);
+			else
+				printf("  on %-8s %s\n", jtext(b, 64, i, "on"),
+				    jtext(b + 64, sizeof(b) - 64, i, "sql"));
+		}
+	}
+	if (cJSON_GetArraySize(todo) > 0) {
+		printf("you still must:\n");
+		cJSON_ArrayForEach(i, todo)
+			if (cJSON_IsString(i))
+				printf("  - %s\n", i->valuestring);
+	}
+}
+
+/* -- setup, start, stop, abort, reload -- */
+
+static void
+statement_and_messages(const cJSON *r)
+{
+	const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(r, "messages");
+	const cJSON *m;
+	char b1[256], b2[4096];
+
+	printf("%s: %s\n", jtext(b1, sizeof(b1), r, "target"),
+	    jtext(b2, sizeof(b2), r, "statement"));
+	cJSON_ArrayForEach(m, msgs)
+		if (cJSON_IsString(m))
+			printf("  %s\n", m->valuestring);
+}
+
+void
+output_setup(const cJSON *r)
+{
+	char b[256];
+
+	statement_and_messages(r);
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "started")))
+		printf("replication started\n");
+	else
+		printf("replication configured, not started (replwatchctl "
+		    "start %s)\n", jtext(b, sizeof(b), r, "target"));
+}
+
+void
+output_start(const cJSON *r)
+{
+	statement_and_messages(r);
+	printf("replication started\n");
+}
+
+void
+output_stop(const cJSON *r)
+{
+	statement_and_messages(r);
+	printf("replication stopped\n");
+}
+
+void
+output_abort(const cJSON *r)
+{
+	char b[256];
+	const char *t = jtext(b, sizeof(b), r, "target");
+
+	printf("%s: abort requested: the promotion rolls back (the old "
+	    "master made writable, replication restarted); replwatchctl "
+	    "status %s shows when it is done\n", t, t);
+}
+
+void
+output_reload(const cJSON *r)
+{
+	char b1[512], b2[32];
+
+	printf("configuration reloaded from %s: %s target(s)\n",
+	    jtext(b1, sizeof(b1), r, "config"), jtext(b2, sizeof(b2), r,
+	    "targets"));
+}
+
 static void
 status_one(const cJSON *t)
 {
@@ -434,17 +718,22 @@ status_one(const cJSON *t)
 		const cJSON *ro = cJSON_GetObjectItemCaseSensitive(srv,
 		    "read_only");
 
-		printf("  server     %s %s %s, %s, TLS %s, read_only %s\n",
+		printf("  server     %s %s %s, %s, TLS %s",
 		    host_port(b1, sizeof(b1), srv, "host", "port"),
 		    jtext(b2, sizeof(b2), srv, "flavor"),
 		    jtext(b3, sizeof(b3), srv, "version"),
 		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(srv,
 		    "connected")) ? "connected" : "not connected",
 		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(srv,
-		    "encrypted")) ? (jstr(srv, "cipher") ? jstr(srv,
-		    "cipher") : "on") : "off",
-		    cJSON_IsBool(ro) ? (cJSON_IsTrue(ro) ? "ON" : "OFF") :
-		    "unknown");
+		    "encrypted")) ? "on" : "off");
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(srv,
+		    "encrypted")) && (s = jstr(srv, "cipher")) != NULL)
+			printf(" (%s)", s);
+		printf(", read_only %s", cJSON_IsBool(ro) ? (cJSON_IsTrue(ro) ?
+		    "ON" : "OFF") : "unknown");
+		if ((s = jstr(srv, "error")) != NULL && *s != '\0')
+			printf(", error: %s", s);
+		putchar('\n');
 	}
 	if (mst != NULL) {
 		const cJSON *ro = cJSON_GetObjectItemCaseSensitive(mst,
@@ -483,17 +772,8 @@ status_one(const cJSON *t)
 		putchar('\n');
 	}
 
-	/*
-	 * The promotion object is the admin commands' business; until they
-	 * have a formatter, show it as it came rather than hide it.
-	 */
-	promo = jobj(t, "promotion");
-	if (promo != NULL) {
-		char *p = cJSON_PrintUnformatted(promo);
-
-		printf("  promotion  %s\n", p != NULL ? p : "?");
-		free(p);
-	}
+	if ((promo = jobj(t, "promotion")) != NULL)
+		status_promotion(promo);
 }
 
 #define ST_COLS	8

@@ -23,9 +23,24 @@ output_fn	output_events;
 output_fn	output_watch_event;
 output_fn	output_check;
 output_fn	output_wait;
+output_fn	output_setup;
+output_fn	output_start;
+output_fn	output_stop;
+output_fn	output_abort;
+output_fn	output_reload;
+output_fn	output_promote_event;	/* a step or report event */
+output_fn	output_promote_report;
+
+/*
+ * On a terminal a running step's line is rewritten by its end; this ends
+ * such a line before anything else is printed.
+ */
+void	output_promote_close(void);
+void	output_set_tty(int);
 
 /* Shared formatting, also for progress lines on stderr. */
 const char *output_lag_text(char *, size_t, const cJSON *lag_ms);
 const char *output_dash(void);
+const char *output_ellipsis(void);
 
 #endif

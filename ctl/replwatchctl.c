@@ -29,7 +29,24 @@ enum {
 	OPT_WARN,
 	OPT_CRIT,
 	OPT_MAX_LAG,
-	OPT_WAIT_TIMEOUT
+	OPT_WAIT_TIMEOUT,
+	OPT_MASTER_HOST,
+	OPT_MASTER_PORT,
+	OPT_REPL_USER,
+	OPT_PASSWORD_FILE,
+	OPT_PASSWORD_STDIN,
+	OPT_BINLOG_FILE,
+	OPT_BINLOG_POS,
+	OPT_FROM_DUMP,
+	OPT_GTID_FROM_DUMP,
+	OPT_GTID,
+	OPT_SSL,
+	OPT_START,
+	OPT_FREEZE_MASTER,
+	OPT_DRY_RUN,
+	OPT_FORCE,
+	OPT_RESUME,
+	OPT_YES
 };
 
 /* --help and --json are accepted after every command. */
@@ -67,10 +84,39 @@ static const struct option wait_opts[] = {
 	{ "timeout", required_argument, NULL, OPT_WAIT_TIMEOUT },
 	{ NULL, 0, NULL, 0 }
 };
+/* No option takes the password itself: argv is readable by every user. */
+static const struct option setup_opts[] = {
+	COMMON_OPTS,
+	{ "master-host", required_argument, NULL, OPT_MASTER_HOST },
+	{ "master-port", required_argument, NULL, OPT_MASTER_PORT },
+	{ "repl-user", required_argument, NULL, OPT_REPL_USER },
+	{ "repl-password-file", required_argument, NULL, OPT_PASSWORD_FILE },
+	{ "repl-password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN },
+	{ "binlog-file", required_argument, NULL, OPT_BINLOG_FILE },
+	{ "binlog-pos", required_argument, NULL, OPT_BINLOG_POS },
+	{ "from-dump", required_argument, NULL, OPT_FROM_DUMP },
+	{ "gtid-from-dump", no_argument, NULL, OPT_GTID_FROM_DUMP },
+	{ "gtid", required_argument, NULL, OPT_GTID },
+	{ "ssl", no_argument, NULL, OPT_SSL },
+	{ "start", no_argument, NULL, OPT_START },
+	{ NULL, 0, NULL, 0 }
+};
+static const struct option promote_opts[] = {
+	COMMON_OPTS,
+	{ "freeze-master", no_argument, NULL, OPT_FREEZE_MASTER },
+	{ "max-lag", required_argument, NULL, OPT_MAX_LAG },
+	{ "timeout", required_argument, NULL, OPT_WAIT_TIMEOUT },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "resume", no_argument, NULL, OPT_RESUME },
+	{ "yes", no_argument, NULL, OPT_YES },
+	{ NULL, 0, NULL, 0 }
+};
 
 /*
- * The command table.  Admin commands (setup, start, stop, promote, abort,
- * reload) join it with CMD_ADMIN when the daemon implements them.
+ * The command table.  CMD_ADMIN commands need the daemon's admin rights
+ * (root, its uid or admin_group); the daemon decides, the flag only
+ * marks them in the help.
  */
 static const struct ctl_cmd commands[] = {
 	{ "hello", cmd_hello, CMD_TARGET_NONE, plain_opts, "",
@@ -124,6 +170,88 @@ static const struct ctl_cmd commands[] = {
 	  "\n"
 	  "  --max-lag S   the lag to wait for, in seconds (may be fractional)\n"
 	  "  --timeout T   give up after T seconds\n" },
+	{ "setup", cmd_setup, CMD_TARGET_REQ | CMD_ADMIN, setup_opts,
+	  "TARGET --master-host H [--master-port P] --repl-user U\n"
+	  "    (--repl-password-file F | --repl-password-stdin)\n"
+	  "    (--binlog-file NAME --binlog-pos N | --from-dump DUMP.sql "
+	  "[--gtid-from-dump] | --gtid G)\n"
+	  "    [--ssl] [--start]",
+	  "configure replication on the replica (admin)",
+	  "Configure the replica to replicate from the master, through the\n"
+	  "statement or RDS procedure its kind needs.  Refused while the\n"
+	  "replication threads run (stop them first).  Prints the statement,\n"
+	  "its password replaced by ***.\n"
+	  "\n"
+	  "  --master-host H          the master's address, as the replica "
+	  "reaches it\n"
+	  "  --master-port P          its port (default 3306)\n"
+	  "  --repl-user U            the replication user on the master\n"
+	  "  --repl-password-file F   its password: the first line of F (a\n"
+	  "                           warning if every user may read F)\n"
+	  "  --repl-password-stdin    its password: the first line of stdin, "
+	  "or\n"
+	  "                           asked for without echo on a terminal\n"
+	  "  --binlog-file NAME       start at this binlog file ...\n"
+	  "  --binlog-pos N           ... and position\n"
+	  "  --from-dump DUMP.sql     start where a dump made with\n"
+	  "                           --master-data (--source-data) was "
+	  "taken: its\n"
+	  "                           CHANGE MASTER line, read here, not by "
+	  "the daemon\n"
+	  "  --gtid-from-dump         use the dump's GTID (gtid_slave_pos or\n"
+	  "                           GTID_PURGED) instead of its file and "
+	  "position\n"
+	  "  --gtid G                 start at this GTID position\n"
+	  "  --ssl                    encrypt the replication link\n"
+	  "  --start                  also start replication\n"
+	  "\n"
+	  "The password never appears on the command line.  Waits up to 60 s\n"
+	  "for the daemon unless the global --timeout says otherwise.\n" },
+	{ "start", cmd_start, CMD_TARGET_REQ | CMD_ADMIN, plain_opts, "TARGET",
+	  "start replication (admin)",
+	  "Start replication on the replica (START SLAVE, START REPLICA or\n"
+	  "CALL mysql.rds_start_replication()); print the statement and the\n"
+	  "server's messages.\n" },
+	{ "stop", cmd_stop, CMD_TARGET_REQ | CMD_ADMIN, plain_opts, "TARGET",
+	  "stop replication (admin)",
+	  "Stop replication on the replica; print the statement and the\n"
+	  "server's messages.\n" },
+	{ "promote", cmd_promote, CMD_TARGET_REQ | CMD_ADMIN, promote_opts,
+	  "TARGET [--freeze-master] [--max-lag S] [--timeout T]\n"
+	  "    [--dry-run] [--force] [--resume] [--yes]",
+	  "cut over: make the replica the master (admin)",
+	  "Promote the replica: preflight, freeze the old master (with\n"
+	  "--freeze-master), wait until the replica has applied everything,\n"
+	  "stop replication and reset it (the point of no return), verify.\n"
+	  "Each step is printed as it ends, then a report: the final\n"
+	  "coordinates, how long writes were blocked, what is left to do.\n"
+	  "A failure before the reset rolls everything back.\n"
+	  "\n"
+	  "  --freeze-master  set the old master read-only first and wait for\n"
+	  "                   its final position (needs master_host in the\n"
+	  "                   target's configuration)\n"
+	  "  --max-lag S      preflight refuses a lag above S s (default 1)\n"
+	  "  --timeout T      give the catch-up T s (default 60)\n"
+	  "  --dry-run        preflight only, and print the plan\n"
+	  "  --force          go on past what preflight may be overruled on\n"
+	  "  --resume         continue an interrupted promotion\n"
+	  "  --yes            do not ask for confirmation\n"
+	  "\n"
+	  "Without --yes (or --dry-run) the target's name must be typed to\n"
+	  "confirm; with stdin not a terminal, --yes is required (exit 64).\n"
+	  "Interrupting replwatchctl does not stop the promotion: use abort.\n"
+	  "Exit 0 promoted (or dry run passed), 1 refused or aborted, 69 the\n"
+	  "daemon unreachable or the connection lost.\n" },
+	{ "abort", cmd_abort, CMD_TARGET_REQ | CMD_ADMIN, plain_opts, "TARGET",
+	  "cancel a running promotion (admin)",
+	  "Cancel the target's promotion while it has not reached the reset:\n"
+	  "the old master is made writable again and replication keeps\n"
+	  "running.  Also rolls back an interrupted promotion whose reset had\n"
+	  "not started.\n" },
+	{ "reload", cmd_reload, CMD_TARGET_NONE | CMD_ADMIN, plain_opts, "",
+	  "re-read the configuration (admin)",
+	  "Make the daemon re-read its configuration file.  A bad file is\n"
+	  "refused with the reason and the running configuration kept.\n" },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
@@ -141,13 +269,20 @@ usage(FILE *f)
 	    "[ARGS] [TARGET]\n"
 	    "       replwatchctl COMMAND --help\n"
 	    "\n"
-	    "Ask replwatchd about the replicas it watches.\n"
+	    "Ask replwatchd about the replicas it watches, or have it set up,\n"
+	    "start, stop and promote them.\n"
 	    "\n"
 	    "commands:\n");
 	for (i = 0; i < NCOMMANDS; i++) {
 		snprintf(buf, sizeof(buf), "%s%s%s", commands[i].name,
 		    commands[i].usage[0] != '\0' ? " " : "", commands[i].usage);
-		fprintf(f, "  %-36s %s\n", buf, commands[i].summary);
+		/* Long usages are for COMMAND --help; here the first line. */
+		buf[strcspn(buf, "\n")] = '\0';
+		if (strlen(buf) > 36)
+			fprintf(f, "  %s\n  %-36s %s\n", buf, "",
+			    commands[i].summary);
+		else
+			fprintf(f, "  %-36s %s\n", buf, commands[i].summary);
 	}
 	fprintf(f,
 	    "\n"
@@ -160,11 +295,12 @@ usage(FILE *f)
 	    "  -h, --help         this help\n"
 	    "  -V, --version      print the version\n"
 	    "\n"
-	    "exit status: 0 done, 1 the daemon refused, 2 wait timed out, "
-	    "64 usage,\n"
-	    "69 daemon unreachable, 76 unreadable reply; check: 0 OK, "
-	    "1 WARNING,\n"
-	    "2 CRITICAL, 3 UNKNOWN.  See replwatchctl(8).\n");
+	    "exit status: 0 done, 1 the daemon refused (promote: refused or "
+	    "aborted),\n"
+	    "2 wait timed out, 64 usage, 69 daemon unreachable, 76 unreadable "
+	    "reply;\n"
+	    "check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.  See "
+	    "replwatchctl(8).\n");
 }
 
 static void
@@ -217,6 +353,16 @@ parse_seconds(const char *s, double *out)
 	return 0;
 }
 
+/* Decimal digits only, at most 20 (a binlog position is 64 bits). */
+static int
+parse_digits(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= 20 && strspn(s, "0123456789") == n &&
+	    (n < 20 || strcmp(s, "18446744073709551615") <= 0) ? 0 : -1;
+}
+
 static int
 parse_count(const char *s, long *out)
 {
@@ -243,6 +389,31 @@ getopt_complaint(char *buf, size_t len, int c, char **argv)
 		snprintf(buf, len, "unknown option '-%c'", optopt);
 	else
 		snprintf(buf, len, "unknown option '%s'", arg);
+}
+
+/* setup's rules: one password source, one starting point. */
+static int
+check_setup(const struct ctl_cmd *cmd, const struct cmd_args *a)
+{
+	int starts = (a->binlog_file != NULL || a->binlog_pos != NULL) +
+	    (a->from_dump != NULL) + (a->gtid != NULL);
+
+	if (a->master_host == NULL)
+		return usage_error(cmd, "--master-host is required");
+	if (a->repl_user == NULL)
+		return usage_error(cmd, "--repl-user is required");
+	if ((a->password_file != NULL) + a->password_stdin != 1)
+		return usage_error(cmd, "give the password with one of "
+		    "--repl-password-file or --repl-password-stdin");
+	if (starts != 1)
+		return usage_error(cmd, "give one starting point: --binlog-file "
+		    "and --binlog-pos, --from-dump, or --gtid");
+	if ((a->binlog_file == NULL) != (a->binlog_pos == NULL))
+		return usage_error(cmd, "--binlog-file and --binlog-pos go "
+		    "together");
+	if (a->gtid_from_dump && a->from_dump == NULL)
+		return usage_error(cmd, "--gtid-from-dump needs --from-dump");
+	return 0;
 }
 
 /*
@@ -298,6 +469,69 @@ parse_command(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 			    a->timeout_s == 0)
 				why = "not a number of seconds above 0";
 			break;
+		case OPT_MASTER_HOST:
+			a->master_host = optarg;
+			if (*optarg == '\0' || strlen(optarg) > 255)
+				why = "not a host name or address";
+			break;
+		case OPT_MASTER_PORT:
+			if (parse_count(optarg, &a->master_port) == -1 ||
+			    a->master_port > 65535)
+				why = "not a port from 1 to 65535";
+			break;
+		case OPT_REPL_USER:
+			a->repl_user = optarg;
+			if (*optarg == '\0' || strlen(optarg) > 255)
+				why = "must be 1 to 255 characters";
+			break;
+		case OPT_PASSWORD_FILE:
+			a->password_file = optarg;
+			break;
+		case OPT_PASSWORD_STDIN:
+			a->password_stdin = 1;
+			break;
+		case OPT_BINLOG_FILE:
+			a->binlog_file = optarg;
+			if (*optarg == '\0' || strlen(optarg) > 255)
+				why = "must be 1 to 255 characters";
+			break;
+		case OPT_BINLOG_POS:
+			a->binlog_pos = optarg;
+			if (parse_digits(optarg) == -1)
+				why = "not a binlog position (digits)";
+			break;
+		case OPT_FROM_DUMP:
+			a->from_dump = optarg;
+			break;
+		case OPT_GTID_FROM_DUMP:
+			a->gtid_from_dump = 1;
+			break;
+		case OPT_GTID:
+			a->gtid = optarg;
+			if (*optarg == '\0' || strlen(optarg) > 255)
+				why = "must be 1 to 255 characters";
+			break;
+		case OPT_SSL:
+			a->ssl = 1;
+			break;
+		case OPT_START:
+			a->start = 1;
+			break;
+		case OPT_FREEZE_MASTER:
+			a->freeze_master = 1;
+			break;
+		case OPT_DRY_RUN:
+			a->dry_run = 1;
+			break;
+		case OPT_FORCE:
+			a->force = 1;
+			break;
+		case OPT_RESUME:
+			a->resume = 1;
+			break;
+		case OPT_YES:
+			a->yes = 1;
+			break;
 		default:
 			getopt_complaint(msg, sizeof(msg), c, argv);
 			if (strncmp(argv[optind - 1], "--timeout", 9) == 0 ||
@@ -330,6 +564,13 @@ parse_command(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 		return usage_error(cmd, "--max-lag is required");
 	if (cmd->handler == cmd_wait && a->timeout_s < 0)
 		return usage_error(cmd, "--timeout is required");
+	if (cmd->handler == cmd_setup)
+		return check_setup(cmd, a);
+	if (cmd->handler == cmd_promote && a->timeout_s >= 0 &&
+	    a->timeout_s < 0.1)
+		return usage_error(cmd, "--timeout is at least 0.1 s");
+	if (cmd->handler == cmd_promote && a->max_lag_s > 86400)
+		return usage_error(cmd, "--max-lag is at most 86400 s");
 	return 0;
 }
 
@@ -417,11 +658,14 @@ ctl_send(struct ctl *ctl, struct client *c, const char *cmd,
 	if (line == NULL)
 		return ctl_fail(ctl, EXIT_USAGE, "cannot encode the request");
 	if (strlen(line) > PROTO_MAX_LINE + 1) {
+		explicit_bzero(line, strlen(line));
 		free(line);
 		return ctl_fail(ctl, EXIT_USAGE, "request longer than %d bytes",
 		    PROTO_MAX_LINE);
 	}
 	rv = client_send(c, line);
+	/* setup's line carries the replication password. */
+	explicit_bzero(line, strlen(line));
 	free(line);
 	if (rv == -1)
 		return ctl_fail(ctl, EXIT_UNAVAILABLE, "writing to %s: %s",
@@ -557,13 +801,14 @@ main(int argc, char **argv)
 				snprintf(complaint, sizeof(complaint),
 				    "--timeout '%s': not a number of seconds "
 				    "above 0", optarg);
+			ctl.timeout_given = 1;
 			break;
 		case 'h':
 			usage(stdout);
 			return 0;
 		case 'V':
 			printf("replwatchctl %s (protocol %d)\n",
-			    REPLWATCH_VERSION, PROTO_VERSION);
+			    RW_VERSION, PROTO_VERSION);
 			return 0;
 		default:
 			if (complaint[0] == '\0')

@@ -124,14 +124,14 @@ status_script() {
 
 @test "--help lists every command and exits 0" {
 	run -0 "$CTL" --help
-	for c in hello status lag history events watch check wait; do
+	for c in hello status lag history events watch check wait setup start stop promote abort reload; do
 		[[ "$output" == *"  $c"* ]]
 	done
 	run -0 "$CTL" -h
 }
 
 @test "COMMAND --help for every command exits 0 with its usage" {
-	for c in hello status lag history events watch check wait; do
+	for c in hello status lag history events watch check wait setup start stop promote abort reload; do
 		run -0 "$CTL" "$c" --help
 		[[ "${lines[0]}" == "usage: replwatchctl "*" $c"* ]]
 	done
@@ -514,7 +514,7 @@ complete_words() {
 
 @test "completion: commands and options" {
 	run -0 complete_words "$CTL" ""
-	[ "$output" = "hello status lag history events watch check wait" ]
+	[ "$output" = "hello status lag history events watch check wait setup start stop promote abort reload" ]
 	run -0 complete_words "$CTL" wait rds1 --
 	[ "$output" = "--help --json --max-lag --timeout" ]
 	run -0 complete_words "$CTL" check rds1 --warn ""
@@ -531,4 +531,349 @@ complete_words() {
 	[ -z "$output" ]
 	run -0 complete_words "$CTL" -s "$TMP/none.sock" status ""
 	[ -z "$output" ]
+}
+
+# -- admin commands --
+
+# A password file (mode 0600 unless $2) holding $1 and a second line.
+password_file() {
+	printf '%s\nnot-the-password\n' "$1" >"$TMP/pw"
+	chmod "${2:-0600}" "$TMP/pw"
+}
+
+setup_ok='{"setup": [{"reply": {"ok": true, "result": {"target": "rds1", "statement": "CALL mysql.rds_set_external_master(\u0027127.0.0.1\u0027, 3306, \u0027repl\u0027, \u0027***\u0027, \u0027mysql-bin.000042\u0027, 1234, 0)", "started": true, "messages": ["Slave running normally."]}}}]}'
+
+@test "setup: usage mistakes exit 64 and send nothing" {
+	fake_daemon "$setup_ok"
+	password_file s3cret
+	base=(-s "$SOCK" setup rds1 --master-host db1 --repl-user repl)
+	run -64 "$CTL" "${base[@]}" --binlog-file b.1 --binlog-pos 4
+	[[ "$output" == *"one of --repl-password-file or --repl-password-stdin"* ]]
+	run -64 "$CTL" "${base[@]}" --repl-password-file "$TMP/pw" --repl-password-stdin --binlog-file b.1 --binlog-pos 4
+	run -64 "$CTL" "${base[@]}" --repl-password-file "$TMP/pw"
+	[[ "$output" == *"give one starting point"* ]]
+	run -64 "$CTL" "${base[@]}" --repl-password-file "$TMP/pw" --binlog-file b.1
+	[[ "$output" == *"--binlog-file and --binlog-pos go together"* ]]
+	run -64 "$CTL" "${base[@]}" --repl-password-file "$TMP/pw" --binlog-file b.1 --binlog-pos 4 --gtid 0-1-1
+	run -64 "$CTL" "${base[@]}" --repl-password-file "$TMP/pw" --binlog-file b.1 --binlog-pos 4x
+	[[ "$output" == *"--binlog-pos '4x': not a binlog position"* ]]
+	run -64 "$CTL" "${base[@]}" --repl-password-file "$TMP/pw" --gtid 0-1-1 --gtid-from-dump
+	[[ "$output" == *"--gtid-from-dump needs --from-dump"* ]]
+	run -64 "$CTL" "${base[@]}" --repl-password-file "$TMP/pw" --gtid 0-1-1 --master-port 70000
+	run -64 "$CTL" -s "$SOCK" setup rds1 --repl-user repl --repl-password-file "$TMP/pw" --gtid 0-1-1
+	[[ "$output" == *"--master-host is required"* ]]
+	# There is no option that takes the password itself.
+	run -64 "$CTL" "${base[@]}" --repl-password s3cret --gtid 0-1-1
+	[[ "$output" == *"unknown option '--repl-password'"* ]]
+	run -0 "$CTL" setup --help
+	[[ "$output" != *"--repl-password "* && "$output" != *"--repl-password="* ]]
+	[ ! -e "$TMP/requests" ]
+}
+
+@test "setup sends the password from the file, never prints it" {
+	fake_daemon "$setup_ok"
+	password_file 'p4ss "w0rd"\'
+	printf 'p4ss "w0rd"\\\r\n' >"$TMP/pw"	# CRLF: the \r is no part of it
+	run -0 --separate-stderr "$CTL" -s "$SOCK" setup rds1 --master-host 10.0.0.5 \
+	    --master-port 3307 --repl-user repl --repl-password-file "$TMP/pw" \
+	    --binlog-file mysql-bin.000042 --binlog-pos 1234 --ssl --start
+	[ "${lines[0]}" = "rds1: CALL mysql.rds_set_external_master('127.0.0.1', 3306, 'repl', '***', 'mysql-bin.000042', 1234, 0)" ]
+	[ "${lines[1]}" = "  Slave running normally." ]
+	[ "${lines[2]}" = "replication started" ]
+	[[ "$output$stderr" != *"p4ss"* ]]
+	jq -e '.cmd == "setup" and .target == "rds1" and .master_host == "10.0.0.5"
+	    and .master_port == 3307 and .repl_user == "repl"
+	    and .repl_password == "p4ss \"w0rd\"\\" and .binlog_file == "mysql-bin.000042"
+	    and .binlog_pos == "1234" and .ssl == true and .start == true
+	    and (has("gtid") | not)' "$TMP/requests"
+}
+
+@test "setup --repl-password-stdin reads the first line of a pipe" {
+	fake_daemon "$setup_ok"
+	run -0 --separate-stderr "$CTL" -s "$SOCK" setup rds1 --master-host db1 \
+	    --repl-user repl --repl-password-stdin --gtid 0-1-123 <<<$'from-stdin\nsecond'
+	[[ "$output$stderr" != *"from-stdin"* ]]
+	jq -e '.repl_password == "from-stdin" and .gtid == "0-1-123" and .master_port == 3306
+	    and .ssl == false and .start == false and (has("binlog_file") | not)' "$TMP/requests"
+	# An empty line is no password.
+	run -64 --separate-stderr "$CTL" -s "$SOCK" setup rds1 --master-host db1 \
+	    --repl-user repl --repl-password-stdin --gtid 0-1-123 <<<''
+	[[ "$stderr" == *"no password"* ]]
+}
+
+@test "setup: a password file every user may read gets a warning, 0640 none" {
+	fake_daemon "$setup_ok"
+	password_file s3cret 0644
+	run -0 --separate-stderr "$CTL" -s "$SOCK" setup rds1 --master-host db1 \
+	    --repl-user repl --repl-password-file "$TMP/pw" --gtid 0-1-1
+	[[ "$stderr" == *"warning: $TMP/pw (mode 0644) is readable by every user"* ]]
+	chmod 0640 "$TMP/pw"
+	run -0 --separate-stderr "$CTL" -s "$SOCK" setup rds1 --master-host db1 \
+	    --repl-user repl --repl-password-file "$TMP/pw" --gtid 0-1-1
+	[ -z "$stderr" ]
+	run -64 --separate-stderr "$CTL" -s "$SOCK" setup rds1 --master-host db1 \
+	    --repl-user repl --repl-password-file "$TMP/nope" --gtid 0-1-1
+	[ "$stderr" = "replwatchctl: $TMP/nope: No such file or directory" ]
+}
+
+@test "setup --from-dump: the dump's coordinates go as binlog_file and binlog_pos" {
+	fake_daemon "$setup_ok"
+	password_file s3cret
+	{
+		printf -- '-- MariaDB dump 10.19\r\n--\r\n'
+		printf -- "-- CHANGE MASTER TO MASTER_LOG_FILE='mysql-bin.000042', MASTER_LOG_POS=1234;\r\n"
+		for i in $(seq 200); do printf 'INSERT INTO t VALUES (%d,%0600d);\r\n' "$i" 0; done
+		printf -- "-- SET GLOBAL gtid_slave_pos='0-1-123';\r\n"
+	} >"$TMP/seed.sql"
+	run -0 --separate-stderr "$CTL" -s "$SOCK" setup rds1 --master-host db1 \
+	    --repl-user repl --repl-password-file "$TMP/pw" --from-dump "$TMP/seed.sql" --start
+	[[ "${lines[0]}" == "coordinates from seed.sql: mysql-bin.000042:1234"* ]]
+	[ "${lines[-1]}" = "replication started" ]
+	jq -e '.binlog_file == "mysql-bin.000042" and .binlog_pos == "1234"
+	    and (has("gtid") | not)' "$TMP/requests"
+
+	# --gtid-from-dump: the GTID at the dump's end instead.
+	rm "$TMP/requests"
+	run -0 --separate-stderr "$CTL" -s "$SOCK" --json setup rds1 --master-host db1 \
+	    --repl-user repl --repl-password-file "$TMP/pw" --from-dump "$TMP/seed.sql" --gtid-from-dump
+	[ "$stderr" = "coordinates from seed.sql: gtid 0-1-123 (gtid_slave_pos)" ]
+	jq -e '.started == true' <<<"$output"
+	jq -e '.gtid == "0-1-123" and (has("binlog_file") | not)' "$TMP/requests"
+}
+
+@test "setup --from-dump: MySQL's CHANGE REPLICATION SOURCE, uncommented" {
+	fake_daemon "$setup_ok"
+	password_file s3cret
+	printf "CHANGE REPLICATION SOURCE TO SOURCE_LOG_FILE='binlog.000002', SOURCE_LOG_POS=157;\n" >"$TMP/my.sql"
+	run -0 "$CTL" -s "$SOCK" setup rds1 --master-host db1 --repl-user repl \
+	    --repl-password-file "$TMP/pw" --from-dump "$TMP/my.sql"
+	[ "${lines[0]}" = "coordinates from my.sql: binlog.000002:157" ]
+	jq -e '.binlog_file == "binlog.000002" and .binlog_pos == "157"' "$TMP/requests"
+}
+
+@test "setup --from-dump without coordinates: exit 64, nothing sent" {
+	fake_daemon "$setup_ok"
+	password_file s3cret
+	printf -- '-- MariaDB dump\nINSERT INTO t VALUES (1);\n' >"$TMP/plain.sql"
+	run -64 --separate-stderr "$CTL" -s "$SOCK" setup rds1 --master-host db1 \
+	    --repl-user repl --repl-password-file "$TMP/pw" --from-dump "$TMP/plain.sql"
+	[[ "$stderr" == *"no binlog coordinates in the dump"*"--master-data=2"* ]]
+	run -64 --separate-stderr "$CTL" -s "$SOCK" setup rds1 --master-host db1 \
+	    --repl-user repl --repl-password-file "$TMP/pw" --from-dump "$TMP/plain.sql" --gtid-from-dump
+	[[ "$stderr" == *"no GTID position in the dump"* ]]
+	[ ! -e "$TMP/requests" ]
+}
+
+@test "setup: a server error is exit 1 with the daemon's message" {
+	fake_daemon '{"setup": [{"reply": {"ok": false, "error": {"code": "precondition_failed", "message": "replication is running on rds1: stop it first (replwatchctl stop rds1)"}}}]}'
+	password_file s3cret
+	run -1 --separate-stderr "$CTL" -s "$SOCK" setup rds1 --master-host db1 \
+	    --repl-user repl --repl-password-file "$TMP/pw" --gtid 0-1-1
+	[ "$stderr" = "replwatchctl: precondition_failed: replication is running on rds1: stop it first (replwatchctl stop rds1)" ]
+	[ -z "$output" ]
+}
+
+@test "start and stop print the statement and the server's messages" {
+	fake_daemon '{"start": [{"reply": {"ok": true, "result": {"target": "rds1", "statement": "CALL mysql.rds_start_replication()", "messages": ["Slave running normally."]}}}],
+	  "stop": [{"reply": {"ok": true, "result": {"target": "rds1", "statement": "STOP SLAVE", "messages": []}}}]}'
+	run -0 "$CTL" -s "$SOCK" start rds1
+	[ "$output" = $'rds1: CALL mysql.rds_start_replication()\n  Slave running normally.\nreplication started' ]
+	run -0 "$CTL" -s "$SOCK" stop rds1
+	[ "$output" = $'rds1: STOP SLAVE\nreplication stopped' ]
+	run -0 "$CTL" -s "$SOCK" --json stop rds1
+	jq -e '.statement == "STOP SLAVE"' <<<"$output"
+	[ "$(jq -r .cmd "$TMP/requests" | tr '\n' ' ')" = "start stop stop " ]
+	run -64 "$CTL" -s "$SOCK" start
+}
+
+@test "abort and reload" {
+	fake_daemon '{"abort": [{"reply": {"ok": true, "result": {"target": "rds1", "aborted": true}}}],
+	  "reload": [{"reply": {"ok": true, "result": {"config": "/etc/replwatch/replwatch.conf", "targets": 2}}}]}'
+	run -0 "$CTL" -s "$SOCK" abort rds1
+	[[ "$output" == "rds1: abort requested: the promotion rolls back"*"replwatchctl status rds1"* ]]
+	run -0 "$CTL" -s "$SOCK" reload
+	[ "$output" = "configuration reloaded from /etc/replwatch/replwatch.conf: 2 target(s)" ]
+	run -64 "$CTL" -s "$SOCK" reload rds1
+	jq -s -e 'map(.cmd) == ["abort", "reload"] and .[0].target == "rds1" and (.[1] | has("target") | not)' "$TMP/requests"
+}
+
+@test "admin commands refused by the daemon: exit 1, permission_denied" {
+	fake_daemon '{"abort": [{"reply": {"ok": false, "error": {"code": "permission_denied", "message": "abort is an admin command"}}}]}'
+	run -1 --separate-stderr "$CTL" -s "$SOCK" abort rds1
+	[ "$stderr" = "replwatchctl: permission_denied: abort is an admin command" ]
+}
+
+# -- promote --
+
+step() { # STEP STATUS DETAIL [DURATION]
+	if [ -n "${4:-}" ]; then
+		echo "{\"reply\": {\"event\": {\"type\": \"step\", \"step\": \"$1\", \"status\": \"$2\", \"elapsed_ms\": 1.5, \"duration_ms\": $4, \"detail\": \"$3\"}}}"
+	else
+		echo "{\"reply\": {\"event\": {\"type\": \"step\", \"step\": \"$1\", \"status\": \"$2\", \"elapsed_ms\": 1.5, \"detail\": \"$3\"}}}"
+	fi
+}
+
+report_json() { # OUTCOME REASON
+	cat <<EOF
+{"target": "rds1", "outcome": "$1", "started": "2026-11-25T12:00:00.000Z",
+ "finished": "2026-11-25T12:00:00.100Z",
+ "steps": [{"step": "preflight", "status": "done", "duration_ms": 3.2, "detail": "lag 0 ms"},
+   {"step": "freeze", "status": "done", "duration_ms": 13.8, "detail": "old master read-only"},
+   {"step": "catchup", "status": "$( [ "$1" = aborted ] && echo failed || echo done)", "duration_ms": 1500, "detail": ""},
+   {"step": "stop", "status": "$( [ "$1" = aborted ] && echo pending || echo done)", "duration_ms": 0, "detail": ""},
+   {"step": "reset", "status": "pending", "duration_ms": 0, "detail": ""},
+   {"step": "verify", "status": "pending", "duration_ms": 0, "detail": ""},
+   {"step": "done", "status": "pending", "duration_ms": 0, "detail": ""}],
+ "final": {"log_file": "master-bin.000001", "log_pos": "31015", "gtid": "0-1-49"},
+ "write_blocked_ms": 84.2, "replica_read_only": true, "reason": "$2",
+ "todo": ["read_only is ON on the RDS instance: set read_only=0 in its DB parameter group"]}
+EOF
+}
+
+@test "promote without --yes and without a terminal: exit 64, nothing sent" {
+	fake_daemon '{}'
+	run -64 --separate-stderr "$CTL" -s "$SOCK" promote rds1 </dev/null
+	[ "$stderr" = "replwatchctl: promote rds1: non-interactive use needs --yes" ]
+	[ ! -e "$TMP/requests" ]
+	run -64 "$CTL" -s "$SOCK" promote
+	run -64 "$CTL" -s "$SOCK" promote rds1 --yes --timeout 0
+	run -64 "$CTL" -s "$SOCK" promote rds1 --yes --max-lag x
+}
+
+@test "promote streams each step as it comes, then the report" {
+	fake_daemon "{\"promote\": [$(step preflight running '') , $(step preflight done 'lag 0 ms' 3.2), {\"sleep\": 0.3},
+	  $(step freeze done 'old master read-only at master-bin.000001:31015 gtid 0-1-49' 13.8),
+	  $(step catchup running 'waiting') , {\"sleep\": 1.2}, $(step catchup done '' 1500),
+	  {\"reply\": {\"ok\": true, \"result\": $(report_json promoted 'promoted at master-bin.000001:31015')}}]}"
+	# The reply timeout is no limit for a promotion.
+	run -0 --separate-stderr "$CTL" -s "$SOCK" --timeout 0.5 promote rds1 --freeze-master \
+	    --max-lag 2 --timeout 30 --yes </dev/null
+	[ "${lines[0]}" = "  preflight  ..." ]
+	[ "${lines[1]}" = "  preflight  done       3.2 ms  lag 0 ms" ]
+	[ "${lines[2]}" = "  freeze     done      13.8 ms  old master read-only at master-bin.000001:31015 gtid 0-1-49" ]
+	[ "${lines[3]}" = "  catchup    ...  waiting" ]
+	[ "${lines[4]}" = "  catchup    done       1.50 s" ]
+	[ "${lines[5]}" = "rds1: promoted - promoted at master-bin.000001:31015" ]
+	[ "${lines[6]}" = "  final           master-bin.000001:31015, gtid 0-1-49" ]
+	[ "${lines[7]}" = "  writes blocked  84.2 ms, from the freeze to the promoted replica" ]
+	[ "${lines[8]}" = "  replica         read_only ON" ]
+	[ "${lines[9]}" = "  steps           preflight 3.2 ms, freeze 13.8 ms, catchup 1.50 s, stop 0.0 ms" ]
+	[[ "$output" == *$'you still must:\n  - read_only is ON on the RDS instance: set read_only=0 in its DB parameter group'* ]]
+	jq -e '.cmd == "promote" and .target == "rds1" and .freeze_master == true
+	    and .max_lag_s == 2 and .timeout_s == 30 and .dry_run == false
+	    and .force == false and .resume == false' "$TMP/requests"
+}
+
+@test "promote --dry-run needs no --yes and prints the plan" {
+	fake_daemon "{\"promote\": [$(step preflight done ok 1), {\"reply\": {\"ok\": true, \"result\": {\"target\": \"rds1\", \"outcome\": \"dry_run\", \"steps\": [], \"final\": null, \"write_blocked_ms\": null, \"replica_read_only\": null, \"reason\": \"dry run: nothing changed\", \"todo\": [], \"plan\": [{\"on\": \"replica\", \"sql\": \"CALL mysql.rds_stop_replication()\"}, {\"on\": \"replica\", \"sql\": \"CALL mysql.rds_reset_external_master()\"}]}}}]}"
+	run -0 "$CTL" -s "$SOCK" promote rds1 --dry-run </dev/null
+	[ "${lines[1]}" = "rds1: dry run passed - dry run: nothing changed" ]
+	[[ "$output" == *$'plan (what a promotion would run):\n  on replica  CALL mysql.rds_stop_replication()\n  on replica  CALL mysql.rds_reset_external_master()'* ]]
+	[[ "$output" != *"you still must"* && "$output" != *"writes blocked"* ]]
+	jq -e '.dry_run == true and (has("max_lag_s") | not) and (has("timeout_s") | not)' "$TMP/requests"
+}
+
+@test "promote aborted: the report, then 'aborted: message', exit 1" {
+	fake_daemon "{\"promote\": [$(step preflight done ok 3.2), $(step catchup failed 'timed out after 1.5 s' 1500),
+	  {\"reply\": {\"event\": $(report_json aborted 'catch-up timed out; rolled back' | jq -c '. + {type: "report"}')}},
+	  {\"reply\": {\"ok\": false, \"error\": {\"code\": \"aborted\", \"message\": \"catch-up timed out; rolled back\"}}}]}"
+	run -1 --separate-stderr "$CTL" -s "$SOCK" promote rds1 --yes
+	[ "$stderr" = "replwatchctl: aborted: catch-up timed out; rolled back" ]
+	[ "${lines[1]}" = "  catchup    failed     1.50 s  timed out after 1.5 s" ]
+	[ "${lines[2]}" = "rds1: aborted - catch-up timed out; rolled back" ]
+	[[ "$output" == *"  steps           preflight 3.2 ms, freeze 13.8 ms, catchup failed after 1.50 s"* ]]
+}
+
+@test "promote --json: one line per event, then the result; errors on stderr" {
+	fake_daemon "{\"promote\": [$(step preflight done ok 3.2), {\"reply\": {\"ok\": true, \"result\": $(report_json promoted done)}}]}"
+	run -0 --separate-stderr "$CTL" -s "$SOCK" --json promote rds1 --yes
+	[ "${#lines[@]}" -eq 2 ]
+	jq -e '.type == "step" and .step == "preflight"' <<<"${lines[0]}"
+	jq -e '.outcome == "promoted" and .write_blocked_ms == 84.2' <<<"${lines[1]}"
+	kill "$FAKE_PID"; wait "$FAKE_PID" || true; rm -f "$SOCK"
+
+	fake_daemon "{\"promote\": [$(step preflight failed 'lag 5 s is over --max-lag 1 s' 3.2),
+	  {\"reply\": {\"event\": $(report_json aborted 'lag 5 s' | jq -c '. + {type: "report"}')}},
+	  {\"reply\": {\"ok\": false, \"error\": {\"code\": \"precondition_failed\", \"message\": \"lag 5 s is over --max-lag 1 s\"}}}]}"
+	run -1 --separate-stderr "$CTL" -s "$SOCK" promote rds1 --yes --json
+	[ "${#lines[@]}" -eq 2 ]
+	jq -e '.type == "report" and .outcome == "aborted"' <<<"${lines[1]}"
+	[ "$stderr" = "replwatchctl: precondition_failed: lag 5 s is over --max-lag 1 s" ]
+}
+
+@test "promote: a failure past the point of no return says --resume" {
+	fake_daemon "{\"promote\": [{\"reply\": {\"ok\": false, \"error\": {\"code\": \"server_error\", \"message\": \"verify: Lost connection\"}}}]}"
+	run -1 --separate-stderr "$CTL" -s "$SOCK" promote rds1 --yes
+	[[ "$stderr" == *"server_error: verify: Lost connection"*"replwatchctl promote rds1 --resume"* ]]
+}
+
+@test "promote: the connection dropping mid-way: exit 69, it continues in the daemon" {
+	fake_daemon "{\"promote\": [$(step preflight done ok 3.2), $(step freeze running '')]}"
+	run -69 --separate-stderr "$CTL" -s "$SOCK" promote rds1 --yes
+	[ "${lines[0]}" = "  preflight  done       3.2 ms  ok" ]
+	[[ "$stderr" == *"closed the connection"* ]]
+	[[ "$stderr" == *"the promotion of rds1 continues in the daemon: check replwatchctl status rds1"* ]]
+	run -69 "$CTL" -s "$TMP/none.sock" promote rds1 --yes
+}
+
+@test "promote: SIGINT leaves the promotion to the daemon, exit 130" {
+	fake_daemon "{\"promote\": [$(step catchup running waiting), {\"hold\": true}]}"
+	"$CTL" -s "$SOCK" promote rds1 --yes >"$TMP/out" 2>"$TMP/err" </dev/null &
+	pid=$!
+	sleep 0.5
+	kill -INT "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 130 ]
+	grep -q "continues in the daemon" "$TMP/err"
+}
+
+# run under a pseudo-terminal, typing $1 once it asks (a password prompt
+# flushes what was typed ahead, which the terminal had echoed)
+on_tty() {
+	local input=$1
+	shift
+	{ sleep 0.5; printf '%s\n' "$input"; } |
+	    script -qec "$(printf '%q ' "$@")" /dev/null
+}
+
+@test "promote on a terminal: the target's name must be typed" {
+	command -v script >/dev/null || skip "no script(1)"
+	fake_daemon "{\"promote\": [{\"reply\": {\"ok\": true, \"result\": $(report_json promoted done)}}]}"
+	run -1 on_tty yes "$CTL" -s "$SOCK" promote rds1
+	[[ "$output" == *"Promote rds1? This stops replication and resets it (the point of no return). Type the target name to confirm: "* ]]
+	[[ "$output" == *"'yes' is not 'rds1': rds1 was not promoted"* ]]
+	[ ! -e "$TMP/requests" ]
+	run -0 on_tty rds1 "$CTL" -s "$SOCK" promote rds1
+	[[ "$output" == *"rds1: promoted"* ]]
+	jq -e '.cmd == "promote"' "$TMP/requests"
+}
+
+@test "setup --repl-password-stdin on a terminal asks without echo" {
+	command -v script >/dev/null || skip "no script(1)"
+	fake_daemon "$setup_ok"
+	run -0 on_tty typed-secret "$CTL" -s "$SOCK" setup rds1 --master-host db1 \
+	    --repl-user repl --repl-password-stdin --gtid 0-1-1
+	[[ "$output" == *"Password of repl on db1: "* ]]
+	[[ "$output" != *"typed-secret"* ]]
+	jq -e '.repl_password == "typed-secret"' "$TMP/requests"
+}
+
+# -- status: the promotion and the server's error --
+
+@test "status shows the promotion, the server's error and the TLS cipher" {
+	fake_daemon "{\"status\": [{\"reply\": {\"ok\": true, \"result\": $(target_json promoted null 'promoted at master-bin.000001:31015' | jq -c --argjson p "$(report_json promoted 'promoted at master-bin.000001:31015' | jq -c '. + {state: .outcome, step: "done"} | del(.outcome)')" '.promotion = $p | .server.encrypted = true | .server.cipher = "TLS_AES_256_GCM_SHA384" | .server.error = "Lost connection to server during query"')}}]}"
+	run -0 "$CTL" -s "$SOCK" status rds1
+	[[ "$output" == *"server     127.0.0.1:3307 rds-mysql 10.11.6-MariaDB, connected, TLS on (TLS_AES_256_GCM_SHA384), read_only ON, error: Lost connection to server during query"* ]]
+	[[ "$output" == *$'  promotion  promoted (step done), started 2026-11-25T12:00:00.000Z, finished 2026-11-25T12:00:00.100Z\n             final master-bin.000001:31015, gtid 0-1-49, writes blocked 84.2 ms\n             promoted at master-bin.000001:31015'* ]]
+	[[ "$output" != *'{"'* ]]
+}
+
+@test "completion: the admin commands and their options" {
+	run -0 complete_words "$CTL" promote rds1 --
+	[ "$output" = "--help --json --freeze-master --max-lag --timeout --dry-run --force --resume --yes" ]
+	run -0 complete_words "$CTL" setup rds1 --repl-password-
+	[ "$output" = "--repl-password-file --repl-password-stdin" ]
+	run -0 complete_words "$CTL" reload --
+	[ "$output" = "--help --json" ]
 }
