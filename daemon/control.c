@@ -37,6 +37,8 @@ struct client {
 	pid_t		 pid;
 	int		 admin;
 	int		 closing;	/* flush, then free */
+	int		 dispatching;	/* inside dispatch(): do not free */
+	int		 dead;		/* free once dispatch() returns */
 	int		 streaming;	/* a watch or promote owns the connection */
 	long long	 stream_id;
 	void		(*on_close)(struct client *, void *);
@@ -73,7 +75,15 @@ client_send(struct client *c, char *line)
 		log_debug("control: client pid %ld not reading, closing",
 		    (long)c->pid);
 		free(line);
-		client_free(c);
+		if (c->dispatching) {
+			/*
+			 * read_cb still holds c (and may have more lines
+			 * to go through): it frees c once dispatch returns.
+			 */
+			c->dead = c->closing = 1;
+			bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+		} else
+			client_free(c);
 		return;
 	}
 	evbuffer_add(out, line, strlen(line));
@@ -287,10 +297,17 @@ read_cb(struct bufferevent *bev, void *arg)
 		evbuffer_remove(in, line, n + eol_len);
 		if (n > 0 && line[n - 1] == '\r')
 			n--;
-		if (n > 0)
+		if (n > 0) {
+			c->dispatching = 1;
 			dispatch(c, line, n);
+			c->dispatching = 0;
+		}
 		free(line);
-		/* dispatch may have freed c through client_send's cap. */
+		/* client_send's cap gave up on c while we were in dispatch. */
+		if (c->dead) {
+			client_free(c);
+			return;
+		}
 		if (evbuffer_get_length(in) == 0)
 			return;
 	}
