@@ -555,8 +555,13 @@ output_promote_report(const cJSON *r)
 		printf(" %s %s", dash, s);
 	putchar('\n');
 
+	/*
+	 * Only a promotion's final position is final; an abort's is where the
+	 * old master stood while it was frozen.
+	 */
 	if (final_text(b, sizeof(b), jobj(r, "final")) != NULL)
-		printf("  final           %s\n", b);
+		printf("  %-15s %s\n", outcome != NULL && strcmp(outcome,
+		    "promoted") == 0 ? "final" : "frozen at", b);
 	if (jnum(r, "write_blocked_ms", &d))
 		printf("  writes blocked  %s, from the freeze to the promoted "
 		    "replica\n", fmt_ms(b, sizeof(b), d));

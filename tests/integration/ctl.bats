@@ -781,6 +781,7 @@ EOF
 	[ "$stderr" = "replwatchctl: aborted: catch-up timed out; rolled back" ]
 	[ "${lines[1]}" = "  catchup    failed     1.50 s  timed out after 1.5 s" ]
 	[ "${lines[2]}" = "rds1: aborted - catch-up timed out; rolled back" ]
+	[ "${lines[3]}" = "  frozen at       master-bin.000001:31015, gtid 0-1-49" ]
 	[[ "$output" == *"  steps           preflight 3.2 ms, freeze 13.8 ms, catchup failed after 1.50 s"* ]]
 }
 
