@@ -77,6 +77,7 @@ struct promotion {
 	} steps[ST__COUNT];
 
 	char		 final_file[256], final_pos[32], final_gtid[1024];
+	char		 stop_file[256], stop_pos[32];	/* replica's, at the stop */
 	int		 have_final;
 	int		 master_orig_ro;	/* -1 unknown */
 	int		 frozen, ftwrl, stopped, reset_started, reset_done;
@@ -138,6 +139,13 @@ report_json(struct promotion *p, int full)
 		cJSON_AddStringToObject(f, "log_file", p->final_file);
 		cJSON_AddStringToObject(f, "log_pos", p->final_pos);
 		cJSON_AddStringToObject(f, "gtid", p->final_gtid);
+		cJSON_AddStringToObject(f, "source", "master at the freeze");
+	} else if (p->stop_file[0] != '\0') {
+		f = cJSON_AddObjectToObject(o, "final");
+		cJSON_AddStringToObject(f, "log_file", p->stop_file);
+		cJSON_AddStringToObject(f, "log_pos", p->stop_pos);
+		cJSON_AddStringToObject(f, "gtid", "");
+		cJSON_AddStringToObject(f, "source", "replica at the stop");
 	} else
 		cJSON_AddNullToObject(o, "final");
 	if (p->write_blocked_ms >= 0)
@@ -507,8 +515,11 @@ make_plan(struct promotion *p)
 		add_plan(p, "master", "SET GLOBAL read_only = ON");
 		add_plan(p, "master", "FLUSH TABLES WITH READ LOCK");
 		add_plan(p, "master", flavor_master_status_sql(&p->mfl));
-		s = flavor_pos_wait_sql(&p->rfl, p->final_file[0] ? p->final_file :
-		    "mysql-bin.000001", p->final_pos[0] ? p->final_pos : "4", 60);
+		/* Shown at the master's current position; the real one is read at the freeze. */
+		s = flavor_pos_wait_sql(&p->rfl, p->t->master.log_file[0] ?
+		    p->t->master.log_file : "master-bin.000001",
+		    p->t->master.log_pos[0] ? p->t->master.log_pos : "4",
+		    (unsigned)(p->opt.timeout_s + 0.999));
 		add_plan(p, "replica", s ? s : flavor_status_sql(&p->rfl));
 		free(s);
 	} else
@@ -589,7 +600,8 @@ on_status_result(struct promotion *p, const struct db_result *res)
 			step_end(p, ST_CATCHUP, SS_DONE, "executed %s:%s%s",
 			    st.relay_master_log_file, st.exec_master_log_pos,
 			    p->have_final ? " = the master's final position" :
-			    " = all it received (no master to compare with)");
+			    " = all it received (the master was not frozen: no "
+			    "final position to compare with)");
 			stop_replication(p);
 		} else if (st.last_sql_errno != 0 || st.sql != THREAD_YES)
 			fail(p, "the SQL thread stopped during catch-up: %u %s",
@@ -611,6 +623,10 @@ on_status_result(struct promotion *p, const struct db_result *res)
 			break;
 		}
 		p->stopped = 1;
+		snprintf(p->stop_file, sizeof p->stop_file, "%s",
+		    st.relay_master_log_file ? st.relay_master_log_file : "");
+		snprintf(p->stop_pos, sizeof p->stop_pos, "%s",
+		    st.exec_master_log_pos ? st.exec_master_log_pos : "");
 		step_end(p, ST_STOP, SS_DONE, "replication stopped at %s:%s",
 		    st.relay_master_log_file ? st.relay_master_log_file : "?",
 		    st.exec_master_log_pos ? st.exec_master_log_pos : "?");
@@ -815,7 +831,7 @@ cb(struct db *db, enum db_status dst, const struct db_result *res, void *arg)
 			p->write_blocked_ms = ms_since(p->freeze_us);
 		step_end(p, ST_VERIFY, SS_DONE, "no replication configured; %s; "
 		    "read_only %s", p->have_final ? "final position applied" :
-		    "no final position to compare (no master)",
+		    "no frozen master position to compare with",
 		    p->replica_ro == 1 ? "ON" : p->replica_ro == 0 ? "OFF" : "unknown");
 		step_begin(p, ST_DONE);
 		if (p->ftwrl) {

@@ -26,11 +26,11 @@ say "1. an old master and an empty RDS-like replica (rds-mysql emulation)"
 echo "master 127.0.0.1:$MASTER_PORT, replica 127.0.0.1:$REPLICA_PORT ($MARIADB_VERSION)"
 
 say "2. the application's data on the old master"
-sql master root -e "CREATE TABLE app.orders (id INT AUTO_INCREMENT PRIMARY KEY,
+sql master root "CREATE TABLE app.orders (id INT AUTO_INCREMENT PRIMARY KEY,
     item VARCHAR(40) NOT NULL, qty INT NOT NULL, at TIMESTAMP(6) DEFAULT NOW(6));
     INSERT INTO app.orders (item, qty) SELECT CONCAT('item-', seq), seq % 7
-    FROM seq_1_to_5000;"
-sql master root -N -e "SELECT CONCAT(COUNT(*), ' orders') FROM app.orders"
+    FROM app.seq_1_to_5000;"
+sql master root -N "SELECT CONCAT(COUNT(*), ' orders') FROM app.orders"
 
 say "3. dump it with its binlog coordinates and load it into the replica"
 mariadb-dump --defaults-file="$DIR/master-root.cnf" --master-data=2 \
@@ -97,8 +97,8 @@ sleep 0.5
 kill "$WRITER_PID"; wait "$WRITER_PID" 2>/dev/null || true; WRITER_PID=
 
 say "10. proof: every row committed on the old master is on the promoted replica"
-m=$(sql master root -N -e "SELECT COUNT(*) FROM app.orders; CHECKSUM TABLE app.orders" | tr '\n\t' '  ')
-r=$(sql replica root -N -e "SELECT COUNT(*) FROM app.orders; CHECKSUM TABLE app.orders" | tr '\n\t' '  ')
+m=$(sql master root -N "SELECT COUNT(*) FROM app.orders; CHECKSUM TABLE app.orders" | tr '\n\t' '  ')
+r=$(sql replica root -N "SELECT COUNT(*) FROM app.orders; CHECKSUM TABLE app.orders" | tr '\n\t' '  ')
 echo "old master: $m"
 echo "new master: $r"
 echo "application writes: $(grep -c '^ok' "$DIR/writer.log") committed, $(grep -c refused "$DIR/writer.log") refused after the freeze"
