@@ -18,8 +18,8 @@
 #include "health.h"
 #include "lagring.h"
 #include "replstatus.h"
+#include "version.h"
 
-#define RW_VERSION	"0.1.0"
 
 #ifndef TAILQ_FOREACH_SAFE	/* BSD's, missing from glibc's sys/queue.h */
 #define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
