@@ -42,19 +42,35 @@ ms_or_nan(long long ms)
 	return ms < 0 ? NAN : (double)ms / 1000.0;
 }
 
+static double up(struct target *t) { return t->failures == 0 && t->polls_ok > 0; }
+static double lag(struct target *t) { return ms_or_nan(t->lag_ms); }
+static double sbm(struct target *t) { return ms_or_nan(t->sbm_ms); }
+static double hb(struct target *t) { return ms_or_nan(t->hb_ms); }
+static double poll_s(struct target *t) { return t->last_poll_ms / 1000.0; }
+
+/* A family with one sample per target. */
+static void
+per_target(struct evbuffer *b, const char *name, const char *help,
+    double (*get)(struct target *))
+{
+	char l[96];
+
+	gauge(b, name, help, "gauge");
+	for (size_t i = 0; i < mx.d->ntargets; i++) {
+		snprintf(l, sizeof l, "target=\"%s\"", mx.d->targets[i]->name);
+		value(b, name, l, get(mx.d->targets[i]));
+	}
+}
+
 static void
 render(struct evbuffer *b)
 {
 	struct daemon *d = mx.d;
+	struct target *t;
 	char l[160];
 
-	gauge(b, "replwatch_up", "1 when the last poll of the replica succeeded.",
-	    "gauge");
-	for (size_t i = 0; i < d->ntargets; i++) {
-		snprintf(l, sizeof l, "target=\"%s\"", d->targets[i]->name);
-		value(b, "replwatch_up", l, d->targets[i]->failures == 0 &&
-		    d->targets[i]->polls_ok > 0);
-	}
+	per_target(b, "replwatch_up", "1 when the last poll of the replica "
+	    "succeeded.", up);
 	gauge(b, "replwatch_state", "1 for the target's current health state, "
 	    "0 for the others.", "gauge");
 	for (size_t i = 0; i < d->ntargets; i++) {
@@ -65,31 +81,18 @@ render(struct evbuffer *b)
 			    d->targets[i]->health.state == (enum rw_health)s);
 		}
 	}
-	gauge(b, "replwatch_lag_seconds", "The best lag figure (heartbeat, else "
-	    "Seconds_Behind_Master); NaN when unknown.", "gauge");
-	for (size_t i = 0; i < d->ntargets; i++) {
-		snprintf(l, sizeof l, "target=\"%s\"", d->targets[i]->name);
-		value(b, "replwatch_lag_seconds", l, ms_or_nan(d->targets[i]->lag_ms));
-	}
-	gauge(b, "replwatch_seconds_behind_master", "The server's own figure; "
-	    "NaN when it says NULL.", "gauge");
-	for (size_t i = 0; i < d->ntargets; i++) {
-		snprintf(l, sizeof l, "target=\"%s\"", d->targets[i]->name);
-		value(b, "replwatch_seconds_behind_master", l,
-		    ms_or_nan(d->targets[i]->sbm_ms));
-	}
-	gauge(b, "replwatch_heartbeat_lag_seconds", "Heartbeat lag; NaN when off "
-	    "or unknown.", "gauge");
-	for (size_t i = 0; i < d->ntargets; i++) {
-		snprintf(l, sizeof l, "target=\"%s\"", d->targets[i]->name);
-		value(b, "replwatch_heartbeat_lag_seconds", l,
-		    ms_or_nan(d->targets[i]->hb_ms));
-	}
+	per_target(b, "replwatch_lag_seconds", "The best lag figure (heartbeat, "
+	    "else Seconds_Behind_Master); NaN when unknown.", lag);
+	per_target(b, "replwatch_seconds_behind_master", "The server's own "
+	    "figure; NaN when it says NULL.", sbm);
+	per_target(b, "replwatch_heartbeat_lag_seconds", "Heartbeat lag; NaN "
+	    "when off or unknown.", hb);
+	per_target(b, "replwatch_poll_duration_seconds", "Duration of the last "
+	    "poll.", poll_s);
 	gauge(b, "replwatch_thread_running", "1 when the replica's IO or SQL "
 	    "thread runs.", "gauge");
 	for (size_t i = 0; i < d->ntargets; i++) {
-		struct target *t = d->targets[i];
-
+		t = d->targets[i];
 		snprintf(l, sizeof l, "target=\"%s\",thread=\"io\"", t->name);
 		value(b, "replwatch_thread_running", l, t->have_status &&
 		    t->status.io == THREAD_YES);
@@ -100,20 +103,11 @@ render(struct evbuffer *b)
 	gauge(b, "replwatch_polls_total", "Polls of the replica by result.",
 	    "counter");
 	for (size_t i = 0; i < d->ntargets; i++) {
-		snprintf(l, sizeof l, "target=\"%s\",result=\"ok\"",
-		    d->targets[i]->name);
-		value(b, "replwatch_polls_total", l, (double)d->targets[i]->polls_ok);
-		snprintf(l, sizeof l, "target=\"%s\",result=\"failed\"",
-		    d->targets[i]->name);
-		value(b, "replwatch_polls_total", l,
-		    (double)d->targets[i]->polls_failed);
-	}
-	gauge(b, "replwatch_poll_duration_seconds", "Duration of the last poll.",
-	    "gauge");
-	for (size_t i = 0; i < d->ntargets; i++) {
-		snprintf(l, sizeof l, "target=\"%s\"", d->targets[i]->name);
-		value(b, "replwatch_poll_duration_seconds", l,
-		    d->targets[i]->last_poll_ms / 1000.0);
+		t = d->targets[i];
+		snprintf(l, sizeof l, "target=\"%s\",result=\"ok\"", t->name);
+		value(b, "replwatch_polls_total", l, (double)t->polls_ok);
+		snprintf(l, sizeof l, "target=\"%s\",result=\"failed\"", t->name);
+		value(b, "replwatch_polls_total", l, (double)t->polls_failed);
 	}
 }
 
