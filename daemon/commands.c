@@ -10,6 +10,7 @@
 #include "admin.h"
 #include "commands.h"
 #include "snapshot.h"
+#include "xmalloc.h"
 
 static void
 cmd_hello(struct daemon *d, struct client *c, const struct proto_request *req,
@@ -102,12 +103,29 @@ cmd_history(struct daemon *d, struct client *c, const struct proto_request *req,
 		client_ok(c, req->id, snapshot_history(t, n));
 }
 
+struct event_ref {
+	cJSON	*ev;
+	double	 ts;
+	size_t	 order;	/* per target oldest first: keep it on equal times */
+};
+
+static int
+event_ref_cmp(const void *a, const void *b)
+{
+	const struct event_ref *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
 static void
 cmd_events(struct daemon *d, struct client *c, const struct proto_request *req,
     struct target *t)
 {
-	cJSON *o, *all, *ev;
-	size_t max, n;
+	cJSON *o, *all, *ev, **lists;
+	struct event_ref *refs;
+	size_t max, n, k;
 
 	if (count_arg(c, req, "max", 100, 100000, &max) == -1)
 		return;
@@ -118,34 +136,37 @@ cmd_events(struct daemon *d, struct client *c, const struct proto_request *req,
 		client_ok(c, req->id, o);
 		return;
 	}
-	/* All targets: merge by time, keep the newest max. */
-	all = cJSON_CreateArray();
+	/*
+	 * All targets: merge by time, keep the newest max.  Sorted as an
+	 * array of pointers and copied into a fresh array: cJSON 1.7.15's
+	 * DetachItemViaPointer + InsertItemInArray lose items when moving
+	 * them around (an in-place sort crashed the daemon).
+	 */
+	lists = xcalloc(d->ntargets, sizeof *lists);
+	n = 0;
 	for (size_t i = 0; i < d->ntargets; i++) {
-		cJSON *a = events_to_json(d->targets[i]->events, NULL, max);
-
-		while ((ev = cJSON_DetachItemFromArray(a, 0)) != NULL)
-			cJSON_AddItemToArray(all, ev);
-		cJSON_Delete(a);
+		lists[i] = events_to_json(d->targets[i]->events, NULL, max);
+		n += (size_t)cJSON_GetArraySize(lists[i]);
 	}
-	n = (size_t)cJSON_GetArraySize(all);
-	/* Insertion sort by ts_unix_ms then seq: lists are short. */
-	for (size_t i = 1; i < n; i++) {
-		for (size_t j = i; j > 0; j--) {
-			cJSON *a = cJSON_GetArrayItem(all, (int)j - 1);
-			cJSON *b = cJSON_GetArrayItem(all, (int)j);
-			double ta = cJSON_GetObjectItem(a, "ts_unix_ms")->valuedouble;
-			double tb = cJSON_GetObjectItem(b, "ts_unix_ms")->valuedouble;
-
-			if (ta <= tb)
-				break;
-			cJSON_DetachItemViaPointer(all, b);
-			cJSON_InsertItemInArray(all, (int)j - 1, b);
+	refs = xcalloc(n, sizeof *refs);
+	k = 0;
+	for (size_t i = 0; i < d->ntargets; i++) {
+		cJSON_ArrayForEach(ev, lists[i]) {
+			refs[k].ev = ev;
+			refs[k].ts = cJSON_GetNumberValue(
+			    cJSON_GetObjectItemCaseSensitive(ev, "ts_unix_ms"));
+			refs[k].order = k;
+			k++;
 		}
 	}
-	while (n > max) {
-		cJSON_DeleteItemFromArray(all, 0);
-		n--;
-	}
+	qsort(refs, k, sizeof *refs, event_ref_cmp);
+	all = cJSON_CreateArray();
+	for (size_t i = k > max ? k - max : 0; i < k; i++)
+		cJSON_AddItemToArray(all, cJSON_Duplicate(refs[i].ev, 1));
+	for (size_t i = 0; i < d->ntargets; i++)
+		cJSON_Delete(lists[i]);
+	free(lists);
+	free(refs);
 	cJSON_AddItemToObject(o, "events", all);
 	client_ok(c, req->id, o);
 }
