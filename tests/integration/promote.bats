@@ -12,94 +12,6 @@ bats_require_minimum_version 1.5.0
 load lib
 load daemon
 
-# --- interim: the admin commands of replwatchctl, until ctl/ has them ------
-# rwctl ARGS...: replwatchctl -s $SOCK ARGS... when the client knows the admin
-# commands, else a python stand-in speaking doc/PROTOCOL.md with the same CLI
-# (output: --json prints each event, then the result, one JSON line each;
-# errors "code: message" on stderr, exit 1).
-_RWCTL_SHIM='
-import json, socket, sys
-a = sys.argv[1:]
-sock, js = None, False
-while a and a[0].startswith("-"):
-    o = a.pop(0)
-    if o in ("-s", "--socket"): sock = a.pop(0)
-    elif o == "--json": js = True
-    elif o == "--timeout": a.pop(0)
-cmd = a.pop(0)
-req = {"id": 1, "cmd": cmd}
-if cmd != "reload": req["target"] = a.pop(0)
-def secret_file(p):
-    return open(p).read().rstrip("\n")
-while a:
-    o = a.pop(0)
-    if o == "--json": js = True
-    elif o == "--master-host": req["master_host"] = a.pop(0)
-    elif o == "--master-port": req["master_port"] = int(a.pop(0))
-    elif o == "--repl-user": req["repl_user"] = a.pop(0)
-    elif o == "--repl-password-file": req["repl_password"] = secret_file(a.pop(0))
-    elif o == "--repl-password-stdin": req["repl_password"] = sys.stdin.readline().rstrip("\n")
-    elif o == "--binlog-file": req["binlog_file"] = a.pop(0)
-    elif o == "--binlog-pos": req["binlog_pos"] = a.pop(0)
-    elif o == "--gtid": req["gtid"] = a.pop(0)
-    elif o == "--from-dump": dump = a.pop(0); req["_dump"] = dump
-    elif o == "--gtid-from-dump": req["_gtid_dump"] = True
-    elif o == "--ssl": req["ssl"] = True
-    elif o == "--start": req["start"] = True
-    elif o == "--freeze-master": req["freeze_master"] = True
-    elif o == "--max-lag": req["max_lag_s"] = float(a.pop(0))
-    elif o == "--timeout": req["timeout_s"] = float(a.pop(0))
-    elif o == "--dry-run": req["dry_run"] = True
-    elif o == "--force": req["force"] = True
-    elif o == "--resume": req["resume"] = True
-    elif o == "--yes": pass
-    else: print("shim: bad option " + o, file=sys.stderr); sys.exit(64)
-if "_dump" in req:
-    import re
-    txt = open(req.pop("_dump")).read()
-    if req.pop("_gtid_dump", False):
-        req["gtid"] = re.search(r"gtid_slave_pos=.([^\x27]*)", txt).group(1)
-    else:
-        m = re.search(r"MASTER_LOG_FILE=.([^\x27]*).,\s*MASTER_LOG_POS=(\d+)", txt)
-        req["binlog_file"], req["binlog_pos"] = m.group(1), m.group(2)
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-try:
-    s.connect(sock)
-except OSError as e:
-    print("replwatchctl: %s: %s" % (sock, e), file=sys.stderr); sys.exit(69)
-s.sendall((json.dumps(req) + "\n").encode())
-f = s.makefile("rb")
-while True:
-    line = f.readline()
-    if not line:
-        print("replwatchctl: the daemon closed the connection before replying", file=sys.stderr); sys.exit(69)
-    r = json.loads(line)
-    if "event" in r:
-        ev = r["event"]
-        if js: print(json.dumps(ev))
-        elif ev.get("type") == "step": print("%-9s %-8s %s" % (ev["step"], ev["status"], ev.get("detail", "")))
-        sys.stdout.flush()
-        continue
-    if r["ok"]:
-        print(json.dumps(r["result"]) if js else json.dumps(r["result"], indent=1))
-        sys.exit(0)
-    print("replwatchctl: %s: %s" % (r["error"]["code"], r["error"]["message"]), file=sys.stderr)
-    sys.exit(1)
-'
-rwctl() {
-	if [[ -z ${_RWCTL_REAL:-} ]]; then
-		if "$CTL_BIN" promote --help >/dev/null 2>&1; then _RWCTL_REAL=1; else _RWCTL_REAL=0; fi
-	fi
-	if ((_RWCTL_REAL)); then
-		"$CTL_BIN" -s "$SOCK" "$@"
-	else
-		/usr/bin/python3 -c "$_RWCTL_SHIM" -s "$SOCK" "$@"
-	fi
-}
-# ---------------------------------------------------------------------------
-
-# ---------------------------------------------------------------------------
-
 setup_file() {
 	[[ -x $DAEMON_BIN && -x $CTL_BIN ]] || skip "build replwatchd and replwatchctl first"
 }
@@ -168,7 +80,7 @@ lag_over() { (($(status_json main | jq '.lag.ms // 0') > $1)); }
 # promote ARGS: run `replwatchctl --json promote main ARGS --yes`; REPORT is
 # the last JSON line of stdout (the result, or the report event).
 promote() {
-	run --separate-stderr rwctl --json promote main "$@" --yes
+	run --separate-stderr ctl --json promote main "$@" --yes
 	REPORT=$(grep '^{' <<<"$output" | tail -n 1)
 }
 
@@ -184,7 +96,11 @@ show() {
 	promote
 	show
 	[[ $status == 0 ]]
-	jq -e '.outcome == "promoted" and .final == null and .write_blocked_ms == null' <<<"$REPORT"
+	jq -e '.outcome == "promoted" and .write_blocked_ms == null' <<<"$REPORT"
+	# Without a freeze the final coordinates are where the replica stopped:
+	# here, everything the master had written.
+	[[ $(jq -r '.final.log_file + ":" + .final.log_pos' <<<"$REPORT") == \
+		"$(sql_master 'SHOW MASTER STATUS' | cut -f1,2 --output-delimiter=:)" ]]
 	jq -e '[.steps[] | select(.step == "freeze")][0].status == "skipped"' <<<"$REPORT"
 	# No replication left on the replica; the old master was not frozen.
 	not_configured
@@ -193,6 +109,7 @@ show() {
 	local st
 	st=$(status_json main)
 	jq -e '.state == "promoted" and .promotion.state == "promoted"' <<<"$st"
+	jq -e --argjson r "$REPORT" '.promotion.final.log_file == $r.final.log_file and .promotion.final.log_pos == $r.final.log_pos' <<<"$st"
 	[[ -f $DAEMON_DIR/state/promotion-main.json ]]
 	jq -e '.state == "promoted" and .reset_done == true' "$DAEMON_DIR/state/promotion-main.json"
 	# A promoted target is not promoted twice.
@@ -291,7 +208,7 @@ show() {
 	sql_replica "SET sql_log_bin = 0; DELETE FROM app.items WHERE id = 100000"
 	sql_replica "START SLAVE SQL_THREAD"
 	wait_state main ok 10
-	run rwctl stop main
+	run ctl stop main
 	[[ $status == 0 ]]
 	wait_until 10 eval '[[ $(replica_status Slave_SQL_Running) == No ]]'
 	promote
@@ -376,7 +293,7 @@ EOF
 	not_configured
 	restart_daemon
 	wait_state main promotion_interrupted 5
-	run --separate-stderr rwctl abort main
+	run --separate-stderr ctl abort main
 	show
 	[[ $status == 1 && $stderr == *precondition_failed*point\ of\ no\ return* ]]
 	promote --resume
@@ -398,7 +315,7 @@ EOF
 	[[ $(master_ro) == 1 ]]
 	restart_daemon
 	wait_state main promotion_interrupted 5
-	run --separate-stderr rwctl --json abort main
+	run --separate-stderr ctl --json abort main
 	show
 	[[ $status == 0 ]]
 	jq -e '.aborted == true' <<<"$output"
@@ -417,7 +334,7 @@ EOF
 	start_pair
 	set_delay 10
 	insert_master delayed
-	rwctl --json promote main --freeze-master --max-lag 100 --timeout 60 --yes \
+	ctl --json promote main --freeze-master --max-lag 100 --timeout 60 --yes \
 		>"$BATS_TEST_TMPDIR/p1.out" 2>"$BATS_TEST_TMPDIR/p1.err" 3>&- &
 	BG_PID=$!
 	wait_until 10 eval '[[ $(status_json main | jq -r ".promotion.step") == catchup ]]'
@@ -435,7 +352,7 @@ EOF
 	SOCK=$s1 DAEMON_DIR=$d1 DAEMON_PID=$p1 DAEMON_LOG=$l1
 	# The first is still running; cancel it.
 	jq -e '.promotion.state == "running"' <<<"$(status_json main)"
-	run rwctl abort main
+	run ctl abort main
 	show
 	[[ $status == 0 ]]
 	local rc=0
@@ -460,12 +377,7 @@ as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 	show
 	[[ $status == 0 ]]
 	jq -e '.admin == false' <<<"$output"
-	local -a client
-	if "$CTL_BIN" promote --help >/dev/null 2>&1; then
-		client=("$CTL_BIN" -s "$SOCK")
-	else
-		client=(/usr/bin/python3 -c "$_RWCTL_SHIM" -s "$SOCK")
-	fi
+	local -a client=("$CTL_BIN" -s "$SOCK")
 	run --separate-stderr as_nobody "${client[@]}" promote main --freeze-master --yes
 	show
 	[[ $status == 1 && $stderr == *permission_denied* ]]

@@ -11,94 +11,6 @@ bats_require_minimum_version 1.5.0
 load lib
 load daemon
 
-# --- interim: the admin commands of replwatchctl, until ctl/ has them ------
-# rwctl ARGS...: replwatchctl -s $SOCK ARGS... when the client knows the admin
-# commands, else a python stand-in speaking doc/PROTOCOL.md with the same CLI
-# (output: --json prints each event, then the result, one JSON line each;
-# errors "code: message" on stderr, exit 1).
-_RWCTL_SHIM='
-import json, socket, sys
-a = sys.argv[1:]
-sock, js = None, False
-while a and a[0].startswith("-"):
-    o = a.pop(0)
-    if o in ("-s", "--socket"): sock = a.pop(0)
-    elif o == "--json": js = True
-    elif o == "--timeout": a.pop(0)
-cmd = a.pop(0)
-req = {"id": 1, "cmd": cmd}
-if cmd != "reload": req["target"] = a.pop(0)
-def secret_file(p):
-    return open(p).read().rstrip("\n")
-while a:
-    o = a.pop(0)
-    if o == "--json": js = True
-    elif o == "--master-host": req["master_host"] = a.pop(0)
-    elif o == "--master-port": req["master_port"] = int(a.pop(0))
-    elif o == "--repl-user": req["repl_user"] = a.pop(0)
-    elif o == "--repl-password-file": req["repl_password"] = secret_file(a.pop(0))
-    elif o == "--repl-password-stdin": req["repl_password"] = sys.stdin.readline().rstrip("\n")
-    elif o == "--binlog-file": req["binlog_file"] = a.pop(0)
-    elif o == "--binlog-pos": req["binlog_pos"] = a.pop(0)
-    elif o == "--gtid": req["gtid"] = a.pop(0)
-    elif o == "--from-dump": dump = a.pop(0); req["_dump"] = dump
-    elif o == "--gtid-from-dump": req["_gtid_dump"] = True
-    elif o == "--ssl": req["ssl"] = True
-    elif o == "--start": req["start"] = True
-    elif o == "--freeze-master": req["freeze_master"] = True
-    elif o == "--max-lag": req["max_lag_s"] = float(a.pop(0))
-    elif o == "--timeout": req["timeout_s"] = float(a.pop(0))
-    elif o == "--dry-run": req["dry_run"] = True
-    elif o == "--force": req["force"] = True
-    elif o == "--resume": req["resume"] = True
-    elif o == "--yes": pass
-    else: print("shim: bad option " + o, file=sys.stderr); sys.exit(64)
-if "_dump" in req:
-    import re
-    txt = open(req.pop("_dump")).read()
-    if req.pop("_gtid_dump", False):
-        req["gtid"] = re.search(r"gtid_slave_pos=.([^\x27]*)", txt).group(1)
-    else:
-        m = re.search(r"MASTER_LOG_FILE=.([^\x27]*).,\s*MASTER_LOG_POS=(\d+)", txt)
-        req["binlog_file"], req["binlog_pos"] = m.group(1), m.group(2)
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-try:
-    s.connect(sock)
-except OSError as e:
-    print("replwatchctl: %s: %s" % (sock, e), file=sys.stderr); sys.exit(69)
-s.sendall((json.dumps(req) + "\n").encode())
-f = s.makefile("rb")
-while True:
-    line = f.readline()
-    if not line:
-        print("replwatchctl: the daemon closed the connection before replying", file=sys.stderr); sys.exit(69)
-    r = json.loads(line)
-    if "event" in r:
-        ev = r["event"]
-        if js: print(json.dumps(ev))
-        elif ev.get("type") == "step": print("%-9s %-8s %s" % (ev["step"], ev["status"], ev.get("detail", "")))
-        sys.stdout.flush()
-        continue
-    if r["ok"]:
-        print(json.dumps(r["result"]) if js else json.dumps(r["result"], indent=1))
-        sys.exit(0)
-    print("replwatchctl: %s: %s" % (r["error"]["code"], r["error"]["message"]), file=sys.stderr)
-    sys.exit(1)
-'
-rwctl() {
-	if [[ -z ${_RWCTL_REAL:-} ]]; then
-		if "$CTL_BIN" promote --help >/dev/null 2>&1; then _RWCTL_REAL=1; else _RWCTL_REAL=0; fi
-	fi
-	if ((_RWCTL_REAL)); then
-		"$CTL_BIN" -s "$SOCK" "$@"
-	else
-		python3 -c "$_RWCTL_SHIM" -s "$SOCK" "$@"
-	fi
-}
-# ---------------------------------------------------------------------------
-
-# ---------------------------------------------------------------------------
-
 setup_file() {
 	[[ -x $DAEMON_BIN && -x $CTL_BIN ]] || skip "build replwatchd and replwatchctl first"
 }
@@ -136,7 +48,7 @@ seeded_pair() {
 
 # setup_main ARGS: replwatchctl --json setup main --master-host ... ARGS
 setup_main() {
-	run --separate-stderr rwctl --json setup main --master-host 127.0.0.1 \
+	run --separate-stderr ctl --json setup main --master-host 127.0.0.1 \
 		--master-port "$MASTER_PORT" --repl-user repl "$@"
 	printf 'setup: status=%s\nstdout: %s\nstderr: %s\n' "$status" "$output" "$stderr"
 	no_secret "$output" "$stderr"
@@ -216,14 +128,14 @@ check_setup_from_dump() {
 	[[ $status == 1 && $stderr == *precondition_failed*"stop it first"* ]]
 	[[ $(replica_status Slave_IO_Running) == Yes && $(replica_status Slave_SQL_Running) == Yes ]]
 
-	run --separate-stderr rwctl --json stop main
+	run --separate-stderr ctl --json stop main
 	echo "stop: $status $output $stderr"
 	[[ $status == 0 ]]
 	wait_until 10 eval '[[ $(state_of main) == @(sql_stopped|io_stopped) ]]'
 	[[ $(replica_status Slave_IO_Running) == No && $(replica_status Slave_SQL_Running) == No ]]
 	sql_master "INSERT INTO app.t (v) VALUES ('while-stopped')"
 
-	run --separate-stderr rwctl --json start main
+	run --separate-stderr ctl --json start main
 	echo "start: $status $output $stderr"
 	[[ $status == 0 ]]
 	wait_state main ok 10
@@ -282,7 +194,7 @@ check_setup_from_dump() {
 	[[ $status == 1 ]]
 	no_secret_anywhere
 	# Fixed by stopping and setting up again with the right one.
-	run rwctl stop main
+	run ctl stop main
 	[[ $status == 0 ]]
 	setup_main --repl-password-file "$SB/repl.password" --from-dump "$DUMP" --start
 	[[ $status == 0 ]]
