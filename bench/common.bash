@@ -118,6 +118,7 @@ bench_init() {
 		esac
 		shift
 	done
+	set -o pipefail
 	[[ $(uname -s) == Linux ]] || die "Linux only (/proc, SO_PEERCRED)"
 	need mariadbd mariadb mariadb-install-db python3 cc jq awk flock setsid
 	[[ -x $SANDBOX ]] || die "$SANDBOX missing"
@@ -249,6 +250,18 @@ cpu_ns_schedstat() {
 # (includes exited threads; resolution 1/CLK_TCK s).
 cpu_ticks_stat() {
 	sed 's/^.*) //' /proc/"$1"/stat | awk '{ print $12 + $13 }'
+}
+
+# "BUSY TOTAL" jiffies of the whole machine from /proc/stat: two samples give
+# how busy it was in between (everything, other people's work included).
+machine_jiffies() {
+	awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i
+		print t - $5 - $6, t; exit }' /proc/stat
+}
+
+# Printed under every table: how loaded the machine was.
+bench_footer() {
+	printf 'load average at end: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" | bench_out
 }
 
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' /proc/"$1"/status; }

@@ -59,3 +59,4 @@ done
 	Targets reported, not asserted.  Raw: bench/out/detect-raw.tsv
 	EOF
 } | bench_out
+bench_footer
