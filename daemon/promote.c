@@ -79,6 +79,8 @@ struct promotion {
 	char		 final_file[256], final_pos[32], final_gtid[1024];
 	char		 stop_file[256], stop_pos[32];	/* replica's, at the stop */
 	int		 have_final;
+	int		 unfrozen_target;	/* final = master's position, not frozen */
+	int		 stop_sent;	/* the stop may have run (not journaled) */
 	int		 master_orig_ro;	/* -1 unknown */
 	int		 frozen, ftwrl, stopped, reset_started, reset_done;
 	int		 freeze_tries;
@@ -139,7 +141,9 @@ report_json(struct promotion *p, int full)
 		cJSON_AddStringToObject(f, "log_file", p->final_file);
 		cJSON_AddStringToObject(f, "log_pos", p->final_pos);
 		cJSON_AddStringToObject(f, "gtid", p->final_gtid);
-		cJSON_AddStringToObject(f, "source", "master at the freeze");
+		cJSON_AddStringToObject(f, "source", p->unfrozen_target ?
+		    "master before the catch-up (not frozen)" :
+		    "master at the freeze");
 	} else if (p->stop_file[0] != '\0') {
 		f = cJSON_AddObjectToObject(o, "final");
 		cJSON_AddStringToObject(f, "log_file", p->stop_file);
@@ -416,6 +420,16 @@ start_freeze(struct promotion *p)
 		else
 			todo(p, "the old master was not frozen: make sure no "
 			    "application still writes to it");
+		if (p->m != NULL && db_connected(p->m)) {
+			/*
+			 * Not frozen, but the master's position now is still a
+			 * floor: catch up at least to it, not merely to what
+			 * the replica happened to have received.
+			 */
+			p->unfrozen_target = 1;
+			query(p, p->m, P_M_POS, flavor_master_status_sql(&p->mfl), 0);
+			return;
+		}
 		step_begin(p, ST_CATCHUP);
 		p->deadline_us = now_mono_us() + (uint64_t)(p->opt.timeout_s * 1e6);
 		query(p, p->r, P_R_POLL, flavor_status_sql(&p->rfl), 0);
@@ -561,6 +575,7 @@ static void
 stop_replication(struct promotion *p)
 {
 	step_begin(p, ST_STOP);
+	p->stop_sent = 1;
 	query(p, p->r, P_R_STOP, flavor_stop_sql(&p->rfl), 0);
 }
 
@@ -599,6 +614,8 @@ on_status_result(struct promotion *p, const struct db_result *res)
 		if (caught_up(p, &st)) {
 			step_end(p, ST_CATCHUP, SS_DONE, "executed %s:%s%s",
 			    st.relay_master_log_file, st.exec_master_log_pos,
+			    p->unfrozen_target ? ", at least the master's position "
+			    "before the catch-up (not frozen)" :
 			    p->have_final ? " = the master's final position" :
 			    " = all it received (the master was not frozen: no "
 			    "final position to compare with)");
@@ -785,9 +802,10 @@ cb(struct db *db, enum db_status dst, const struct db_result *res, void *arg)
 		v = value(res, "gtid");
 		snprintf(p->final_gtid, sizeof p->final_gtid, "%s", v ? v : "");
 		p->have_final = 1;
-		step_end(p, ST_FREEZE, SS_DONE, "old master read-only at %s:%s%s%s",
-		    p->final_file, p->final_pos, p->final_gtid[0] ? " gtid " : "",
-		    p->final_gtid);
+		if (!p->unfrozen_target)
+			step_end(p, ST_FREEZE, SS_DONE, "old master read-only at "
+			    "%s:%s%s%s", p->final_file, p->final_pos,
+			    p->final_gtid[0] ? " gtid " : "", p->final_gtid);
 		p->use_poswait = 1;
 		start_catchup(p);
 		break;
@@ -868,7 +886,7 @@ cb(struct db *db, enum db_status dst, const struct db_result *res, void *arg)
 		break;
 	case P_RB_START:
 		if (res != NULL)
-			p->stopped = 0;
+			p->stopped = p->stop_sent = 0;
 		p->rb_start_tried = 1;
 		rollback_next(p);
 		break;
@@ -905,7 +923,8 @@ rollback_next(struct promotion *p)
 
 	if (!m_up)
 		p->ftwrl = 0;	/* the lock went with its connection */
-	if (p->stopped && r_up && !p->rb_start_tried) {
+	/* stop_sent: a stop in flight or unconfirmed may have run. */
+	if ((p->stopped || p->stop_sent) && r_up && !p->rb_start_tried) {
 		query(p, p->r, P_RB_START, flavor_start_sql(&p->rfl), 0);
 		return;
 	}
@@ -924,9 +943,9 @@ rollback_next(struct promotion *p)
 		query(p, p->m, P_RB_RO, sql, 0);
 		return;
 	}
-	if (p->stopped)
-		todo(p, "replication is still stopped: run replwatchctl start %s",
-		    p->t->name);
+	if (p->stopped || p->stop_sent)
+		todo(p, "replication may be stopped: check, and run replwatchctl "
+		    "start %s", p->t->name);
 	if (p->frozen)
 		todo(p, "the old master is still read-only: run SET GLOBAL "
 		    "read_only = OFF on it");
@@ -961,8 +980,12 @@ fail(struct promotion *p, const char *fmt, ...)
 		finish(p);
 		return;
 	}
-	snprintf(p->reason, sizeof p->reason, "%s failed: %s; rolled back",
-	    step_names[p->cur], why);
+	if (p->cur == ST_PREFLIGHT && !p->frozen && !p->stop_sent)
+		snprintf(p->reason, sizeof p->reason, "preflight failed: %s; "
+		    "nothing was changed", why);
+	else
+		snprintf(p->reason, sizeof p->reason, "%s failed: %s; rolled back",
+		    step_names[p->cur], why);
 	p->outcome = OUT_ABORTED;
 	p->rolling_back = 1;
 	log_warnx("%s: promotion %s", p->t->name, p->reason);

@@ -464,3 +464,18 @@ as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 	grep -qx "REPLWATCH_FINAL_POS=$(sql_master 'SHOW MASTER STATUS' | cut -f2)" "$env"
 	[[ ! -e $BATS_TEST_TMPDIR/promote_failed.env ]]
 }
+
+@test "promote without a freeze still catches up to the master's position, not only what the replica had received" {
+	start_pair
+	# The replica holds back: the master's newest row is on the master only
+	# (received, or not even received, by the delayed replica).
+	set_delay 3
+	insert_master before-promote
+	promote --max-lag 100 --timeout 20
+	show
+	[[ $status == 0 ]]
+	jq -e '.final.source == "master before the catch-up (not frozen)"' <<<"$REPORT"
+	jq -e '[.steps[] | select(.step == "catchup")][0].detail | test("at least the master")' <<<"$REPORT"
+	# Nothing written before the promotion is missing on the new master.
+	same_items
+}
