@@ -53,8 +53,8 @@
 #                                    KILL) every daemon this file started and
 #                                    remove their directories (kept with
 #                                    REPLWATCH_KEEP_DAEMON_DIRS=1); fails
-#                                    only when one had died on its own
-#                                    (a crash: its log tail is printed)
+#                                    only when one had crashed (SIGSEGV,
+#                                    SIGABRT, ...: its log tail is printed)
 # daemon_alive                       the current daemon still runs
 # daemon_reload                      SIGHUP, then wait until the log says
 #                                    "reloaded" or "reload refused"
@@ -273,10 +273,16 @@ daemon_stop_all() {
 		[[ -n $pid ]] || continue
 		[[ -e $dir/stopped ]] && continue
 		if [[ -s $dir/rc ]]; then
-			echo "daemon_stop_all: replwatchd $pid ($dir) had died with status $(<"$dir/rc"); log:" >&2
-			tail -n 20 "$dir/replwatchd.log" >&2
+			# A crash fails the clean-up; a SIGKILL a test sent, or a
+			# refusal to start, does not.
+			case $(<"$dir/rc") in
+			132 | 134 | 135 | 136 | 139)
+				echo "daemon_stop_all: replwatchd $pid ($dir) crashed, status $(<"$dir/rc"); log:" >&2
+				tail -n 20 "$dir/replwatchd.log" >&2
+				rc=1
+				;;
+			esac
 			touch "$dir/stopped"
-			rc=1
 			continue
 		fi
 		kill -TERM "$pid" 2>/dev/null || continue
