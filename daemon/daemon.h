@@ -49,6 +49,7 @@ struct master_state {
 	int64_t		 last_ok_ms;	/* last complete tick (wall clock) */
 	int64_t		 hb_pending_us;	/* heartbeat being written */
 	int64_t		 hb_written_us;	/* newest heartbeat committed */
+	int64_t		 hb_first_us;	/* the first one of this run */
 	int		 hb_skipped;	/* this tick wrote none (master read-only) */
 	char		 error[512];
 	unsigned	 failures;
@@ -70,6 +71,7 @@ struct target {
 	int		 flavor_known;
 	int		 read_only;	/* -1 unknown */
 	char		 server_error[600];
+	uint64_t	 hb_retry_us;	/* heartbeat table missing: not before */
 
 	/* Last sample. */
 	struct rw_status status;

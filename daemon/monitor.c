@@ -13,8 +13,8 @@
 #include "xmalloc.h"
 
 enum phase { PH_IDLE, PH_CONNECT, PH_PROBE, PH_STATUS, PH_EXTRA };
-enum mphase { MPH_IDLE, MPH_CONNECT, MPH_PROBE, MPH_HB_CREATE, MPH_HB_WRITE,
-	MPH_STATUS, MPH_VARS };
+enum mphase { MPH_IDLE, MPH_CONNECT, MPH_PROBE, MPH_HB_SCHEMA, MPH_HB_CREATE,
+	MPH_HB_WRITE, MPH_STATUS, MPH_VARS };
 
 #define BACKOFF_CAP_MS	5000
 #define HISTORY_SPAN_MS	(15 * 60 * 1000)
@@ -340,6 +340,12 @@ heartbeat_lag(struct target *t, const char *applied)
 	a = strtoll(applied, &end, 10);
 	if (*end != '\0')
 		return -1;
+	/*
+	 * Until the first heartbeat of this run has been applied, the row is
+	 * a previous run's (or another daemon's): its age says nothing.
+	 */
+	if (t->master.hb_first_us == 0 || a < t->master.hb_first_us)
+		return -1;
 	ref = now;
 	if (t->master.last_ok_ms != 0 &&
 	    now / 1000 - t->master.last_ok_ms <= 2 * (int64_t)t->cf->interval_ms)
@@ -368,8 +374,13 @@ extra_cb(struct db *db, enum db_status st, const struct db_result *res,
 		else if (t->cf->heartbeat == HEARTBEAT_READ &&
 		    (v = db_set_value(&res->sets[0], 0, "hb_age_us")) != NULL)
 			t->hb_ms = strtoll(v, NULL, 10) / 1000;
-	} else if (st == DB_ERR_SERVER)
-		log_debug("%s: heartbeat query: %s", t->name, db_error(db));
+	} else if (st == DB_ERR_SERVER) {
+		log_debug("%s: read_only/heartbeat query: %s", t->name,
+		    db_error(db));
+		/* No table (yet): read read_only alone, try again in 1 s. */
+		if (db_errno(db) == 1146 || db_errno(db) == 1142)
+			t->hb_retry_us = now_mono_us() + 1000000ULL;
+	}
 	finish_poll(t);
 }
 
@@ -378,7 +389,7 @@ start_extra(struct target *t)
 {
 	char *sql, *q;
 
-	switch (t->cf->heartbeat) {
+	switch (now_mono_us() < t->hb_retry_us ? HEARTBEAT_OFF : t->cf->heartbeat) {
 	case HEARTBEAT_WRITE:
 		q = sql_quote(t->name);
 		xasprintf(&sql, "SELECT @@global.read_only AS ro, (SELECT ts_us "
@@ -568,15 +579,15 @@ master_cb(struct db *db, enum db_status st, const struct db_result *res,
 	const struct db_set *s = res != NULL && res->nsets > 0 ? &res->sets[0] : NULL;
 	const char *v;
 
-	if (st != DB_OK && !(st == DB_ERR_SERVER && (m->busy == MPH_HB_CREATE ||
-	    m->busy == MPH_HB_WRITE))) {
+	if (st != DB_OK && !(st == DB_ERR_SERVER && (m->busy == MPH_HB_SCHEMA ||
+	    m->busy == MPH_HB_CREATE || m->busy == MPH_HB_WRITE))) {
 		master_done(t, st);
 		return;
 	}
 	switch (m->busy) {
 	case MPH_CONNECT:
 		m->connected = 1;
-		m->busy = m->flavor_known ? MPH_HB_CREATE : MPH_PROBE;
+		m->busy = m->flavor_known ? MPH_HB_SCHEMA : MPH_PROBE;
 		break;
 	case MPH_PROBE:
 		if (s == NULL || s->nrows == 0) {
@@ -587,6 +598,10 @@ master_cb(struct db *db, enum db_status st, const struct db_result *res,
 		    db_set_value(s, 0, "version_comment"),
 		    db_set_value(s, 0, "routines"));
 		m->flavor_known = 1;
+		m->busy = MPH_HB_SCHEMA;
+		break;
+	case MPH_HB_SCHEMA:
+		/* A failure shows in the next step's error. */
 		m->busy = MPH_HB_CREATE;
 		break;
 	case MPH_HB_CREATE:
@@ -600,6 +615,8 @@ master_cb(struct db *db, enum db_status st, const struct db_result *res,
 	case MPH_HB_WRITE:
 		if (st == DB_OK) {
 			m->hb_written_us = m->hb_pending_us;
+			if (m->hb_first_us == 0)
+				m->hb_first_us = m->hb_pending_us;
 			m->last_ok_ms = now_unix_ms();
 		} else
 			log_debug("%s: heartbeat write: %s", t->name, db_error(db));
@@ -641,11 +658,21 @@ master_step(struct target *t)
 	case MPH_PROBE:
 		r = db_query(m->db, flavor_probe_sql, 0, master_cb, t);
 		break;
+	case MPH_HB_SCHEMA:
 	case MPH_HB_CREATE:
 		if (t->cf->heartbeat != HEARTBEAT_WRITE || m->heartbeat_ready) {
 			m->busy = MPH_HB_WRITE;
 			master_step(t);
 			return;
+		}
+		if (m->busy == MPH_HB_SCHEMA) {
+			const char *dot = strchr(t->cf->heartbeat_table, '.');
+
+			xasprintf(&sql, "CREATE DATABASE IF NOT EXISTS %.*s",
+			    (int)(dot - t->cf->heartbeat_table),
+			    t->cf->heartbeat_table);
+			r = db_query(m->db, sql, 0, master_cb, t);
+			break;
 		}
 		xasprintf(&sql, "CREATE TABLE IF NOT EXISTS %s (source VARCHAR(64) "
 		    "NOT NULL PRIMARY KEY, ts_us BIGINT NOT NULL, written "
@@ -708,6 +735,6 @@ master_tick_cb(evutil_socket_t fd, short what, void *arg)
 			master_done(t, DB_ERR_CONNECT);
 		return;
 	}
-	m->busy = MPH_HB_CREATE;
+	m->busy = MPH_HB_SCHEMA;
 	master_step(t);
 }
