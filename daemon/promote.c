@@ -49,6 +49,13 @@ enum phase {
 };
 
 #define FREEZE_LOCK_WAIT_S	2	/* lock_wait_timeout of the freeze session */
+/*
+ * The client deadline of a statement bounded by that lock_wait_timeout: the
+ * server's own 1205 must arrive first, or the retry never runs (and the
+ * statement may still succeed on the server after we gave up on it).
+ */
+#define FREEZE_QUERY_MS(p)	(FREEZE_LOCK_WAIT_S * 1000u + \
+				    (p)->t->cf->query_timeout_ms)
 #define FREEZE_TRIES		3
 #define POLL_US			10000	/* catch-up status poll without POS_WAIT */
 
@@ -689,7 +696,8 @@ cb(struct db *db, enum db_status dst, const struct db_result *res, void *arg)
 		    db_errno(db) == 1205 && ++p->freeze_tries < FREEZE_TRIES) {
 			log_warnx("%s: read_only waited %d s for a lock; retrying",
 			    p->t->name, FREEZE_LOCK_WAIT_S);
-			query(p, p->m, P_M_RO_ON, "SET GLOBAL read_only = ON", 0);
+			query(p, p->m, P_M_RO_ON, "SET GLOBAL read_only = ON",
+			    FREEZE_QUERY_MS(p));
 			return;
 		}
 		if (p->phase == P_R_SET_RW && dst == DB_ERR_SERVER) {
@@ -773,13 +781,15 @@ cb(struct db *db, enum db_status dst, const struct db_result *res, void *arg)
 		advance(p);
 		break;
 	case P_M_LWT:
-		query(p, p->m, P_M_RO_ON, "SET GLOBAL read_only = ON", 0);
+		query(p, p->m, P_M_RO_ON, "SET GLOBAL read_only = ON",
+		    FREEZE_QUERY_MS(p));
 		break;
 	case P_M_RO_ON:
 		/* From here a failure must undo the freeze. */
 		p->frozen = 1;
 		journal_save(p);
-		query(p, p->m, P_M_FTWRL, "FLUSH TABLES WITH READ LOCK", 0);
+		query(p, p->m, P_M_FTWRL, "FLUSH TABLES WITH READ LOCK",
+		    FREEZE_QUERY_MS(p));
 		break;
 	case P_M_FTWRL:
 		p->ftwrl = 1;
