@@ -246,6 +246,13 @@ cpu_ns_schedstat() {
 	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d\n", s }'
 }
 
+# Time a process's threads spent runnable but waiting for a CPU, in
+# nanoseconds (schedstat's second field): how much the machine's other work
+# delayed it.
+wait_ns_schedstat() {
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $2 } END { printf "%d\n", s }'
+}
+
 # CPU of a process in clock ticks: utime + stime from /proc/PID/stat
 # (includes exited threads; resolution 1/CLK_TCK s).
 cpu_ticks_stat() {

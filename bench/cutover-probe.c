@@ -83,7 +83,7 @@ add(struct log *l, long long a, long long b, long long c, unsigned err)
 static MYSQL *
 db_open(const char *cnf)
 {
-	unsigned tmo = 5;
+	unsigned tmo = 5, rtmo = 120;
 	MYSQL *m;
 
 	for (;;) {
@@ -92,8 +92,8 @@ db_open(const char *cnf)
 		mysql_optionsv(m, MYSQL_READ_DEFAULT_FILE, cnf);
 		mysql_optionsv(m, MYSQL_READ_DEFAULT_GROUP, "client");
 		mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &tmo);
-		mysql_optionsv(m, MYSQL_OPT_READ_TIMEOUT, &tmo);
-		mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &tmo);
+		mysql_optionsv(m, MYSQL_OPT_READ_TIMEOUT, &rtmo);
+		mysql_optionsv(m, MYSQL_OPT_WRITE_TIMEOUT, &rtmo);
 		if (mysql_real_connect(m, NULL, NULL, NULL, NULL, 0, NULL, 0))
 			return m;
 		fprintf(stderr, "cutover-probe: connect (%s): %s\n", cnf,

@@ -20,6 +20,7 @@ import sys
 TARGET_MS = 150.0
 TARGET_RATIO = 5.0
 STALL_MS = 1000.0
+GAP_MS = 50.0
 
 
 def load_events(path, variant):
@@ -79,7 +80,15 @@ def ms(a, b):
 
 def analyse_replwatch(ev, res):
     report = None
+    base = None
+    lag = []
     for t, o in ev:
+        if o.get("type") == "step" and isinstance(o.get("elapsed_ms"), (int, float)):
+            # Arrival time against the daemon's own clock: how late the
+            # client got each event (a starved client, not the promotion).
+            if base is None:
+                base = t - o["elapsed_ms"] * 1000
+            lag.append((t - base) / 1000.0 - o["elapsed_ms"])
         if o.get("type") == "step":
             if o.get("step") == "freeze" and o.get("status") == "running":
                 res.setdefault("freeze_start_us", t)
@@ -88,6 +97,7 @@ def analyse_replwatch(ev, res):
         elif "outcome" in o:
             report = o
             res.setdefault("done_us", t)
+    res["event_delivery_late_ms"] = max(lag) if lag else None
     if report is None:
         res["outcome"] = "no report"
         return
@@ -128,7 +138,8 @@ def cmd_run(a):
     d = a["dir"]
     variant = a["variant"]
     rc = int(a["rc"])
-    res = {"variant": variant, "run": int(a["run"]), "rc": rc,
+    res = {"variant": variant, "run": a["run"], "kind": a.get("kind", "load"),
+           "rc": rc, "lag_refusals": int(a.get("refusals") or 0),
            "tps_before": float(a["tps"]) if a["tps"] else None,
            "lag_before_ms": float(a["lag_ms"]) if a["lag_ms"] not in ("", "null") else None}
     ev = load_events(os.path.join(d, "events"), variant)
@@ -150,7 +161,19 @@ def cmd_run(a):
     res["probe_ok_after_first_refusal"] = sum(
         1 for x in w if x[3] == 0 and first_ref is not None and x[2] > first_ref[2])
     fs = res.get("freeze_start_us")
-    res["probe_unavailable_ms"] = ms(last_ok[2] if last_ok else None, res.get("done_us"))
+    done = res.get("done_us")
+    res["probe_last_ok_to_done_ms"] = ms(last_ok[2] if last_ok else None, done)
+    # Write unavailability as the probe saw it: every stretch of more than
+    # GAP_MS without a commit that ends after the freeze began, the last
+    # one ending when the promotion was done.  A freeze that fails, lets
+    # writes through and tries again is counted in full this way.
+    unavail = None
+    if fs is not None and done is not None and last_ok is not None:
+        ends = sorted(x[2] for x in oks) + [done]
+        unavail = sum((b - a) / 1000.0 for a, b in zip(ends, ends[1:])
+                      if b > fs and b - a > GAP_MS * 1000 and a <= done)
+        res["probe_commits_after_freeze_start"] = sum(1 for x in oks if x[2] > fs)
+    res["probe_unavailable_ms"] = unavail
     res["probe_ok_to_refused_ms"] = ms(last_ok[2] if last_ok else None,
                                        first_ref[2] if first_ref else None)
     res["probe_last_ok_after_freeze_ms"] = ms(fs, last_ok[2] if last_ok else None)
@@ -187,6 +210,21 @@ def cmd_run(a):
         res["lock_wait_retries"] = len(re.findall(r"waited \d+ s for a lock", text))
     fr = (res.get("steps_ms") or {}).get("freeze")
     res["stalled"] = bool(res["lock_wait_retries"]) or (fr is not None and fr > STALL_MS)
+    # The forced lock cycle: how its two sessions ended.
+    cyc = os.path.join(d, "cycle-status.txt")
+    if os.path.exists(cyc):
+        res["cycle_status"] = open(cyc).read().split("\n")[:2]
+        for who in ("t2", "s1"):
+            try:
+                res[f"cycle_{who}_out"] = open(os.path.join(d, f"cycle-{who}.out")).read().strip()[-200:]
+            except OSError:
+                pass
+        try:
+            pl = open(os.path.join(d, "cycle-processlist.txt")).read()
+            res["cycle_backup_lock_waits"] = pl.count("Waiting for backup lock")
+            res["cycle_row_lock_waits"] = pl.count("LOCK WAIT")
+        except OSError:
+            pass
     print(json.dumps(res, sort_keys=True))
 
 
@@ -217,7 +255,9 @@ def trio(v):
 
 
 def cmd_report(path, elapsed):
-    runs = [json.loads(l) for l in open(path) if l.strip()]
+    allruns = [json.loads(l) for l in open(path) if l.strip()]
+    runs = [r for r in allruns if r.get("kind", "load") == "load"]
+    cycles = [r for r in allruns if r.get("kind") == "cycle"]
     order = ["replwatch", "manual", "manual-fast"]
     by = {v: [r for r in runs if r["variant"] == v] for v in order}
     ok = {v: [r for r in by[v] if r.get("outcome") == "promoted"] for v in order}
@@ -237,7 +277,9 @@ def cmd_report(path, elapsed):
             continue
         lost = [r.get("lost") for r in rs]
         lost_s = "?" if any(x is None for x in lost) else str(sum(lost))
-        p(f"| {label[v]} | {len(g)}/{len(rs)} "
+        refused = sum(r.get("lag_refusals") or 0 for r in rs)
+        p(f"| {label[v]} | {len(g)}/{len(rs)}"
+          f"{f' ({refused} lag refusals, retried)' if refused else ''} "
           f"| {trio([r.get('write_blocked_ms') for r in g])} "
           f"| {trio([r.get('probe_unavailable_ms') for r in g])} "
           f"| {f(median([r.get('probe_ok_to_refused_ms') for r in g]), 1)} / "
@@ -250,11 +292,13 @@ def cmd_report(path, elapsed):
       "replica (before the old master's UNLOCK TABLES); manual: the script's "
       "clock from just before `SET GLOBAL read_only = ON` to the return of "
       "`rds_reset_external_master`.")
-    p("- write unavailability (independent): from the last insert the probe "
-      "(application user, old master, every 2 ms) had committed to the moment "
-      "the cut-over was done (replwatch: the `verify done` event read by the "
-      "client; manual: the reset returned).  Up to one probe interval (2 ms) "
-      "plus one insert more than the freeze itself.  The RDS emulation keeps "
+    p("- write unavailability (independent): the probe (application user, "
+      "old master, one insert every 2 ms) measures every stretch of more than "
+      f"{GAP_MS:.0f} ms in which none of its inserts committed and that ends after "
+      "the freeze began, the last one from its last commit to the moment the "
+      "cut-over was done (replwatch: the `verify done` event read by the "
+      "client; manual: the reset returned); normally that last stretch alone.  "
+      "The RDS emulation keeps "
       "read_only ON on the promoted replica (a parameter-group setting), so the "
       "application's first write there is not measured: the new master is "
       "counted available when the promotion is done.")
@@ -342,15 +386,52 @@ def cmd_report(path, elapsed):
             notes.append(f"{tag}: {r['extra']} rows on the new master that the old lacks")
         if r.get("probe_acked_missing"):
             notes.append(f"{tag}: {r['probe_acked_missing']} acknowledged probe inserts missing on the new master")
+    late = [r.get("event_delivery_late_ms") for r in ok["replwatch"]]
+    if any(x is not None for x in late):
+        p(f"- replwatch's step events reached the client late by up to "
+          f"{f(median(late))} ms (median over runs) / {f(max(x for x in late if x is not None))} ms "
+          f"(max) against the daemon's own clock (a CPU-starved client: sysbench "
+          f"retries refused writes at once); the probe's number includes that.")
+        p("")
     p("Stalls, failures and anomalies: " + ("none." if not notes else ""))
     for n in notes:
         p(f"- {n}")
     p("")
+    if cycles:
+        p("Forced lock cycle (REFERENCE §4's trap made to happen, same load): T2 "
+          "holds a row lock and writes again 1.5 s later, S1 waits for that row, "
+          "the freeze starts in between:")
+        p("")
+        p("| variant | outcome | write_blocked ms, own | write unavailability ms, probe "
+          "| freeze ms (read_only part) | read_only lock-wait retries | lost rows "
+          "| backup-lock / row-lock waits seen | T2, S1 |")
+        p("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        for r in cycles:
+            fz = (r.get("steps_ms") or {}).get("freeze")
+            ro = r.get("read_only_ms")
+            sess = "; ".join(x for x in (r.get("cycle_status") or []) if x)
+            promoted = r.get("outcome") == "promoted"
+            p(f"| {label[r['variant']]} | {r.get('outcome')} | {f(r.get('write_blocked_ms'))} "
+              f"| {f(r.get('probe_unavailable_ms')) if promoted else '-'} | {f(fz)}{f' ({f(ro)})' if ro is not None else ''} "
+              f"| {r.get('lock_wait_retries', 0) if r['variant'] == 'replwatch' else 'n/a (no timeout)'} "
+              f"| {r.get('lost')} | {r.get('cycle_backup_lock_waits', '?')} / "
+              f"{r.get('cycle_row_lock_waits', '?')} | {sess} |")
+        p("")
+        for r in cycles:
+            if r.get("outcome") != "promoted":
+                p(f"- {label[r['variant']]}: {r.get('reason')}")
+        p("")
+        p("replwatch sets lock_wait_timeout = 2 s on its freeze session and retries "
+          "read_only (3 tries); the manual script's read_only has the server's "
+          "default (lock_wait_timeout 1 day), so it waits until InnoDB's "
+          "innodb_lock_wait_timeout (50 s) fails S1.  T2's and S1's exit statuses "
+          "show who was refused.")
+        p("")
     p("Per run (write_blocked own / probe ms, lost):")
     p("")
     p("| run | " + " | ".join(label[v] for v in order if by[v]) + " |")
     p("| --- |" + " --- |" * len([v for v in order if by[v]]))
-    for i in sorted({r["run"] for r in runs}):
+    for i in sorted({r["run"] for r in runs}, key=lambda x: (len(str(x)), str(x))):
         cells = []
         for v in order:
             if not by[v]:

@@ -23,10 +23,18 @@
 # compared row by row between the old master and the promoted replica:
 # rows committed on the old master that the new one lacks are lost.
 # N = 7 runs of each (--quick: 3), interleaved so that noise hits all
-# three alike.  The target (median write freeze under 150 ms, at least 5x
-# faster than the manual procedure, nothing lost) is reported as met or not,
-# never asserted.  Tables on stdout and in bench/out/cutover.txt, one JSON
-# line per run in bench/out/cutover-runs.jsonl.
+# three alike; a promotion refused for lag is retried after another wait,
+# as an operator would.  Then REFERENCE §4's lock-wait trap made to happen
+# (a row-lock wait and a backup-lock wait in a cycle that InnoDB cannot
+# see) once for replwatch and once for the manual script (which waits the
+# server's innodb_lock_wait_timeout, 50 s; left out with --quick).  The
+# target (median write freeze under 150 ms, at least 5x faster than the
+# manual procedure, nothing lost) is reported as met or not, never
+# asserted.  Tables on stdout and in bench/out/cutover.txt; one JSON line
+# per run in bench/out/cutover-runs.jsonl, each run's stamped events,
+# probe samples and logs in bench/out/cutover-raw/.  CUTOVER_RUNS=N
+# overrides the number of runs, CUTOVER_NO_CYCLE=1 leaves the trap out.
+# Full run about 5 minutes, --quick about 2.
 set -u
 source "$(dirname "$0")/common.bash"
 bench_init cutover "$@"
@@ -35,11 +43,12 @@ need sysbench pkg-config
 if ((QUICK)); then N=3; else N=7; fi
 N=${CUTOVER_RUNS:-$N}
 VARIANTS=(replwatch manual manual-fast)
-RUNS_JSONL=$OUT_DIR/cutover-runs.jsonl
+# Work files stay private until the end (another run of this script must
+# not truncate them); then the runs' JSON lines go to
+# bench/out/cutover-runs.jsonl and their raw files (stamped events, probe
+# samples, logs) to bench/out/cutover-raw/.
+RUNS_JSONL=$BENCH_TMP/cutover-runs.jsonl
 : >"$RUNS_JSONL"
-# Each run's raw files (stamped events, probe samples, logs) are kept here.
-RAW_DIR=$OUT_DIR/cutover-raw
-rm -rf "$RAW_DIR" && mkdir -p "$RAW_DIR" || die "cannot create $RAW_DIR"
 PROBE=$BENCH_TMP/cutover-probe
 SYSBENCH_PID=
 PROBE_PID=
@@ -128,11 +137,56 @@ dump_tables() {
 
 com_commit() { sql master root "SHOW GLOBAL STATUS LIKE 'Com_commit'" | awk '{ print $2 }'; }
 
+# The REFERENCE §4 trap, made to happen: T2 holds a row lock and, 1.5 s
+# later, writes again; S1 waits for that row lock, so a freeze that starts
+# in between waits for S1, and T2's second write waits for the freeze.
+# InnoDB does not see the cycle: it lasts until someone's timeout.
+start_lock_cycle() {
+	local rd=$1
+	bg_start mariadb --defaults-file="$SB/master-app.cnf" -N -B -e "BEGIN;
+		UPDATE sbtest.sbtest1 SET k = k + 1 WHERE id = 1; SELECT SLEEP(1.5);
+		UPDATE sbtest.sbtest1 SET k = k + 1 WHERE id = 2; COMMIT" >"$rd/cycle-t2.out" 2>&1
+	CYCLE_PIDS=("$!")
+	bench_sleep 0.3
+	bg_start mariadb --defaults-file="$SB/master-app.cnf" -N -B -e \
+		"UPDATE sbtest.sbtest1 SET k = k + 1 WHERE id = 1" >"$rd/cycle-s1.out" 2>&1
+	CYCLE_PIDS+=("$!")
+	bench_sleep 0.5
+	# Evidence: the server's view just after T2's second write began.
+	bg_start bash -c 'sleep 1; mariadb --defaults-file="$1" -B -e "SHOW PROCESSLIST;
+		SELECT trx_mysql_thread_id, trx_state, trx_query FROM information_schema.innodb_trx"' \
+		_ "$SB/master-root.cnf" >"$rd/cycle-processlist.txt" 2>&1
+	CYCLE_PIDS+=("$!")
+}
+
+finish_lock_cycle() {
+	local rd=$1 pid n=0
+	for pid in "${CYCLE_PIDS[@]}"; do
+		wait "$pid"
+		echo "${CYCLE_NAMES[n++]} exit $?" >>"$rd/cycle-status.txt"
+		_bench_forget "$pid"
+	done
+	CYCLE_PIDS=()
+}
+CYCLE_NAMES=(t2 s1 processlist)
+CYCLE_PIDS=()
+
+# The promotion, each streamed line stamped on arrival (CLOCK_REALTIME, us).
+promote_stamped() {
+	bench_run bash -c '
+		"$@" | while IFS= read -r line; do
+			t=$EPOCHREALTIME; printf "%s %s\n" "${t/./}" "$line"
+		done; exit "${PIPESTATUS[0]}"' _ \
+		"$CTL" -s "$SOCK" --json promote rds1 --freeze-master --max-lag 2 \
+		--timeout 30 --yes
+}
+
+# one_run VARIANT RUN [cycle]
 one_run() {
-	local variant=$1 i=$2 rd rc=0 c0 c1 t0 t1 tps lag line
+	local variant=$1 i=$2 kind=${3:-load} rd rc c0 c1 t0 t1 tps lag refusals=0
 	rd=$BENCH_TMP/run-$i-$variant
 	mkdir -p "$rd"
-	note "run $i/$N: $variant"
+	note "run $i: $variant${3:+ with a forced lock cycle}"
 	bench_sandbox
 	sql master root "CREATE DATABASE sbtest;
 		GRANT ALL PRIVILEGES ON sbtest.* TO 'app'@'%';
@@ -166,43 +220,50 @@ one_run() {
 		note "run $i $variant: lag did not come under 1 s in 30 s; cutting over anyway"
 	lag=$("$CTL" -s "$SOCK" --json status rds1 | jq '.lag.ms')
 
+	[[ $kind == cycle ]] && start_lock_cycle "$rd"
 	case $variant in
 	replwatch)
-		# Each streamed line stamped on arrival (CLOCK_REALTIME, us).
-		bench_run bash -c '
-			"$@" | while IFS= read -r line; do
-				t=$EPOCHREALTIME; printf "%s %s\n" "${t/./}" "$line"
-			done; exit "${PIPESTATUS[0]}"' _ \
-			"$CTL" -s "$SOCK" --json promote rds1 --freeze-master --max-lag 2 \
-			--timeout 30 --yes >"$rd/events" 2>"$rd/promote.err" || rc=$?
+		# A preflight refused for lag is what an operator retries, after
+		# waiting for the replica again (twice at most).
+		while :; do
+			rc=0
+			promote_stamped >"$rd/events" 2>"$rd/promote.err" || rc=$?
+			((rc != 0 && refusals < 2)) && grep -q 'preflight refused: lag' "$rd/events" || break
+			refusals=$((refusals + 1))
+			note "run $i $variant: promotion refused for lag ($(grep -o 'lag [0-9]* ms' "$rd/events" | head -1)); waiting and trying again"
+			bench_run "$CTL" -s "$SOCK" wait rds1 --max-lag 1 --timeout 15 >/dev/null
+		done
 		;;
 	manual | manual-fast)
 		bench_daemon_stop
+		rc=0
 		bench_run "$BENCH_DIR/cutover-manual.bash" "$SB" \
 			"$([[ $variant == manual ]] && echo 1 || echo 0.1)" \
 			>"$rd/events" 2>"$rd/promote.err" || rc=$?
 		;;
 	esac
-	((rc == 0)) || note "run $i $variant: cut-over exited $rc: $(tail -q -n 2 "$rd/promote.err" "$rd/events" | tr '\n' ' ')"
+	((rc == 0)) || note "run $i $variant: cut-over exited $rc: $(tail -q -n 2 "$rd/promote.err" "$rd/events" | cut -c1-300 | tr '\n' ' ')"
 	bench_sleep 0.3
+	[[ $kind == cycle ]] && finish_lock_cycle "$rd"
 	bg_stop "$PROBE_PID"
 	PROBE_PID=
 	bg_stop "$SYSBENCH_PID"
 	SYSBENCH_PID=
-	grep -q '"outcome":"promoted"' "$rd/events" 2>/dev/null ||
-		[[ $variant != replwatch ]] || settle_replica
-	((rc == 0)) || [[ $variant == replwatch ]] || settle_replica
+	# Not promoted: replication still runs; compare once it caught up.
+	if ! grep -q '"outcome":"promoted"\|[0-9] reset$' "$rd/events"; then
+		settle_replica
+	fi
 	dump_tables master "$rd/master.rows"
 	dump_tables replica "$rd/replica.rows"
 	bench_daemon_stop
 	[[ -f $BENCH_TMP/replwatchd.log ]] && mv "$BENCH_TMP/replwatchd.log" "$rd/replwatchd.log"
 	"$SANDBOX" down "$SB" >/dev/null 2>&1 || note "sandbox down $SB failed"
 	python3 "$BENCH_DIR/cutover-report.py" run --variant "$variant" --run "$i" \
-		--dir "$rd" --rc "$rc" --tps "$tps" --lag-ms "$lag" >>"$RUNS_JSONL" ||
+		--kind "$kind" --dir "$rd" --rc "$rc" --tps "$tps" --lag-ms "$lag" \
+		--refusals "$refusals" >>"$RUNS_JSONL" ||
 		die "cannot analyse run $i $variant"
-	tail -1 "$RUNS_JSONL" | jq -c '{variant, run, write_blocked_ms, probe_unavailable_ms, lost}' >&2
+	tail -1 "$RUNS_JSONL" | jq -c '{variant, run, outcome, write_blocked_ms, probe_unavailable_ms, lost}' >&2
 	rm -rf "$SB" "$rd/master.rows" "$rd/replica.rows"
-	mv "$rd" "$RAW_DIR/" || note "cannot keep $rd"
 }
 
 started=$EPOCHSECONDS
@@ -211,4 +272,17 @@ for ((i = 1; i <= N; i++)); do
 		one_run "$v" "$i"
 	done
 done
-python3 "$BENCH_DIR/cutover-report.py" report "$RUNS_JSONL" --elapsed $((EPOCHSECONDS - started)) | bench_out
+# The trap on purpose, once each: replwatch, and the manual script (which
+# waits as long as the server's innodb_lock_wait_timeout, 50 s by default:
+# not with --quick).
+if [[ -z ${CUTOVER_NO_CYCLE:-} ]]; then
+	one_run replwatch cycle cycle
+	((QUICK)) || one_run manual cycle cycle
+fi
+python3 "$BENCH_DIR/cutover-report.py" report "$RUNS_JSONL" --elapsed $((EPOCHSECONDS - started)) | bench_out ||
+	die "cannot write the report"
+bench_footer
+cp "$RUNS_JSONL" "$OUT_DIR/cutover-runs.jsonl"
+rm -rf "$OUT_DIR/cutover-raw"
+mkdir -p "$OUT_DIR/cutover-raw" && cp -r "$BENCH_TMP"/run-* "$OUT_DIR/cutover-raw/" ||
+	note "cannot copy the raw files to $OUT_DIR/cutover-raw"
