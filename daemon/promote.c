@@ -692,12 +692,15 @@ cb(struct db *db, enum db_status dst, const struct db_result *res, void *arg)
 			query(p, p->r, P_R_POLL, flavor_status_sql(&p->rfl), 0);
 			return;
 		}
-		if (p->phase == P_M_RO_ON && dst == DB_ERR_SERVER &&
-		    db_errno(db) == 1205 && ++p->freeze_tries < FREEZE_TRIES) {
-			log_warnx("%s: read_only waited %d s for a lock; retrying",
-			    p->t->name, FREEZE_LOCK_WAIT_S);
-			query(p, p->m, P_M_RO_ON, "SET GLOBAL read_only = ON",
-			    FREEZE_QUERY_MS(p));
+		if ((p->phase == P_M_RO_ON || p->phase == P_M_FTWRL) &&
+		    dst == DB_ERR_SERVER && db_errno(db) == 1205 &&
+		    ++p->freeze_tries < FREEZE_TRIES) {
+			log_warnx("%s: %s waited %d s for a lock; retrying",
+			    p->t->name, p->phase == P_M_RO_ON ? "read_only" :
+			    "FLUSH TABLES WITH READ LOCK", FREEZE_LOCK_WAIT_S);
+			query(p, p->m, p->phase, p->phase == P_M_RO_ON ?
+			    "SET GLOBAL read_only = ON" :
+			    "FLUSH TABLES WITH READ LOCK", FREEZE_QUERY_MS(p));
 			return;
 		}
 		if (p->phase == P_R_SET_RW && dst == DB_ERR_SERVER) {
@@ -781,13 +784,17 @@ cb(struct db *db, enum db_status dst, const struct db_result *res, void *arg)
 		advance(p);
 		break;
 	case P_M_LWT:
+		/*
+		 * From here a failure must undo the freeze: the statement may
+		 * take effect on the server even if we give up waiting for it,
+		 * so it counts as done (restoring the old value is harmless).
+		 */
+		p->frozen = 1;
+		journal_save(p);
 		query(p, p->m, P_M_RO_ON, "SET GLOBAL read_only = ON",
 		    FREEZE_QUERY_MS(p));
 		break;
 	case P_M_RO_ON:
-		/* From here a failure must undo the freeze. */
-		p->frozen = 1;
-		journal_save(p);
 		query(p, p->m, P_M_FTWRL, "FLUSH TABLES WITH READ LOCK",
 		    FREEZE_QUERY_MS(p));
 		break;
