@@ -4,7 +4,7 @@
 # replwatchd watching a sandbox replica (rds-mysql, --replicate) as the RDS
 # master user, in turn: 1 target at 1 s for 60 s (--quick 15 s); 1, 10 and
 # 50 targets (the same replica under different names) at 100 ms, and 50 at
-# 1 s, for 20 s each (--quick 8 s).  Per run: VmRSS and VmHWM from
+# 1 s, for 15 s each (--quick 6 s).  Per run: VmRSS and VmHWM from
 # /proc/PID/status at the end; daemon CPU over the window from
 # /proc/PID/task/*/schedstat (ns) and from utime+stime in /proc/PID/stat
 # (clock ticks, coarse); polls (ok + failed) from `status`; CPU per poll =
@@ -22,9 +22,9 @@ source "$(dirname "$0")/common.bash"
 bench_init footprint "$@"
 
 if ((QUICK)); then
-	T_LONG=16 T_SHORT=8 T_IDLE=3 T_CG=5 SUB=4
+	T_LONG=15 T_SHORT=6 T_IDLE=3 T_CG=5 SUB=3
 else
-	T_LONG=60 T_SHORT=20 T_IDLE=5 T_CG=10 SUB=5
+	T_LONG=60 T_SHORT=15 T_IDLE=5 T_CG=8 SUB=5
 fi
 HZ=$(getconf CLK_TCK)
 

@@ -8,7 +8,7 @@
 # benchmark writes its own tables to bench/out/NAME.txt; this script also
 # writes them all, in order, to bench/out/all.txt.  Benchmarks report
 # numbers and never fail on a timing; this exits non-zero only when a
-# benchmark could not run.  detect + footprint + socket: about 5 minutes
+# benchmark could not run.  detect + footprint + socket: about 4.5 minutes
 # (--quick: about 2); cutover.sh adds its own.
 set -u
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd -P)

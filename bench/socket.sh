@@ -6,7 +6,7 @@
 # each sending requests one after another on a plain blocking socket and
 # timing each round trip with clock_gettime(CLOCK_MONOTONIC).  Requests:
 # `hello` (tiny reply), `lag` (small), `status main` (the full target
-# snapshot, ~3 KB), interleaved and repeated (5 rounds; --quick 2) so noise
+# snapshot, ~3 KB), interleaved and repeated (4 rounds; --quick 2) so noise
 # hits them alike; latencies are pooled over the rounds.  Daemon CPU per
 # request is its schedstat run time over the run divided by the requests
 # it answered (warm-up included; the 1 s polling adds ~0.1 ms/s).  Target:
@@ -23,7 +23,7 @@ need pkg-config
 if ((QUICK)); then
 	ROUNDS=2 N1=500 N50=40 NTHINK=50 NALL=10 WARM=20 RINGK=50
 else
-	ROUNDS=5 N1=2000 N50=200 NTHINK=200 NALL=40 WARM=50 RINGK=200
+	ROUNDS=4 N1=2000 N50=200 NTHINK=200 NALL=40 WARM=50 RINGK=200
 fi
 
 LOAD=$BENCH_TMP/sockload
