@@ -2,6 +2,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,38 @@ client_send(struct client *c, const char *line)
  * Return the next line (NUL-terminated in place of its newline) in *line;
  * it stays valid until the next call.  timeout_ms < 0 waits for ever.
  */
+/*
+ * poll() that cannot miss SIGINT/SIGTERM: the signals are blocked while
+ * ctl_signal is checked and unblocked only inside ppoll(), so one that
+ * lands between the check and the wait still wakes it (watch and wait
+ * would otherwise sleep on until the daemon's next line, or forever).
+ */
+static int
+wait_readable(struct pollfd *pfd, int wait_ms)
+{
+	struct timespec ts, *tsp = NULL;
+	sigset_t block, old;
+	int n;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	if (ctl_signal != 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		errno = EINTR;
+		return -1;
+	}
+	if (wait_ms >= 0) {
+		ts.tv_sec = wait_ms / 1000;
+		ts.tv_nsec = (long)(wait_ms % 1000) * 1000000;
+		tsp = &ts;
+	}
+	n = ppoll(pfd, 1, tsp, &old);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return n;
+}
+
 enum client_rv
 client_read_line(struct client *c, int timeout_ms, char **line, size_t *len)
 {
@@ -130,7 +163,7 @@ client_read_line(struct client *c, int timeout_ms, char **line, size_t *len)
 		}
 		pfd.fd = c->fd;
 		pfd.events = POLLIN;
-		switch (poll(&pfd, 1, wait_ms)) {
+		switch (wait_readable(&pfd, wait_ms)) {
 		case -1:
 			return errno == EINTR ? CLIENT_INTR : CLIENT_ERROR;
 		case 0:

@@ -6,9 +6,16 @@
  */
 #ifndef CTL_CLIENT_H
 #define CTL_CLIENT_H
+#include <signal.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
+
+/*
+ * Set by the SIGINT/SIGTERM handler of the streaming commands; a read then
+ * returns CLIENT_INTR, however the signal and the wait interleave.
+ */
+extern volatile sig_atomic_t ctl_signal;
 
 /*
  * A status for every target, with every raw status column, can be large;

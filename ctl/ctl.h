@@ -93,9 +93,6 @@ struct ctl {
 	const struct ctl_cmd *cmd;
 };
 
-/* Set by the SIGINT/SIGTERM handler of the streaming commands. */
-extern volatile sig_atomic_t ctl_signal;
-
 void	ctl_catch_signals(void);
 int	ctl_connect(struct ctl *, struct client *);
 int	ctl_send(struct ctl *, struct client *, const char *cmd,
