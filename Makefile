@@ -67,7 +67,7 @@ unit: deps $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; ./$$t; done
 
 integration: deps all
-	bats --timing tests/integration
+	BATS_TEST_TIMEOUT=180 bats --timing tests/integration
 
 check: unit integration
 
