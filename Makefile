@@ -10,6 +10,7 @@ SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 COMPLDIR  ?= $(PREFIX)/share/bash-completion/completions
 
+SHELL     := /bin/bash
 CC        ?= cc
 PKGS      := libmariadb libevent libsystemd libcjson inih
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -67,7 +68,11 @@ unit: deps $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; ./$$t; done
 
 integration: deps all
-	BATS_TEST_TIMEOUT=180 bats --timing tests/integration
+	@mkdir -p .cache
+	@set -o pipefail; BATS_TEST_TIMEOUT=180 bats --timing tests/integration | tee .cache/integration.tap; \
+	rc=$$?; t=.cache/integration.tap; \
+	s=$$(grep -c '^ok .* # skip' $$t); p=$$(grep -c '^ok ' $$t); f=$$(grep -c '^not ok ' $$t); \
+	echo "integration: $$((p - s)) passed, $$f failed, $$s skipped"; exit $$rc
 
 check: unit integration
 
