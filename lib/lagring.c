@@ -85,12 +85,44 @@ slot(const struct lagring *r, size_t i)
 	return (r->next + r->cap - r->n + i) % r->cap;
 }
 
-static int
-cmp_ll(const void *a, const void *b)
+/*
+ * The k-th smallest of a[0..n-1] (0-based), reordering a: Hoare's
+ * selection, linear on average.  A status asks for p95 of up to 9,000
+ * samples per window per target; a full sort made that cost grow with the
+ * daemon's uptime on the loop's only thread.
+ */
+static long long
+select_kth(long long *a, size_t n, size_t k)
 {
-	long long x = *(const long long *)a, y = *(const long long *)b;
+	size_t lo = 0, hi = n - 1;
 
-	return (x > y) - (x < y);
+	while (lo < hi) {
+		long long pivot = a[lo + (hi - lo) / 2], t;
+		size_t i = lo, j = hi;
+
+		while (i <= j) {
+			while (a[i] < pivot)
+				i++;
+			while (a[j] > pivot)
+				j--;
+			if (i <= j) {
+				t = a[i];
+				a[i] = a[j];
+				a[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			return a[k];
+	}
+	return a[k];
 }
 
 /*
@@ -121,17 +153,18 @@ lagring_window(const struct lagring *r, uint64_t now_ms, unsigned window_ms,
 			w->unknown++;
 			continue;
 		}
+		if (w->n == 0 || r->lag[s] < w->min_ms)
+			w->min_ms = r->lag[s];
+		if (w->n == 0 || r->lag[s] > w->max_ms)
+			w->max_ms = r->lag[s];
 		known[w->n++] = r->lag[s];
 		sum += (double)r->lag[s];
 	}
 	if (w->n > 0) {
-		qsort(known, w->n, sizeof *known, cmp_ll);
-		w->min_ms = known[0];
-		w->max_ms = known[w->n - 1];
 		w->avg_ms = sum / (double)w->n;
 		/* Nearest rank: the smallest value with 95% at or below it. */
 		rank = (w->n * 95 + 99) / 100;
-		w->p95_ms = known[rank - 1];
+		w->p95_ms = select_kth(known, w->n, rank - 1);
 	}
 	free(known);
 }

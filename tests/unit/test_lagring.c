@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include <cmocka.h>
 
@@ -157,6 +158,45 @@ test_window_edges(void **state)
 	lagring_free(r);
 }
 
+static int
+cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The selection that replaced the sort agrees with a sort, ties included. */
+static void
+test_p95_matches_sort(void **state)
+{
+	long long v[400], sorted[400];
+	struct lag_window w;
+
+	srand(7);
+	for (int trial = 0; trial < 2000; trial++) {
+		int n = 1 + rand() % 300, mod = 1 + rand() % 50;
+		struct lagring *r = lagring_new(1, (unsigned)n);
+		size_t cnt, rank;
+
+		for (int i = 0; i < n; i++) {
+			v[i] = rand() % mod;
+			lagring_add(r, (uint64_t)(i + 1), v[i]);
+		}
+		lagring_window(r, (uint64_t)n, (unsigned)n + 5, &w);
+		cnt = lagring_count(r);
+		for (size_t i = 0; i < cnt; i++)
+			sorted[i] = v[(size_t)n - cnt + i];
+		qsort(sorted, cnt, sizeof *sorted, cmp_ll);
+		rank = (cnt * 95 + 99) / 100;
+		assert_int_equal(w.n, cnt);
+		assert_int_equal(w.p95_ms, sorted[rank - 1]);
+		assert_int_equal(w.min_ms, sorted[0]);
+		assert_int_equal(w.max_ms, sorted[cnt - 1]);
+		lagring_free(r);
+	}
+}
+
 int
 main(void)
 {
@@ -167,6 +207,7 @@ main(void)
 		cmocka_unit_test(test_window_stats_p95),
 		cmocka_unit_test(test_p95_hundred),
 		cmocka_unit_test(test_window_edges),
+		cmocka_unit_test(test_p95_matches_sort),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
