@@ -181,6 +181,7 @@ journal_save(struct promotion *p)
 	cJSON *o;
 	char err[512];
 
+	p->t->gen++;
 	if (p->opt.dry_run)
 		return;
 	o = report_json(p, 0);
@@ -1045,6 +1046,7 @@ finish(struct promotion *p)
 	cJSON *report;
 
 	evtimer_del(p->timer);
+	t->gen++;
 	p->finished_ms = now_unix_ms();
 	p->phase = P_IDLE;
 	if (p->outcome == OUT_RUNNING)
@@ -1163,6 +1165,7 @@ void
 promote_free(struct target *t)
 {
 	promotion_free(t->promotion);
+	t->gen++;
 	t->promotion = NULL;
 }
 
