@@ -19,6 +19,7 @@ enum mphase { MPH_IDLE, MPH_CONNECT, MPH_PROBE, MPH_HB_SCHEMA, MPH_HB_CREATE,
 #define BACKOFF_CAP_MS	5000
 #define HISTORY_SPAN_MS	(15 * 60 * 1000)
 #define EVENTS_PER_TARGET 256
+#define READ_ONLY_EVERY	10	/* polls between read_only refreshes */
 
 static void	tick_cb(evutil_socket_t, short, void *);
 static void	master_tick_cb(evutil_socket_t, short, void *);
@@ -466,6 +467,16 @@ status_cb(struct db *db, enum db_status st, const struct db_result *res,
 	else
 		replstatus_parse(&t->status, (const char *const *)set->names,
 		    (const char *const *)set->values, set->ncols);
+	/*
+	 * Without a heartbeat the second query only refreshes read_only,
+	 * which hardly ever changes: every READ_ONLY_EVERY polls is enough,
+	 * and the usual poll is then a single round trip.
+	 */
+	if (t->cf->heartbeat == HEARTBEAT_OFF && t->read_only >= 0 &&
+	    t->polls_ok % READ_ONLY_EVERY != 0) {
+		finish_poll(t);
+		return;
+	}
 	start_extra(t);
 }
 
