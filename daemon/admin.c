@@ -38,25 +38,31 @@ struct adminreq {
 
 static void	acb(struct db *, enum db_status, const struct db_result *, void *);
 
+/* Copy s into out (len bytes) with every occurrence of secret as ***. */
 static void
-scrub(char *s, const char *secret)
+scrub(const char *s, const char *secret, char *out, size_t len)
 {
-	size_t n;
-	char *p;
+	size_t n = secret != NULL ? strlen(secret) : 0, o = 0;
+	const char *p;
 
-	if (secret == NULL || (n = strlen(secret)) == 0)
-		return;
-	while ((p = strstr(s, secret)) != NULL) {
-		memset(p, '*', 3);
-		memmove(p + 3, p + n, strlen(p + n) + 1);
+	while (*s != '\0' && o + 1 < len) {
+		if (n > 0 && (p = strstr(s, secret)) == s) {
+			for (int i = 0; i < 3 && o + 1 < len; i++)
+				out[o++] = '*';
+			s += n;
+		} else
+			out[o++] = *s++;
 	}
+	out[o] = '\0';
 }
 
 static void
 adminreq_free(struct adminreq *a)
 {
-	if (a->db != NULL)
+	if (a->db != NULL) {
 		db_free(a->db);
+		a->t->admin_busy--;
+	}
 	if (a->password != NULL) {
 		explicit_bzero(a->password, strlen(a->password));
 		free(a->password);
@@ -79,15 +85,16 @@ peer_left(struct client *c, void *arg)
 static void
 reply_done(struct adminreq *a, enum proto_err code, const char *fmt, ...)
 {
-	char msg[1024];
+	char raw[1024], msg[1024];
 	va_list ap;
 	cJSON *o;
 
 	if (fmt != NULL) {
 		va_start(ap, fmt);
-		vsnprintf(msg, sizeof msg, fmt, ap);
+		vsnprintf(raw, sizeof raw, fmt, ap);
 		va_end(ap);
-		scrub(msg, a->password);
+		scrub(raw, a->password, msg, sizeof msg);
+		explicit_bzero(raw, sizeof raw);
 		log_target(LOG_LVL_WARN, a->t->name, health_name(a->t->health.state),
 		    -1, "%s failed: %s", a->op == OP_SETUP ? "setup" :
 		    a->op == OP_START ? "start" : "stop", msg);
@@ -293,6 +300,7 @@ begin(struct target *t, struct client *c, long long id, struct adminreq *a)
 		return;
 	}
 	a->db = db_new(t->d->base, t->d->dns, &dp);
+	t->admin_busy++;	/* a reload may not free t under us */
 	client_stream_begin(c, id, peer_left, a);
 	a->phase = A_CONNECT;
 	if (db_connect(a->db, acb, a) == -1)

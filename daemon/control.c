@@ -38,6 +38,7 @@ struct client {
 	int		 admin;
 	int		 closing;	/* flush, then free */
 	int		 dispatching;	/* inside dispatch(): do not free */
+	struct event	*reap;		/* frees a dead client from the loop */
 	int		 dead;		/* free once dispatch() returns */
 	int		 streaming;	/* a watch or promote owns the connection */
 	long long	 stream_id;
@@ -75,15 +76,15 @@ client_send(struct client *c, char *line)
 		log_debug("control: client pid %ld not reading, closing",
 		    (long)c->pid);
 		free(line);
-		if (c->dispatching) {
-			/*
-			 * read_cb still holds c (and may have more lines
-			 * to go through): it frees c once dispatch returns.
-			 */
-			c->dead = c->closing = 1;
-			bufferevent_disable(c->bev, EV_READ | EV_WRITE);
-		} else
-			client_free(c);
+		/*
+		 * Never free here: the caller (read_cb, a promotion, a
+		 * watch fan-out) still holds c.  read_cb frees it after
+		 * dispatch, or the reap event does from the loop.
+		 */
+		c->dead = c->closing = 1;
+		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+		if (!c->dispatching)
+			event_active(c->reap, EV_TIMEOUT, 1);
 		return;
 	}
 	evbuffer_add(out, line, strlen(line));
@@ -174,8 +175,15 @@ client_free(struct client *c)
 		cb(c, c->on_close_arg);
 	TAILQ_REMOVE(&ctl.clients, c, entry);
 	ctl.nclients--;
+	event_free(c->reap);
 	bufferevent_free(c->bev);
 	free(c);
+}
+
+static void
+reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	client_free(arg);
 }
 
 void
@@ -392,6 +400,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		free(c);
 		return;
 	}
+	c->reap = evtimer_new(ctl.d->base, reap_cb, c);
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
 	/* Stop reading well past a line so one client cannot pile up input. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, PROTO_MAX_LINE + 4096);

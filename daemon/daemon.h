@@ -94,6 +94,7 @@ struct target {
 
 	struct master_state master;
 	struct promotion *promotion;
+	unsigned	 admin_busy;	/* setup/start/stop in flight */
 
 	/*
 	 * Bumped by every change a status could show (a poll, a state

@@ -151,9 +151,10 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 	if ((conf = config_load(d->conf_path, err, errlen)) == NULL)
 		goto refuse;
 	for (size_t i = 0; i < d->ntargets; i++) {
-		if (promote_running(d->targets[i])) {
-			snprintf(err, errlen, "target %s is being promoted",
-			    d->targets[i]->name);
+		if (promote_running(d->targets[i]) || d->targets[i]->admin_busy) {
+			snprintf(err, errlen, "target %s is being %s",
+			    d->targets[i]->name, d->targets[i]->admin_busy ?
+			    "set up, started or stopped" : "promoted");
 			config_free(conf);
 			goto refuse;
 		}

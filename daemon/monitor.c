@@ -57,6 +57,9 @@ open_handles(struct target *t)
 static void
 close_handles(struct target *t)
 {
+	/* A pending tick must not find the handles gone. */
+	evtimer_del(t->timer);
+	evtimer_del(t->master.timer);
 	if (t->db != NULL)
 		db_free(t->db);
 	t->db = NULL;
@@ -744,7 +747,7 @@ master_tick_cb(evutil_socket_t fd, short what, void *arg)
 	struct target *t = arg;
 	struct master_state *m = &t->master;
 
-	if (t->paused || m->busy)
+	if (t->paused || m->busy || m->db == NULL)
 		return;
 	if (!m->connected || !db_connected(m->db)) {
 		m->connected = 0;

@@ -94,7 +94,7 @@ struct promotion {
 	int		 locked;
 	int		 abort_requested;
 	int		 rolling_back;
-	int		 rb_start_tried, rb_m_tried, rb_ro_tried;
+	int		 rb_start_tried, rb_m_tried, rb_ro_tried, rb_r_tried;
 	int		 replica_ro;	/* -1 unknown */
 	int		 use_poswait;
 	char		 reason[1024];
@@ -704,6 +704,15 @@ cb(struct db *db, enum db_status dst, const struct db_result *res, void *arg)
 			    "FLUSH TABLES WITH READ LOCK", FREEZE_QUERY_MS(p));
 			return;
 		}
+		if (p->phase == P_M_UNLOCK) {
+			/* Promoted all the same; the lock dies with the link. */
+			todo(p, "UNLOCK TABLES on the old master failed (%s): its "
+			    "global read lock ends when replwatchd's connection "
+			    "closes", db_error(db));
+			p->ftwrl = 0;
+			dst = DB_OK;
+			goto unlocked;
+		}
 		if (p->phase == P_R_SET_RW && dst == DB_ERR_SERVER) {
 			todo(p, "could not make the replica writable (%s): run SET "
 			    "GLOBAL read_only = OFF as an administrator", db_error(db));
@@ -870,7 +879,7 @@ cb(struct db *db, enum db_status dst, const struct db_result *res, void *arg)
 		    "no frozen master position to compare with",
 		    p->replica_ro == 1 ? "ON" : p->replica_ro == 0 ? "OFF" : "unknown");
 		step_begin(p, ST_DONE);
-		if (p->ftwrl) {
+		if (p->ftwrl && p->m != NULL && db_connected(p->m)) {
 			query(p, p->m, P_M_UNLOCK, "UNLOCK TABLES", 0);
 			return;
 		}
@@ -881,6 +890,7 @@ cb(struct db *db, enum db_status dst, const struct db_result *res, void *arg)
 		query(p, p->r, P_R_VERIFY_RO2, "SELECT @@global.read_only AS ro", 0);
 		break;
 	case P_M_UNLOCK:
+unlocked:
 		p->ftwrl = 0;
 		if (p->frozen)
 			todo(p, "the old master stays read-only: leave it so, or "
@@ -894,7 +904,11 @@ cb(struct db *db, enum db_status dst, const struct db_result *res, void *arg)
 
 	/* Rollback: replication running again, the old master as it was. */
 	case P_RB_R_CONNECT:
-		query(p, p->r, P_RB_R_PROBE, flavor_probe_sql, 0);
+		p->rb_r_tried = 1;
+		if (p->r != NULL && db_connected(p->r))
+			query(p, p->r, P_RB_R_PROBE, flavor_probe_sql, 0);
+		else
+			rollback_next(p);
 		break;
 	case P_RB_R_PROBE:
 		if (res != NULL)
@@ -944,6 +958,11 @@ rollback_next(struct promotion *p)
 	/* stop_sent: a stop in flight or unconfirmed may have run. */
 	if ((p->stopped || p->stop_sent) && r_up && !p->rb_start_tried) {
 		query(p, p->r, P_RB_START, flavor_start_sql(&p->rfl), 0);
+		return;
+	}
+	if ((p->stopped || p->stop_sent) && !r_up && !p->rb_r_tried) {
+		/* The link broke (a timed-out stop): a new one to restart. */
+		connect_to(p, &p->r, &p->t->cf->replica, P_RB_R_CONNECT);
 		return;
 	}
 	if (p->ftwrl && m_up) {
@@ -1055,12 +1074,13 @@ finish(struct promotion *p)
 		step_end(p, ST_DONE, SS_DONE, "%s", p->reason);
 	else
 		journal_save(p);
-	/* Closing the links releases GET_LOCK; FTWRL is gone by now. */
+	/* Closing the links releases GET_LOCK and any global read lock. */
 	if (p->r != NULL)
 		db_free(p->r);
 	if (p->m != NULL)
 		db_free(p->m);
 	p->r = p->m = NULL;
+	p->ftwrl = 0;
 
 	switch (p->outcome) {
 	case OUT_PROMOTED:
@@ -1109,6 +1129,24 @@ finish(struct promotion *p)
 	}
 }
 
+/*
+ * GET_LOCK names are limited to 64 characters (MySQL 5.7+): a long target
+ * name keeps its first 29 characters and gains a hash of the whole.
+ */
+static void
+lock_name(const char *target, char *buf, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+
+	if (strlen(target) <= 46) {
+		snprintf(buf, len, "replwatch.promote.%s", target);
+		return;
+	}
+	for (const char *s = target; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	snprintf(buf, len, "replwatch.promote.%.29s.%016" PRIx64, target, h);
+}
+
 static struct promotion *
 promotion_new(struct target *t)
 {
@@ -1121,8 +1159,7 @@ promotion_new(struct target *t)
 	p->todo = cJSON_CreateArray();
 	p->timer = evtimer_new(t->d->base, poll_timer_cb, p);
 	p->journal = journal_path(t->d->conf->state_dir, t->name);
-	snprintf(p->lock_name, sizeof p->lock_name, "replwatch.promote.%s",
-	    t->name);
+	lock_name(t->name, p->lock_name, sizeof p->lock_name);
 	return p;
 }
 
@@ -1247,6 +1284,9 @@ from_journal(struct target *t, const cJSON *doc)
 	v = cJSON_GetObjectItemCaseSensitive(doc, "finished");
 	if (cJSON_IsString(v))
 		p->finished_ms = now_unix_ms();
+	/* A stop that began may have run, even if its check never came. */
+	if (p->steps[ST_STOP].st == SS_RUNNING || p->steps[ST_STOP].st == SS_FAILED)
+		p->stop_sent = 1;
 	return p;
 }
 
