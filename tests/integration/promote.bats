@@ -482,3 +482,21 @@ as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 	sql_replica "START SLAVE IO_THREAD"
 	wait_until 10 same_items
 }
+
+@test "promote --freeze-master on self-managed MariaDB: the new master is made writable natively" {
+	start_pair mariadb
+	insert_master a
+	wait_until 10 same_items
+	promote --freeze-master
+	show
+	[[ $status == 0 ]]
+	jq -e '.outcome == "promoted" and .replica_read_only == false' <<<"$REPORT"
+	# No parameter-group note: SQL could do it here.
+	jq -e '[.todo[] | select(test("parameter group"))] | length == 0' <<<"$REPORT"
+	[[ $(sql_replica "SELECT @@global.read_only") == 0 ]]
+	not_configured
+	[[ $(master_ro) == 1 ]]
+	same_items
+	# The application may write on the new master.
+	sql_replica app "INSERT INTO app.items (name, qty) VALUES ('after', 1)"
+}
