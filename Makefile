@@ -60,7 +60,7 @@ tests/unit/test_%: tests/unit/test_%.c $(LIB)
 DEB_PKGS := build-essential pkg-config libmariadb-dev libevent-dev \
             libsystemd-dev libcjson-dev libinih-dev libcmocka-dev bats jq \
             mariadb-server mariadb-client sysbench systemd openssl man-db \
-            bash-completion python3-prometheus-client
+            bash-completion python3 python3-prometheus-client valgrind
 deps:
 	@./tests/deps.sh $(DEB_PKGS)
 
