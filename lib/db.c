@@ -367,6 +367,19 @@ db_query_failed(struct db *d)
 	db_complete(d, DB_ERR_SERVER);
 }
 
+/*
+ * Every result set is read: the query succeeded, unless a statement of a
+ * multi-statement CALL failed on the way (kept in pending_errno).
+ */
+static void
+db_drained(struct db *d)
+{
+	if (d->pending_errno != 0)
+		db_query_failed(d);
+	else
+		db_complete(d, DB_OK);
+}
+
 static void
 db_copy_set(struct db *d, MYSQL_RES *res)
 {
@@ -500,11 +513,7 @@ stored:
 			}
 			d->result.affected_rows = mysql_affected_rows(d->mysql);
 			if (!mysql_more_results(d->mysql)) {
-				if (d->pending_errno != 0) {
-					db_query_failed(d);
-					return;
-				}
-				db_complete(d, DB_OK);
+				db_drained(d);
 				return;
 			}
 			d->op = OP_NEXT;
@@ -531,11 +540,7 @@ stored:
 			}
 			if (err == -1) {
 				/* No more results after all. */
-				if (d->pending_errno != 0) {
-					db_query_failed(d);
-					return;
-				}
-				db_complete(d, DB_OK);
+				db_drained(d);
 				return;
 			}
 			d->op = OP_STORE;
