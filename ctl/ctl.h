@@ -16,7 +16,7 @@
 #define CTL_SOCKET_DEFAULT	"/run/replwatch/replwatch.sock"
 #define CTL_TIMEOUT_DEFAULT	10.0	/* seconds to wait for a reply */
 /* setup, start and stop run statements on a remote server: more time. */
-#define CTL_ADMIN_TIMEOUT_DEFAULT 60.0
+#define CTL_ADMIN_TIMEOUT_DEFAULT 120.0
 
 /* Exit statuses (sysexits.h where one fits). */
 #define EXIT_DAEMON_ERROR	1	/* the daemon answered ok:false */

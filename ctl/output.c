@@ -603,11 +603,18 @@ statement_and_messages(const cJSON *r)
 	const cJSON *m;
 	char b1[256], b2[4096];
 
+	const cJSON *stmt = cJSON_GetObjectItemCaseSensitive(r, "statement");
+	const cJSON *note = cJSON_GetObjectItemCaseSensitive(r, "note");
+
 	printf("%s: %s\n", jtext(b1, sizeof(b1), r, "target"),
-	    jtext(b2, sizeof(b2), r, "statement"));
+	    cJSON_IsString(stmt) && stmt->valuestring[0] == '\0' ?
+	    "no statement needed" : jtext(b2, sizeof(b2), r, "statement"));
 	cJSON_ArrayForEach(m, msgs)
 		if (cJSON_IsString(m))
 			printf("  %s\n", m->valuestring);
+	/* What the state read back showed (e.g. "already stopped"). */
+	if (cJSON_IsString(note) && note->valuestring[0] != '\0')
+		printf("  %s\n", note->valuestring);
 }
 
 void

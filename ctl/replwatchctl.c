@@ -205,7 +205,7 @@ static const struct ctl_cmd commands[] = {
 	  "  --ssl                    encrypt the replication link\n"
 	  "  --start                  also start replication\n"
 	  "\n"
-	  "The password never appears on the command line.  Waits up to 60 s\n"
+	  "The password never appears on the command line.  Waits up to 120 s\n"
 	  "for the daemon unless the global --timeout says otherwise.\n" },
 	{ "start", cmd_start, CMD_TARGET_REQ | CMD_ADMIN, plain_opts, "TARGET",
 	  "start replication (admin)",

@@ -15,11 +15,11 @@
 #include "log.h"
 #include "monitor.h"
 #include "promote.h"
+#include "server.h"
 #include "xmalloc.h"
 
 enum op { OP_SETUP, OP_START, OP_STOP };
-enum aphase { A_CONNECT, A_PROBE, A_STATUS, A_GTIDPOS, A_SETUP, A_START,
-	A_STOP };
+enum aphase { A_OPEN, A_STATUS, A_GTIDPOS, A_SETUP, A_CONTROL };
 
 struct adminreq {
 	struct target	*t;
@@ -27,16 +27,20 @@ struct adminreq {
 	long long	 id;
 	enum op		 op;
 	enum aphase	 phase;
-	struct db	*db;
-	struct rw_flavor fl;
+	struct server	*srv;
 	struct rw_setup	 setup;
 	char		*host, *user, *password, *file, *gtid;
 	int		 start_after;
+	int		 started;
 	char		*statement;	/* redacted, for the reply */
+	char		 note[2048];
 	cJSON		*messages;
 };
 
 static void	acb(struct db *, enum db_status, const struct db_result *, void *);
+static void	scb(struct server *, int, void *);
+
+static const char *const op_names[] = { "setup", "start", "stop" };
 
 /* Copy s into out (len bytes) with every occurrence of secret as ***. */
 static void
@@ -59,8 +63,8 @@ scrub(const char *s, const char *secret, char *out, size_t len)
 static void
 adminreq_free(struct adminreq *a)
 {
-	if (a->db != NULL) {
-		db_free(a->db);
+	if (a->srv != NULL) {
+		server_free(a->srv);
 		a->t->admin_busy--;
 	}
 	if (a->password != NULL) {
@@ -85,7 +89,7 @@ peer_left(struct client *c, void *arg)
 static void
 reply_done(struct adminreq *a, enum proto_err code, const char *fmt, ...)
 {
-	char raw[1024], msg[1024];
+	char raw[2048], msg[2048];
 	va_list ap;
 	cJSON *o;
 
@@ -96,9 +100,10 @@ reply_done(struct adminreq *a, enum proto_err code, const char *fmt, ...)
 		scrub(raw, a->password, msg, sizeof msg);
 		explicit_bzero(raw, sizeof raw);
 		log_target(LOG_LVL_WARN, a->t->name, health_name(a->t->health.state),
-		    -1, "%s failed: %s", a->op == OP_SETUP ? "setup" :
-		    a->op == OP_START ? "start" : "stop", msg);
-	}
+		    -1, "%s failed: %s", op_names[a->op], msg);
+	} else if (a->note[0] != '\0')
+		log_target(LOG_LVL_INFO, a->t->name, health_name(a->t->health.state),
+		    -1, "%s: %s", op_names[a->op], a->note);
 	if (a->client != NULL) {
 		client_stream_end(a->client);
 		if (fmt != NULL)
@@ -109,7 +114,8 @@ reply_done(struct adminreq *a, enum proto_err code, const char *fmt, ...)
 			cJSON_AddStringToObject(o, "statement", a->statement ?
 			    a->statement : "");
 			if (a->op == OP_SETUP)
-				cJSON_AddBoolToObject(o, "started", a->start_after);
+				cJSON_AddBoolToObject(o, "started", a->started);
+			cJSON_AddStringToObject(o, "note", a->note);
 			cJSON_AddItemToObject(o, "messages", a->messages);
 			a->messages = NULL;
 			client_ok(a->client, a->id, o);
@@ -123,83 +129,116 @@ static void
 aquery(struct adminreq *a, enum aphase ph, const char *sql)
 {
 	a->phase = ph;
-	if (db_query(a->db, sql, 0, acb, a) == -1)
+	if (db_query(server_db(a->srv), sql, a->t->cf->procedure_timeout_ms,
+	    acb, a) == -1)
 		reply_done(a, PERR_INTERNAL, "cannot send a query");
 }
 
 static void
-collect_messages(struct adminreq *a, const struct db_result *res)
+control(struct adminreq *a, enum rw_repl_action act)
 {
-	for (size_t i = 0; res != NULL && i < res->nsets; i++) {
-		const struct db_set *s = &res->sets[i];
+	a->phase = A_CONTROL;
+	if (server_replication(a->srv, act, scb, a) == -1)
+		reply_done(a, PERR_INTERNAL, "the connection is busy");
+}
 
-		for (size_t r = 0; r < s->nrows; r++)
-			for (unsigned c = 0; c < s->ncols; c++)
-				if (s->values[r * s->ncols + c] != NULL)
-					cJSON_AddItemToArray(a->messages,
-					    cJSON_CreateString(s->values[r * s->ncols + c]));
+static enum proto_err
+perr(enum server_err e)
+{
+	switch (e) {
+	case SERR_REFUSED:
+		return PERR_PRECONDITION;
+	case SERR_TIMEOUT:
+		return PERR_TIMEOUT;
+	default:
+		return PERR_SERVER_ERROR;
 	}
 }
 
-static const char *
-first_value(const struct db_result *res, const char *col)
-{
-	for (size_t i = 0; res != NULL && i < res->nsets; i++)
-		if (res->sets[i].ncols > 0 && res->sets[i].nrows > 0)
-			return db_set_value(&res->sets[i], 0, col);
-	return NULL;
-}
-
 static void
-run_op(struct adminreq *a, const struct rw_status *st)
+run_setup(struct adminreq *a)
 {
+	const struct rw_status *st = server_status(a->srv);
+	struct rw_flavor *fl = server_flavor(a->srv);
 	char err[256], *sql;
 
-	switch (a->op) {
-	case OP_SETUP:
-		if (st->configured && (st->io == THREAD_YES || st->sql == THREAD_YES ||
-		    st->io == THREAD_CONNECTING)) {
-			reply_done(a, PERR_PRECONDITION, "replication is running on %s: "
-			    "stop it first (replwatchctl stop %s)", a->t->name,
-			    a->t->name);
-			return;
-		}
-		if ((sql = flavor_setup_sql(&a->fl, &a->setup, err, sizeof err)) == NULL) {
-			reply_done(a, PERR_INVALID_ARGUMENT, "%s", err);
-			return;
-		}
-		a->statement = flavor_setup_sql_redacted(&a->fl, &a->setup);
-		if (a->gtid != NULL && !flavor_is_rds(&a->fl)) {
-			char *g = flavor_gtid_pos_sql(&a->fl, a->gtid);
+	if (replctl_service(st) != SERVICE_NOT_EXIST &&
+	    replctl_service(st) != SERVICE_OFF) {
+		reply_done(a, PERR_PRECONDITION, "replication is running on %s: "
+		    "stop it first (replwatchctl stop %s)", a->t->name,
+		    a->t->name);
+		return;
+	}
+	if ((sql = flavor_setup_sql(fl, &a->setup, err, sizeof err)) == NULL) {
+		reply_done(a, PERR_INVALID_ARGUMENT, "%s", err);
+		return;
+	}
+	a->statement = flavor_setup_sql_redacted(fl, &a->setup);
+	if (a->gtid != NULL && !flavor_is_rds(fl)) {
+		char *g = flavor_gtid_pos_sql(fl, a->gtid);
 
-			explicit_bzero(sql, strlen(sql));
-			free(sql);
-			if (g == NULL) {
-				reply_done(a, PERR_INVALID_ARGUMENT, "GTID set-up is not "
-				    "possible on %s", flavor_name(&a->fl));
-				return;
-			}
-			aquery(a, A_GTIDPOS, g);
-			free(g);
-			return;
-		}
-		aquery(a, A_SETUP, sql);
 		explicit_bzero(sql, strlen(sql));
 		free(sql);
-		return;
-	case OP_START:
-		if (!st->configured) {
-			reply_done(a, PERR_PRECONDITION, "no replication is configured "
-			    "on %s: run setup first", a->t->name);
+		if (g == NULL) {
+			reply_done(a, PERR_INVALID_ARGUMENT, "GTID set-up is not "
+			    "possible on %s", flavor_name(fl));
 			return;
 		}
-		a->statement = xstrdup(flavor_start_sql(&a->fl));
-		aquery(a, A_START, a->statement);
+		aquery(a, A_GTIDPOS, g);
+		free(g);
 		return;
-	case OP_STOP:
-		a->statement = xstrdup(flavor_stop_sql(&a->fl));
-		aquery(a, A_STOP, a->statement);
+	}
+	aquery(a, A_SETUP, sql);
+	explicit_bzero(sql, strlen(sql));
+	free(sql);
+}
+
+/* The server object finished a step. */
+static void
+scb(struct server *srv, int ok, void *arg)
+{
+	struct adminreq *a = arg;
+	cJSON *m, *item;
+
+	m = server_take_messages(srv);
+	while ((item = cJSON_DetachItemFromArray(m, 0)) != NULL)
+		cJSON_AddItemToArray(a->messages, item);
+	cJSON_Delete(m);
+	if (!ok) {
+		reply_done(a, perr(server_failure(srv)), "%s%s", a->op == OP_SETUP &&
+		    a->phase == A_CONTROL ? "replication was configured, but the "
+		    "start failed: " : "", server_error(srv));
 		return;
+	}
+	switch (a->phase) {
+	case A_OPEN:
+		if (a->t->flavor_known &&
+		    (server_flavor(srv)->rds & RDS_REPLICA_STATUS))
+			server_flavor(srv)->status_denied =
+			    a->t->flavor.status_denied;
+		if (a->op == OP_SETUP) {
+			a->phase = A_STATUS;
+			if (server_read_status(srv, scb, a) == -1)
+				reply_done(a, PERR_INTERNAL, "the connection is busy");
+		} else
+			control(a, a->op == OP_START ? REPL_START : REPL_STOP);
+		break;
+	case A_STATUS:
+		run_setup(a);
+		break;
+	case A_CONTROL:
+		if (a->op != OP_SETUP) {
+			free(a->statement);
+			a->statement = xstrdup(server_statement(srv));
+		} else
+			a->started = 1;
+		snprintf(a->note, sizeof a->note, "%s", server_note(srv));
+		log_target(LOG_LVL_INFO, a->t->name, health_name(a->t->health.state),
+		    -1, "replication %s", a->op == OP_STOP ? "stopped" : "started");
+		reply_done(a, 0, NULL);
+		break;
+	default:
+		reply_done(a, PERR_INTERNAL, "internal: phase %d", a->phase);
 	}
 }
 
@@ -207,49 +246,17 @@ static void
 acb(struct db *db, enum db_status st, const struct db_result *res, void *arg)
 {
 	struct adminreq *a = arg;
-	struct rw_status rs = { 0 };
-	const struct db_set *s = NULL;
 	char *sql, err[256];
 
 	if (st != DB_OK) {
-		if (a->phase == A_STATUS && st == DB_ERR_SERVER &&
-		    db_errno(db) == 1227 && (a->fl.rds & RDS_REPLICA_STATUS) &&
-		    !a->fl.status_denied) {
-			a->fl.status_denied = 1;
-			aquery(a, A_STATUS, flavor_status_sql(&a->fl));
-			return;
-		}
-		reply_done(a, st == DB_ERR_SERVER ? PERR_SERVER_ERROR :
-		    st == DB_ERR_TIMEOUT ? PERR_TIMEOUT : PERR_SERVER_ERROR, "%s",
-		    db_error(db));
+		reply_done(a, st == DB_ERR_TIMEOUT ? PERR_TIMEOUT :
+		    PERR_SERVER_ERROR, "%s", db_error(db));
 		return;
 	}
 	switch (a->phase) {
-	case A_CONNECT:
-		aquery(a, A_PROBE, flavor_probe_sql);
-		break;
-	case A_PROBE:
-		flavor_detect(&a->fl, a->t->cf->flavor, first_value(res, "version"),
-		    first_value(res, "version_comment"), first_value(res, "routines"));
-		if (a->t->flavor_known)
-			a->fl.status_denied = a->t->flavor.status_denied;
-		aquery(a, A_STATUS, flavor_status_sql(&a->fl));
-		break;
-	case A_STATUS:
-		for (size_t i = 0; i < res->nsets && s == NULL; i++)
-			if (db_set_column(&res->sets[i], "Slave_IO_Running") >= 0 ||
-			    db_set_column(&res->sets[i], "Replica_IO_Running") >= 0)
-				s = &res->sets[i];
-		if (s != NULL && s->nrows > 0)
-			replstatus_parse(&rs, (const char *const *)s->names,
-			    (const char *const *)s->values, s->ncols);
-		else
-			replstatus_parse(&rs, NULL, NULL, 0);
-		run_op(a, &rs);
-		replstatus_clear(&rs);
-		break;
 	case A_GTIDPOS:
-		if ((sql = flavor_setup_sql(&a->fl, &a->setup, err, sizeof err)) == NULL) {
+		if ((sql = flavor_setup_sql(server_flavor(a->srv), &a->setup, err,
+		    sizeof err)) == NULL) {
 			reply_done(a, PERR_INVALID_ARGUMENT, "%s", err);
 			return;
 		}
@@ -258,37 +265,34 @@ acb(struct db *db, enum db_status st, const struct db_result *res, void *arg)
 		free(sql);
 		break;
 	case A_SETUP:
-		collect_messages(a, res);
+		for (size_t i = 0; i < res->nsets; i++) {
+			int c = db_set_column(&res->sets[i], "Message");
+
+			for (size_t r = 0; c >= 0 && r < res->sets[i].nrows; r++) {
+				const char *v = res->sets[i].values[r *
+				    res->sets[i].ncols + (unsigned)c];
+
+				if (v != NULL)
+					cJSON_AddItemToArray(a->messages,
+					    cJSON_CreateString(v));
+			}
+		}
 		log_target(LOG_LVL_INFO, a->t->name, health_name(a->t->health.state),
 		    -1, "replication configured: %s", a->statement);
 		promote_forget(a->t);
 		if (a->start_after)
-			aquery(a, A_START, flavor_start_sql(&a->fl));
+			control(a, REPL_START);
 		else
 			reply_done(a, 0, NULL);
 		break;
-	case A_START:
-	case A_STOP:
-		collect_messages(a, res);
-		log_target(LOG_LVL_INFO, a->t->name, health_name(a->t->health.state),
-		    -1, "replication %s", a->phase == A_START ? "started" : "stopped");
-		reply_done(a, 0, NULL);
-		break;
+	default:
+		reply_done(a, PERR_INTERNAL, "internal: phase %d", a->phase);
 	}
 }
 
 static void
 begin(struct target *t, struct client *c, long long id, struct adminreq *a)
 {
-	const struct rw_endpoint *ep = &t->cf->replica;
-	struct db_params dp = {
-		.host = ep->host, .port = ep->port, .option_file = ep->option_file,
-		.tls = ep->tls, .tls_ca = ep->tls_ca, .tls_cert = ep->tls_cert,
-		.tls_key = ep->tls_key,
-		.connect_timeout_ms = t->cf->connect_timeout_ms,
-		.query_timeout_ms = t->cf->query_timeout_ms,
-	};
-
 	a->t = t;
 	a->client = c;
 	a->id = id;
@@ -299,11 +303,11 @@ begin(struct target *t, struct client *c, long long id, struct adminreq *a)
 		adminreq_free(a);
 		return;
 	}
-	a->db = db_new(t->d->base, t->d->dns, &dp);
+	a->srv = server_new(t->d, &t->cf->replica, t->cf, t->name);
 	t->admin_busy++;	/* a reload may not free t under us */
 	client_stream_begin(c, id, peer_left, a);
-	a->phase = A_CONNECT;
-	if (db_connect(a->db, acb, a) == -1)
+	a->phase = A_OPEN;
+	if (server_open(a->srv, scb, a) == -1)
 		reply_done(a, PERR_INTERNAL, "cannot start connecting");
 }
 

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "monitor.h"
+#include "server.h"
 #include "xmalloc.h"
 
 enum phase { PH_IDLE, PH_CONNECT, PH_PROBE, PH_STATUS, PH_EXTRA };
@@ -496,19 +497,15 @@ probe_cb(struct db *db, enum db_status st, const struct db_result *res,
     void *arg)
 {
 	struct target *t = arg;
-	const struct db_set *s;
 	int denied;
 
-	if (st != DB_OK || res->nsets == 0 || res->sets[0].nrows == 0) {
+	/* Same server kind: remember that SHOW ... STATUS was denied. */
+	denied = t->flavor.status_denied;
+	if (st != DB_OK || server_detect(&t->flavor, t->cf->flavor, res) == -1) {
 		poll_failed(t, st == DB_OK ? SAMPLE_QUERY_ERROR : failure_kind(st),
 		    "server kind detection failed: ");
 		return;
 	}
-	s = &res->sets[0];
-	/* Same server kind: remember that SHOW ... STATUS was denied. */
-	denied = t->flavor.status_denied;
-	flavor_detect(&t->flavor, t->cf->flavor, db_set_value(s, 0, "version"),
-	    db_set_value(s, 0, "version_comment"), db_set_value(s, 0, "routines"));
 	if (t->flavor.rds & RDS_REPLICA_STATUS)
 		t->flavor.status_denied = denied;
 	t->flavor_known = 1;
@@ -611,13 +608,10 @@ master_cb(struct db *db, enum db_status st, const struct db_result *res,
 		m->busy = m->flavor_known ? MPH_HB_SCHEMA : MPH_PROBE;
 		break;
 	case MPH_PROBE:
-		if (s == NULL || s->nrows == 0) {
+		if (server_detect(&m->flavor, FLAVOR_AUTO, res) == -1) {
 			master_done(t, DB_ERR_SERVER);
 			return;
 		}
-		flavor_detect(&m->flavor, FLAVOR_AUTO, db_set_value(s, 0, "version"),
-		    db_set_value(s, 0, "version_comment"),
-		    db_set_value(s, 0, "routines"));
 		m->flavor_known = 1;
 		m->busy = MPH_HB_SCHEMA;
 		break;

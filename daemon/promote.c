@@ -17,6 +17,7 @@
 #include "log.h"
 #include "monitor.h"
 #include "promote.h"
+#include "server.h"
 #include "snapshot.h"
 #include "xmalloc.h"
 
@@ -36,7 +37,7 @@ static const char *const outcome_names[] = { "running", "promoted", "aborted",
 
 enum phase {
 	P_IDLE,
-	P_R_CONNECT, P_R_PROBE, P_R_LOCK, P_R_STATUS,
+	P_R_CONNECT, P_R_LOCK, P_R_STATUS,
 	P_M_CONNECT, P_M_PROBE, P_M_VARS, P_M_STATUS0,
 	P_M_LWT, P_M_RO_ON, P_M_FTWRL, P_M_POS, P_M_GTID,
 	P_R_RESTART,		/* resume: threads were stopped before the reset */
@@ -44,7 +45,7 @@ enum phase {
 	P_R_STOP, P_R_STOP_CHECK,
 	P_R_RESET, P_R_VERIFY_STATUS, P_R_VERIFY_RO, P_R_SET_RW, P_R_VERIFY_RO2,
 	P_M_UNLOCK,
-	P_RB_R_CONNECT, P_RB_R_PROBE, P_RB_START, P_RB_M_CONNECT, P_RB_UNLOCK,
+	P_RB_START, P_RB_M_CONNECT, P_RB_UNLOCK,
 	P_RB_RO
 };
 
@@ -67,8 +68,10 @@ struct promotion {
 	enum outcome	 outcome;
 	enum phase	 phase;
 	enum step	 cur;
-	struct db	*r, *m;
-	struct rw_flavor rfl, mfl;
+	struct server	*rs;		/* the replica */
+	struct db	*r, *m;		/* r: rs's link */
+	struct rw_flavor *rfl;		/* rs's kind */
+	struct rw_flavor mfl;
 	struct event	*timer;
 	char		*journal;
 	char		 lock_name[96];
@@ -94,7 +97,7 @@ struct promotion {
 	int		 locked;
 	int		 abort_requested;
 	int		 rolling_back;
-	int		 rb_start_tried, rb_m_tried, rb_ro_tried, rb_r_tried;
+	int		 rb_start_tried, rb_m_tried, rb_ro_tried;
 	int		 replica_ro;	/* -1 unknown */
 	int		 use_poswait;
 	char		 reason[1024];
@@ -307,6 +310,28 @@ query(struct promotion *p, struct db *db, enum phase ph, const char *sql,
 		fail(p, "cannot send a query (connection busy or closed)");
 }
 
+static void	scb(struct server *, int, void *);
+
+/* Start, stop or reset replication by the state model (server.c). */
+static void
+control(struct promotion *p, enum phase ph, enum rw_repl_action act)
+{
+	p->phase = ph;
+	if (server_replication(p->rs, act, scb, p) == -1)
+		fail(p, "cannot %s replication: the connection is busy",
+		    replctl_action_name(act));
+}
+
+/* A new replica server object: its link is p->r, its kind p->rfl. */
+static void
+open_replica(struct promotion *p)
+{
+	server_free(p->rs);
+	p->rs = server_new(p->t->d, &p->t->cf->replica, p->t->cf, p->t->name);
+	p->r = server_db(p->rs);
+	p->rfl = server_flavor(p->rs);
+}
+
 static void
 connect_to(struct promotion *p, struct db **db, const struct rw_endpoint *ep,
     enum phase ph)
@@ -398,7 +423,7 @@ poll_timer_cb(evutil_socket_t fd, short what, void *arg)
 		fail(p, "aborted by request");
 		return;
 	}
-	query(p, p->r, P_R_POLL, flavor_status_sql(&p->rfl), 0);
+	query(p, p->r, P_R_POLL, flavor_status_sql(p->rfl), 0);
 }
 
 static void
@@ -440,7 +465,7 @@ start_freeze(struct promotion *p)
 		}
 		step_begin(p, ST_CATCHUP);
 		p->deadline_us = now_mono_us() + (uint64_t)(p->opt.timeout_s * 1e6);
-		query(p, p->r, P_R_POLL, flavor_status_sql(&p->rfl), 0);
+		query(p, p->r, P_R_POLL, flavor_status_sql(p->rfl), 0);
 		return;
 	}
 	step_begin(p, ST_FREEZE);
@@ -459,10 +484,10 @@ start_catchup(struct promotion *p)
 	step_begin(p, ST_CATCHUP);
 	p->deadline_us = now_mono_us() + (uint64_t)(p->opt.timeout_s * 1e6);
 	tmo = (unsigned)(p->opt.timeout_s + 0.999);
-	sql = p->use_poswait ? flavor_pos_wait_sql(&p->rfl, p->final_file,
+	sql = p->use_poswait ? flavor_pos_wait_sql(p->rfl, p->final_file,
 	    p->final_pos, tmo ? tmo : 1) : NULL;
 	if (sql == NULL) {
-		query(p, p->r, P_R_POLL, flavor_status_sql(&p->rfl), 0);
+		query(p, p->r, P_R_POLL, flavor_status_sql(p->rfl), 0);
 		return;
 	}
 	query(p, p->r, P_R_POSWAIT, sql, (tmo + 2) * 1000);
@@ -538,18 +563,18 @@ make_plan(struct promotion *p)
 		add_plan(p, "master", "FLUSH TABLES WITH READ LOCK");
 		add_plan(p, "master", flavor_master_status_sql(&p->mfl));
 		/* Shown at the master's current position; the real one is read at the freeze. */
-		s = flavor_pos_wait_sql(&p->rfl, p->t->master.log_file[0] ?
+		s = flavor_pos_wait_sql(p->rfl, p->t->master.log_file[0] ?
 		    p->t->master.log_file : "master-bin.000001",
 		    p->t->master.log_pos[0] ? p->t->master.log_pos : "4",
 		    (unsigned)(p->opt.timeout_s + 0.999));
-		add_plan(p, "replica", s ? s : flavor_status_sql(&p->rfl));
+		add_plan(p, "replica", s ? s : flavor_status_sql(p->rfl));
 		free(s);
 	} else
-		add_plan(p, "replica", flavor_status_sql(&p->rfl));
-	add_plan(p, "replica", flavor_stop_sql(&p->rfl));
-	add_plan(p, "replica", flavor_reset_sql(&p->rfl));
-	add_plan(p, "replica", flavor_status_sql(&p->rfl));
-	if (!flavor_is_rds(&p->rfl))
+		add_plan(p, "replica", flavor_status_sql(p->rfl));
+	add_plan(p, "replica", flavor_stop_sql(p->rfl));
+	add_plan(p, "replica", flavor_reset_sql(p->rfl));
+	add_plan(p, "replica", flavor_status_sql(p->rfl));
+	if (!flavor_is_rds(p->rfl))
 		add_plan(p, "replica", "SET GLOBAL read_only = OFF");
 	if (p->ftwrl || (p->opt.freeze_master && p->t->cf->master.host))
 		add_plan(p, "master", "UNLOCK TABLES (read_only stays ON)");
@@ -563,7 +588,7 @@ advance(struct promotion *p)
 	case P_M_STATUS0:
 		/* Preflight passed. */
 		step_end(p, ST_PREFLIGHT, SS_DONE, "replica %s, %s; lag %lld ms%s",
-		    flavor_name(&p->rfl), p->rfl.version_str, p->t->lag_ms,
+		    flavor_name(p->rfl), p->rfl->version_str, p->t->lag_ms,
 		    p->t->cf->master.host ? "; old master reachable" : "");
 		if (p->opt.dry_run) {
 			make_plan(p);
@@ -584,84 +609,81 @@ stop_replication(struct promotion *p)
 {
 	step_begin(p, ST_STOP);
 	p->stop_sent = 1;
-	query(p, p->r, P_R_STOP, flavor_stop_sql(&p->rfl), 0);
+	control(p, P_R_STOP, REPL_STOP);
 }
 
 static void
-on_status_result(struct promotion *p, const struct db_result *res)
+on_status(struct promotion *p, const struct rw_status *st)
 {
-	struct rw_status st = { 0 };
-
-	read_status(res, &st);
 	switch (p->phase) {
 	case P_R_STATUS:
 		if (p->opt.resume) {
 			/* Pick up after the last step known done. */
-			if (!st.configured) {
+			if (!st->configured) {
 				p->reset_done = 1;
 				step_end(p, ST_RESET, SS_DONE, "no replication configured: "
 				    "the reset had completed");
 				step_begin(p, ST_VERIFY);
 				query(p, p->r, P_R_VERIFY_STATUS,
-				    flavor_status_sql(&p->rfl), 0);
+				    flavor_status_sql(p->rfl), 0);
 			} else if (p->stopped) {
 				p->reset_started = 1;
 				step_begin(p, ST_RESET);
-				query(p, p->r, P_R_RESET, flavor_reset_sql(&p->rfl), 0);
-			} else if (st.io != THREAD_YES || st.sql != THREAD_YES) {
-				query(p, p->r, P_R_RESTART, flavor_start_sql(&p->rfl), 0);
+				control(p, P_R_RESET, REPL_RESET);
+			} else if (st->io != THREAD_YES || st->sql != THREAD_YES) {
+				control(p, P_R_RESTART, REPL_START);
 			} else if (p->t->cf->master.host != NULL && p->opt.freeze_master)
 				connect_to(p, &p->m, &p->t->cf->master, P_M_CONNECT);
 			else
 				start_freeze(p);
 			break;
 		}
-		preflight_check(p, &st);
+		preflight_check(p, st);
 		break;
 	case P_R_POLL:
-		if (caught_up(p, &st)) {
+		if (caught_up(p, st)) {
 			step_end(p, ST_CATCHUP, SS_DONE, "executed %s:%s%s",
-			    st.relay_master_log_file, st.exec_master_log_pos,
+			    st->relay_master_log_file, st->exec_master_log_pos,
 			    p->unfrozen_target ? ", at least the master's position "
 			    "before the catch-up (not frozen)" :
 			    p->have_final ? " = the master's final position" :
 			    " = all it received (the master was not frozen: no "
 			    "final position to compare with)");
 			stop_replication(p);
-		} else if (st.last_sql_errno != 0 || st.sql != THREAD_YES)
+		} else if (st->last_sql_errno != 0 || st->sql != THREAD_YES)
 			fail(p, "the SQL thread stopped during catch-up: %u %s",
-			    st.last_sql_errno, st.last_sql_error ? st.last_sql_error : "");
+			    st->last_sql_errno, st->last_sql_error ? st->last_sql_error : "");
 		else if (now_mono_us() >= p->deadline_us)
 			fail(p, "catch-up timed out after %g s at %s:%s (final %s:%s)",
-			    p->opt.timeout_s, st.relay_master_log_file ?
-			    st.relay_master_log_file : "?", st.exec_master_log_pos ?
-			    st.exec_master_log_pos : "?", p->final_file, p->final_pos);
+			    p->opt.timeout_s, st->relay_master_log_file ?
+			    st->relay_master_log_file : "?", st->exec_master_log_pos ?
+			    st->exec_master_log_pos : "?", p->final_file, p->final_pos);
 		else
 			poll_again(p);
 		break;
 	case P_R_STOP_CHECK:
-		if (p->have_final && !caught_up(p, &st)) {
+		if (p->have_final && !caught_up(p, st)) {
 			fail(p, "after the stop the replica executed %s:%s, not the "
-			    "final %s:%s", st.relay_master_log_file ?
-			    st.relay_master_log_file : "?", st.exec_master_log_pos ?
-			    st.exec_master_log_pos : "?", p->final_file, p->final_pos);
+			    "final %s:%s", st->relay_master_log_file ?
+			    st->relay_master_log_file : "?", st->exec_master_log_pos ?
+			    st->exec_master_log_pos : "?", p->final_file, p->final_pos);
 			break;
 		}
 		p->stopped = 1;
 		snprintf(p->stop_file, sizeof p->stop_file, "%s",
-		    st.relay_master_log_file ? st.relay_master_log_file : "");
+		    st->relay_master_log_file ? st->relay_master_log_file : "");
 		snprintf(p->stop_pos, sizeof p->stop_pos, "%s",
-		    st.exec_master_log_pos ? st.exec_master_log_pos : "");
+		    st->exec_master_log_pos ? st->exec_master_log_pos : "");
 		step_end(p, ST_STOP, SS_DONE, "replication stopped at %s:%s",
-		    st.relay_master_log_file ? st.relay_master_log_file : "?",
-		    st.exec_master_log_pos ? st.exec_master_log_pos : "?");
+		    st->relay_master_log_file ? st->relay_master_log_file : "?",
+		    st->exec_master_log_pos ? st->exec_master_log_pos : "?");
 		/* The point of no return: journaled before the statement runs. */
 		p->reset_started = 1;
 		step_begin(p, ST_RESET);
-		query(p, p->r, P_R_RESET, flavor_reset_sql(&p->rfl), 0);
+		control(p, P_R_RESET, REPL_RESET);
 		break;
 	case P_R_VERIFY_STATUS:
-		if (st.configured) {
+		if (st->configured) {
 			fail(p, "replication is still configured after the reset");
 			break;
 		}
@@ -670,6 +692,15 @@ on_status_result(struct promotion *p, const struct db_result *res)
 	default:
 		break;
 	}
+}
+
+static void
+on_status_result(struct promotion *p, const struct db_result *res)
+{
+	struct rw_status st = { 0 };
+
+	read_status(res, &st);
+	on_status(p, &st);
 	replstatus_clear(&st);
 }
 
@@ -678,7 +709,6 @@ cb(struct db *db, enum db_status dst, const struct db_result *res, void *arg)
 {
 	struct promotion *p = arg;
 	const char *v;
-	char sql[128];
 
 	if (p->abort_requested && !p->rolling_back && !p->reset_started) {
 		fail(p, "aborted by request");
@@ -690,7 +720,7 @@ cb(struct db *db, enum db_status dst, const struct db_result *res, void *arg)
 			log_info("%s: %s: %s; polling the status instead", p->t->name,
 			    "position wait refused", db_error(db));
 			p->use_poswait = 0;
-			query(p, p->r, P_R_POLL, flavor_status_sql(&p->rfl), 0);
+			query(p, p->r, P_R_POLL, flavor_status_sql(p->rfl), 0);
 			return;
 		}
 		if ((p->phase == P_M_RO_ON || p->phase == P_M_FTWRL) &&
@@ -731,18 +761,6 @@ cb(struct db *db, enum db_status dst, const struct db_result *res, void *arg)
 	}
 
 	switch (p->phase) {
-	case P_R_CONNECT:
-		query(p, p->r, P_R_PROBE, flavor_probe_sql, 0);
-		break;
-	case P_R_PROBE:
-		flavor_detect(&p->rfl, p->t->cf->flavor, value(res, "version"),
-		    value(res, "version_comment"), value(res, "routines"));
-		if (p->t->flavor_known)
-			p->rfl.status_denied = p->t->flavor.status_denied;
-		snprintf(sql, sizeof sql, "SELECT GET_LOCK('%s', 0) AS got",
-		    p->lock_name);
-		query(p, p->r, P_R_LOCK, sql, 0);
-		break;
 	case P_R_LOCK:
 		v = value(res, "got");
 		if (v == NULL || strcmp(v, "1") != 0) {
@@ -757,7 +775,7 @@ cb(struct db *db, enum db_status dst, const struct db_result *res, void *arg)
 			return;
 		}
 		p->locked = 1;
-		query(p, p->r, P_R_STATUS, flavor_status_sql(&p->rfl), 0);
+		query(p, p->r, P_R_STATUS, flavor_status_sql(p->rfl), 0);
 		break;
 	case P_R_STATUS:
 	case P_R_POLL:
@@ -765,20 +783,14 @@ cb(struct db *db, enum db_status dst, const struct db_result *res, void *arg)
 	case P_R_VERIFY_STATUS:
 		on_status_result(p, res);
 		break;
-	case P_R_RESTART:
-		log_info("%s: resume: replication restarted", p->t->name);
-		p->stopped = 0;
-		if (p->t->cf->master.host != NULL && p->opt.freeze_master)
-			connect_to(p, &p->m, &p->t->cf->master, P_M_CONNECT);
-		else
-			start_freeze(p);
-		break;
 	case P_M_CONNECT:
 		query(p, p->m, P_M_PROBE, flavor_probe_sql, 0);
 		break;
 	case P_M_PROBE:
-		flavor_detect(&p->mfl, FLAVOR_AUTO, value(res, "version"),
-		    value(res, "version_comment"), value(res, "routines"));
+		if (server_detect(&p->mfl, FLAVOR_AUTO, res) == -1) {
+			fail(p, "the old master's kind detection returned no row");
+			return;
+		}
 		query(p, p->m, P_M_VARS, "SELECT @@global.read_only AS ro", 0);
 		break;
 	case P_M_VARS:
@@ -845,31 +857,22 @@ cb(struct db *db, enum db_status dst, const struct db_result *res, void *arg)
 		if (v == NULL || atoll(v) < 0) {
 			/* NULL: SQL thread not running; -1: timed out.  Look. */
 			p->use_poswait = 0;
-			query(p, p->r, P_R_POLL, flavor_status_sql(&p->rfl), 0);
+			query(p, p->r, P_R_POLL, flavor_status_sql(p->rfl), 0);
 			return;
 		}
 		/* Reached; confirm by status (and leave no doubt in the report). */
-		query(p, p->r, P_R_POLL, flavor_status_sql(&p->rfl), 0);
-		break;
-	case P_R_STOP:
-		query(p, p->r, P_R_STOP_CHECK, flavor_status_sql(&p->rfl), 0);
-		break;
-	case P_R_RESET:
-		p->reset_done = 1;
-		step_end(p, ST_RESET, SS_DONE, "%s", flavor_reset_sql(&p->rfl));
-		step_begin(p, ST_VERIFY);
-		query(p, p->r, P_R_VERIFY_STATUS, flavor_status_sql(&p->rfl), 0);
+		query(p, p->r, P_R_POLL, flavor_status_sql(p->rfl), 0);
 		break;
 	case P_R_VERIFY_RO:
 	case P_R_VERIFY_RO2:
 		v = value(res, "ro");
 		p->replica_ro = v == NULL ? -1 : atoi(v) != 0;
 		if (p->replica_ro == 1 && p->phase == P_R_VERIFY_RO &&
-		    !flavor_is_rds(&p->rfl)) {
+		    !flavor_is_rds(p->rfl)) {
 			query(p, p->r, P_R_SET_RW, "SET GLOBAL read_only = OFF", 0);
 			return;
 		}
-		if (p->replica_ro == 1 && flavor_is_rds(&p->rfl))
+		if (p->replica_ro == 1 && flavor_is_rds(p->rfl))
 			todo(p, "read_only is ON on the RDS instance: set read_only = 0 "
 			    "in its DB parameter group (SQL cannot change it there)");
 		if (p->freeze_us != 0)
@@ -903,25 +906,6 @@ unlocked:
 		break;
 
 	/* Rollback: replication running again, the old master as it was. */
-	case P_RB_R_CONNECT:
-		p->rb_r_tried = 1;
-		if (p->r != NULL && db_connected(p->r))
-			query(p, p->r, P_RB_R_PROBE, flavor_probe_sql, 0);
-		else
-			rollback_next(p);
-		break;
-	case P_RB_R_PROBE:
-		if (res != NULL)
-			flavor_detect(&p->rfl, p->t->cf->flavor, value(res, "version"),
-			    value(res, "version_comment"), value(res, "routines"));
-		rollback_next(p);
-		break;
-	case P_RB_START:
-		if (res != NULL)
-			p->stopped = p->stop_sent = 0;
-		p->rb_start_tried = 1;
-		rollback_next(p);
-		break;
 	case P_RB_UNLOCK:
 		p->ftwrl = 0;
 		rollback_next(p);
@@ -941,6 +925,73 @@ unlocked:
 	}
 }
 
+/* The replica's server object finished an open or a control action. */
+static void
+scb(struct server *srv, int ok, void *arg)
+{
+	struct promotion *p = arg;
+	char sql[128];
+
+	if (p->abort_requested && !p->rolling_back && !p->reset_started) {
+		fail(p, "aborted by request");
+		return;
+	}
+	if (!ok && p->phase != P_RB_START) {
+		fail(p, "%s", server_error(srv));
+		return;
+	}
+	if (server_note(srv)[0] != '\0')
+		log_info("%s: promotion: %s", p->t->name, server_note(srv));
+	switch (p->phase) {
+	case P_R_CONNECT:
+		/* Same kind as the monitor's: it knows whether status is denied. */
+		if (p->t->flavor_known && (p->rfl->rds & RDS_REPLICA_STATUS))
+			p->rfl->status_denied = p->t->flavor.status_denied;
+		snprintf(sql, sizeof sql, "SELECT GET_LOCK('%s', 0) AS got",
+		    p->lock_name);
+		query(p, p->r, P_R_LOCK, sql, 0);
+		break;
+	case P_R_STOP:
+		p->phase = P_R_STOP_CHECK;
+		on_status(p, server_status(srv));
+		break;
+	case P_R_RESET:
+		p->reset_done = 1;
+		step_end(p, ST_RESET, SS_DONE, "%s%s%s", server_statement(srv)[0] ?
+		    server_statement(srv) : "no statement needed",
+		    server_note(srv)[0] ? ": " : "", server_note(srv));
+		step_begin(p, ST_VERIFY);
+		query(p, p->r, P_R_VERIFY_STATUS, flavor_status_sql(p->rfl), 0);
+		break;
+	case P_R_RESTART:
+		log_info("%s: resume: replication restarted", p->t->name);
+		p->stopped = 0;
+		if (p->t->cf->master.host != NULL && p->opt.freeze_master)
+			connect_to(p, &p->m, &p->t->cf->master, P_M_CONNECT);
+		else
+			start_freeze(p);
+		break;
+	case P_RB_START:
+		p->rb_start_tried = 1;
+		if (ok) {
+			p->stopped = p->stop_sent = 0;
+			snprintf(p->reason + strlen(p->reason), sizeof p->reason -
+			    strlen(p->reason), "; replication runs again%s%s",
+			    server_note(srv)[0] ? ": " : "", server_note(srv));
+		} else {
+			log_warnx("%s: rollback: restarting replication failed: %s",
+			    p->t->name, server_error(srv));
+			todo(p, "rollback incomplete: replication could not be "
+			    "restarted (%s): check it, then run replwatchctl start %s",
+			    server_error(srv), p->t->name);
+		}
+		rollback_next(p);
+		break;
+	default:
+		fail(p, "internal: server result in phase %d", p->phase);
+	}
+}
+
 /*
  * The next rollback action, from what is known to be changed: replication
  * stopped by us, the freeze lock, read_only set by us.  A failed action is
@@ -950,19 +1001,19 @@ static void
 rollback_next(struct promotion *p)
 {
 	char sql[64];
-	int r_up = p->r != NULL && db_connected(p->r);
 	int m_up = p->m != NULL && db_connected(p->m);
 
 	if (!m_up)
 		p->ftwrl = 0;	/* the lock went with its connection */
-	/* stop_sent: a stop in flight or unconfirmed may have run. */
-	if ((p->stopped || p->stop_sent) && r_up && !p->rb_start_tried) {
-		query(p, p->r, P_RB_START, flavor_start_sql(&p->rfl), 0);
-		return;
-	}
-	if ((p->stopped || p->stop_sent) && !r_up && !p->rb_r_tried) {
-		/* The link broke (a timed-out stop): a new one to restart. */
-		connect_to(p, &p->r, &p->t->cf->replica, P_RB_R_CONNECT);
+	/*
+	 * stop_sent: a stop in flight or unconfirmed may have run.  The
+	 * server object reconnects if the stop broke the link, and starts by
+	 * the state model (a half-stopped RDS replica is stopped first).
+	 */
+	if ((p->stopped || p->stop_sent) && !p->rb_start_tried) {
+		if (p->rs == NULL)
+			open_replica(p);
+		control(p, P_RB_START, REPL_START);
 		return;
 	}
 	if (p->ftwrl && m_up) {
@@ -1075,10 +1126,10 @@ finish(struct promotion *p)
 	else
 		journal_save(p);
 	/* Closing the links releases GET_LOCK and any global read lock. */
-	if (p->r != NULL)
-		db_free(p->r);
+	server_free(p->rs);
 	if (p->m != NULL)
 		db_free(p->m);
+	p->rs = NULL;
 	p->r = p->m = NULL;
 	p->ftwrl = 0;
 
@@ -1168,8 +1219,7 @@ promotion_free(struct promotion *p)
 {
 	if (p == NULL)
 		return;
-	if (p->r != NULL)
-		db_free(p->r);
+	server_free(p->rs);
 	if (p->m != NULL)
 		db_free(p->m);
 	event_free(p->timer);
@@ -1382,7 +1432,10 @@ promote_start(struct target *t, struct client *c, long long id,
 	    p->opt.freeze_master ? " with --freeze-master" : "");
 	if (!p->opt.resume)
 		step_begin(p, ST_PREFLIGHT);
-	connect_to(p, &p->r, &t->cf->replica, P_R_CONNECT);
+	open_replica(p);
+	p->phase = P_R_CONNECT;
+	if (server_open(p->rs, scb, p) == -1)
+		fail(p, "cannot start connecting to the replica");
 }
 
 void
@@ -1425,7 +1478,8 @@ promote_abort(struct target *t, struct client *c, long long id)
 		p->rolling_back = 1;
 		snprintf(p->reason, sizeof p->reason, "interrupted promotion rolled "
 		    "back by request");
-		connect_to(p, &p->r, &t->cf->replica, P_RB_R_CONNECT);
+		open_replica(p);
+		rollback_next(p);
 	}
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "target", t->name);

@@ -54,7 +54,8 @@ enum key {
 	K_METRICS_LISTEN, K_MAX_CLIENTS, K_CLIENT_IDLE_TIMEOUT_S,
 	/* [target NAME] */
 	K_HOST, K_PORT, K_OPTION_FILE, K_FLAVOR, K_INTERVAL_MS,
-	K_CONNECT_TIMEOUT_MS, K_QUERY_TIMEOUT_MS, K_LAG_WARN_S, K_LAG_CRIT_S,
+	K_CONNECT_TIMEOUT_MS, K_QUERY_TIMEOUT_MS, K_PROCEDURE_TIMEOUT_MS,
+	K_LAG_WARN_S, K_LAG_CRIT_S,
 	K_HYSTERESIS, K_HEARTBEAT, K_HEARTBEAT_TABLE, K_HEARTBEAT_SERVER_ID,
 	K_TLS, K_TLS_CA, K_TLS_CERT, K_TLS_KEY,
 	K_MASTER_HOST, K_MASTER_PORT, K_MASTER_OPTION_FILE, K_MASTER_TLS,
@@ -83,6 +84,7 @@ static const struct keydef {
 	[K_INTERVAL_MS] =	{ "interval_ms", SECT_TARGET },
 	[K_CONNECT_TIMEOUT_MS] = { "connect_timeout_ms", SECT_TARGET },
 	[K_QUERY_TIMEOUT_MS] =	{ "query_timeout_ms", SECT_TARGET },
+	[K_PROCEDURE_TIMEOUT_MS] = { "procedure_timeout_ms", SECT_TARGET },
 	[K_LAG_WARN_S] =	{ "lag_warn_s", SECT_TARGET },
 	[K_LAG_CRIT_S] =	{ "lag_crit_s", SECT_TARGET },
 	[K_HYSTERESIS] =	{ "hysteresis", SECT_TARGET },
@@ -756,6 +758,7 @@ open_section(struct parse *p, const char *s)
 		t->interval_ms = 1000;
 		t->connect_timeout_ms = 2000;
 		t->query_timeout_ms = 2000;
+		t->procedure_timeout_ms = 30000;
 		t->lag_warn_ms = 30 * 1000;
 		t->lag_crit_ms = 300 * 1000;
 		t->hysteresis = 3;
@@ -846,6 +849,9 @@ set_target_key(struct parse *p, enum key k, const char *v)
 		return parse_uint(p, k, v, 100, 600000, &t->connect_timeout_ms);
 	case K_QUERY_TIMEOUT_MS:
 		return parse_uint(p, k, v, 100, 600000, &t->query_timeout_ms);
+	case K_PROCEDURE_TIMEOUT_MS:
+		return parse_uint(p, k, v, 5000, 3600000,
+		    &t->procedure_timeout_ms);
 	case K_LAG_WARN_S:
 		return parse_seconds_ms(p, k, v, &t->lag_warn_ms);
 	case K_LAG_CRIT_S:

@@ -42,6 +42,8 @@ struct rw_target_config {
 	unsigned	 interval_ms;
 	unsigned	 connect_timeout_ms;
 	unsigned	 query_timeout_ms;
+	/* replication control: RDS procedures sleep 3 s and more */
+	unsigned	 procedure_timeout_ms;
 	unsigned	 lag_warn_ms;	/* lag_warn_s in the file, fractions allowed */
 	unsigned	 lag_crit_ms;
 	unsigned	 hysteresis;

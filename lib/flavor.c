@@ -17,14 +17,18 @@
 #define GTID_MAX	1023
 
 /*
- * `\_` keeps the underscore literal in LIKE; the C string holds one
- * backslash, which the server reads as `\_` in either sql_mode.
+ * One row per mysql.rds_* routine (one row with routine NULL when there is
+ * none).  Not a GROUP_CONCAT: RDS for MySQL keeps group_concat_max_len at
+ * 1024 and its routine list is about 1.9 KB, so a concatenation is cut
+ * before rds_start_replication and rds_stop_replication.  `\_` keeps the
+ * underscore literal in LIKE; the C string holds one backslash, which the
+ * server reads as `\_` in either sql_mode.
  */
 const char *const flavor_probe_sql =
     "SELECT VERSION() AS version, @@version_comment AS version_comment, "
-    "(SELECT GROUP_CONCAT(ROUTINE_NAME ORDER BY ROUTINE_NAME) "
-    "FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA='mysql' "
-    "AND ROUTINE_NAME LIKE 'rds\\_%') AS routines";
+    "r.ROUTINE_NAME AS routine FROM (SELECT 1 AS one) AS probe "
+    "LEFT JOIN information_schema.ROUTINES AS r "
+    "ON r.ROUTINE_SCHEMA = 'mysql' AND r.ROUTINE_NAME LIKE 'rds\\_%'";
 
 static const struct {
 	const char	*name;
@@ -136,15 +140,52 @@ parse_routines(const char *list)
 	return bits;
 }
 
+static void	detect(struct rw_flavor *, enum rw_flavor_choice, const char *,
+		    const char *, unsigned);
+
 void
 flavor_detect(struct rw_flavor *f, enum rw_flavor_choice forced,
     const char *version, const char *version_comment, const char *routines)
+{
+	detect(f, forced, version, version_comment, parse_routines(routines));
+}
+
+static const char *
+probe_value(const char *const *names, const char *const *values,
+    unsigned ncols, size_t row, const char *name)
+{
+	for (unsigned c = 0; c < ncols; c++)
+		if (names[c] != NULL && strcasecmp(names[c], name) == 0)
+			return values[row * ncols + c];
+	return NULL;
+}
+
+int
+flavor_detect_probe(struct rw_flavor *f, enum rw_flavor_choice forced,
+    const char *const *names, const char *const *values, unsigned ncols,
+    size_t nrows)
+{
+	unsigned bits = 0;
+
+	if (nrows == 0)
+		return -1;
+	for (size_t r = 0; r < nrows; r++)
+		bits |= parse_routines(probe_value(names, values, ncols, r,
+		    "routine"));
+	detect(f, forced, probe_value(names, values, ncols, 0, "version"),
+	    probe_value(names, values, ncols, 0, "version_comment"), bits);
+	return 0;
+}
+
+static void
+detect(struct rw_flavor *f, enum rw_flavor_choice forced, const char *version,
+    const char *version_comment, unsigned rds)
 {
 	memset(f, 0, sizeof(*f));
 	if (version != NULL)
 		snprintf(f->version_str, sizeof(f->version_str), "%s", version);
 	f->version = parse_version(version);
-	f->rds = parse_routines(routines);
+	f->rds = rds;
 	if ((version != NULL && strcasestr(version, "mariadb") != NULL) ||
 	    (version_comment != NULL &&
 	    strcasestr(version_comment, "mariadb") != NULL))

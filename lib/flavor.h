@@ -30,8 +30,17 @@ struct rw_flavor {
 	char		 version_str[64];
 };
 
-/* The query whose answer flavor_detect() reads (one result set). */
+/*
+ * The query whose answer flavor_detect_probe() reads: one result set with
+ * columns version, version_comment and routine, one row per mysql.rds_*
+ * routine the user can see (a single row with routine NULL when none).
+ */
 extern const char *const flavor_probe_sql;
+
+/* Detect from the probe's rows (names[ncols], values row-major); -1: no row. */
+int	flavor_detect_probe(struct rw_flavor *, enum rw_flavor_choice forced,
+	    const char *const *names, const char *const *values, unsigned ncols,
+	    size_t nrows);
 
 /*
  * Detect from the probe's row: version, version_comment, and a comma-

@@ -139,6 +139,8 @@ test_defaults(void **state)
 	assert_int_equal(t->interval_ms, 1000);
 	assert_int_equal(t->connect_timeout_ms, 2000);
 	assert_int_equal(t->query_timeout_ms, 2000);
+	/* RDS's procedures take 3 s and more: their own, longer deadline. */
+	assert_int_equal(t->procedure_timeout_ms, 30000);
 	assert_int_equal(t->lag_warn_ms, 30000);
 	assert_int_equal(t->lag_crit_ms, 300000);
 	assert_int_equal(t->hysteresis, 3);
@@ -184,6 +186,7 @@ test_every_key(void **state)
 	    "interval_ms = 3600000\n"
 	    "connect_timeout_ms = 100\n"
 	    "query_timeout_ms = 600000\n"
+	    "procedure_timeout_ms = 3600000\n"
 	    "lag_warn_s = 0.5\n"
 	    "lag_crit_s = 1.25\n"
 	    "hysteresis = 100\n"
@@ -238,6 +241,7 @@ test_every_key(void **state)
 	assert_int_equal(t->interval_ms, 3600000);
 	assert_int_equal(t->connect_timeout_ms, 100);
 	assert_int_equal(t->query_timeout_ms, 600000);
+	assert_int_equal(t->procedure_timeout_ms, 3600000);
 	assert_int_equal(t->lag_warn_ms, 500);
 	assert_int_equal(t->lag_crit_ms, 1250);
 	assert_int_equal(t->hysteresis, 100);
@@ -330,6 +334,9 @@ test_out_of_range(void **state)
 	    "port: 0 is out of range (1..65535)");
 	expect_error(TARGET_A "port = 65536\n", 4,
 	    "port: 65536 is out of range (1..65535)");
+	/* Below RDS's 3 s floor a start or stop would always time out. */
+	expect_error(TARGET_A "procedure_timeout_ms = 2000\n", 4,
+	    "procedure_timeout_ms: 2000 is out of range (5000..3600000)");
 	expect_error(TARGET_A "hysteresis = 101\n", 4,
 	    "hysteresis: 101 is out of range (1..100)");
 	expect_error(TARGET_A "heartbeat_server_id = 4294967296\n", 4,

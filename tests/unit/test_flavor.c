@@ -236,8 +236,83 @@ test_probe_sql(void **state)
 	assert_non_null(strstr(flavor_probe_sql, "LIKE 'rds\\_%'"));
 	assert_non_null(strstr(flavor_probe_sql, " AS version,"));
 	assert_non_null(strstr(flavor_probe_sql, " AS version_comment,"));
-	assert_non_null(strstr(flavor_probe_sql, " AS routines"));
+	assert_non_null(strstr(flavor_probe_sql, " AS routine "));
 	assert_null(strchr(flavor_probe_sql, ';'));
+	/* RDS for MySQL cuts a GROUP_CONCAT at 1024 bytes: one row each. */
+	assert_null(strstr(flavor_probe_sql, "GROUP_CONCAT"));
+	assert_null(strstr(flavor_probe_sql, "group_concat"));
+}
+
+/*
+ * The probe's rows as RDS for MySQL 8.0 answers them: about sixty routines,
+ * 1.9 KB of names, rds_start/stop_replication late in the alphabet.
+ */
+static const char *const rds_mysql_routines[] = {
+	"rds_collect_global_status_history", "rds_disable_gsh_collector",
+	"rds_disable_gsh_rotation", "rds_enable_gsh_collector",
+	"rds_enable_gsh_rotation", "rds_external_master",
+	"rds_innodb_buffer_pool_dump_now", "rds_innodb_buffer_pool_load_abort",
+	"rds_innodb_buffer_pool_load_now", "rds_kill", "rds_kill_query",
+	"rds_next_master_log", "rds_reset_external_master",
+	"rds_rotate_general_log", "rds_rotate_global_status_history",
+	"rds_rotate_slow_log", "rds_set_configuration",
+	"rds_set_external_master", "rds_set_external_master_with_auto_position",
+	"rds_set_external_master_with_delay", "rds_set_fk_checks_off",
+	"rds_set_fk_checks_on", "rds_set_gsh_collector", "rds_set_gsh_rotation",
+	"rds_set_master_auto_position", "rds_set_source_delay",
+	"rds_show_configuration", "rds_skip_repl_error",
+	"rds_skip_transaction_with_gtid", "rds_start_replication",
+	"rds_start_replication_until", "rds_start_replication_until_gtid",
+	"rds_stop_replication", "rds_gtid_purged",
+	"rds_import_binlog_ssl_material", "rds_remove_binlog_ssl_material",
+	"rds_next_source_log", "rds_reset_external_source",
+	"rds_set_external_source", "rds_set_external_source_with_auto_position",
+	"rds_set_external_source_with_delay", "rds_set_source_auto_position",
+	"rds_set_external_source_gtid_purged",
+	"rds_set_external_master_gtid_purged",
+};
+
+static void
+test_detect_probe_rows(void **state)
+{
+	enum { N = sizeof(rds_mysql_routines) / sizeof(rds_mysql_routines[0]) };
+	const char *names[3] = { "version", "version_comment", "routine" };
+	const char *values[N * 3], *none[3] = { "10.11.6-MariaDB", "Debian",
+	    NULL };
+	size_t total = 0;
+	struct rw_flavor f;
+
+	for (size_t r = 0; r < N; r++) {
+		values[r * 3] = "8.0.36";
+		values[r * 3 + 1] = "Source distribution";
+		values[r * 3 + 2] = rds_mysql_routines[r];
+		total += strlen(rds_mysql_routines[r]) + 1;
+	}
+	/* Longer than group_concat_max_len: a concatenation would be cut. */
+	assert_true(total > 1024);
+	assert_int_equal(flavor_detect_probe(&f, FLAVOR_AUTO, names, values, 3,
+	    N), 0);
+	assert_int_equal(f.kind, FLAVOR_RDS_MYSQL);
+	assert_int_equal(f.mariadb, 0);
+	assert_int_equal(f.version, 80036);
+	assert_true(f.rds & RDS_START_REPLICATION);
+	assert_true(f.rds & RDS_STOP_REPLICATION);
+	assert_true(f.rds & RDS_RESET_EXTERNAL_MASTER);
+	/* Both names exist (8.0 late releases): the new one wins. */
+	assert_true(f.rds & RDS_RESET_EXTERNAL_SOURCE);
+	assert_string_equal(flavor_reset_sql(&f),
+	    "CALL mysql.rds_reset_external_source()");
+	assert_string_equal(flavor_stop_sql(&f),
+	    "CALL mysql.rds_stop_replication()");
+
+	/* No routine: one row, routine NULL; self-managed MariaDB. */
+	assert_int_equal(flavor_detect_probe(&f, FLAVOR_AUTO, names, none, 3, 1),
+	    0);
+	assert_int_equal(f.kind, FLAVOR_MARIADB);
+	assert_int_equal(f.rds, 0);
+	/* No row at all is an error, not a guess. */
+	assert_int_equal(flavor_detect_probe(&f, FLAVOR_AUTO, names, none, 3, 0),
+	    -1);
 }
 
 /* The inverse of MySQL's backslash escapes, for the round-trip checks. */
@@ -569,6 +644,7 @@ main(void)
 		cmocka_unit_test(test_detect_forced),
 		cmocka_unit_test(test_statements),
 		cmocka_unit_test(test_probe_sql),
+		cmocka_unit_test(test_detect_probe_rows),
 		cmocka_unit_test(test_sql_quote),
 		cmocka_unit_test(test_setup_sql),
 		cmocka_unit_test(test_setup_errors),
