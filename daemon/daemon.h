@@ -29,6 +29,7 @@
 #endif
 
 struct promotion;
+struct server;
 
 enum lag_source { LAG_NONE, LAG_HEARTBEAT, LAG_SBM };
 const char *lag_source_name(enum lag_source);
@@ -60,7 +61,8 @@ struct target {
 	const struct rw_target_config *cf;	/* points into d->conf */
 	char		 name[64];
 
-	/* The replica connection and the tick in flight. */
+	/* The replica (db: its link) and the tick in flight. */
+	struct server	*srv;
 	struct db	*db;
 	struct event	*timer;
 	int		 phase;		/* monitor.c's poll step */

@@ -11,9 +11,10 @@
 #include "log.h"
 #include "monitor.h"
 #include "server.h"
+#include "timefmt.h"
 #include "xmalloc.h"
 
-enum phase { PH_IDLE, PH_CONNECT, PH_PROBE, PH_STATUS, PH_EXTRA };
+enum phase { PH_IDLE, PH_STATUS, PH_EXTRA };
 enum mphase { MPH_IDLE, MPH_CONNECT, MPH_PROBE, MPH_HB_SCHEMA, MPH_HB_CREATE,
 	MPH_HB_WRITE, MPH_STATUS, MPH_VARS };
 
@@ -24,7 +25,6 @@ enum mphase { MPH_IDLE, MPH_CONNECT, MPH_PROBE, MPH_HB_SCHEMA, MPH_HB_CREATE,
 
 static void	tick_cb(evutil_socket_t, short, void *);
 static void	master_tick_cb(evutil_socket_t, short, void *);
-static void	start_status(struct target *);
 
 static void
 db_params_from(struct db_params *p, const struct rw_target_config *cf,
@@ -47,8 +47,8 @@ open_handles(struct target *t)
 {
 	struct db_params p;
 
-	db_params_from(&p, t->cf, &t->cf->replica);
-	t->db = db_new(t->d->base, t->d->dns, &p);
+	t->srv = server_new(t->d, &t->cf->replica, t->cf, t->name);
+	t->db = server_db(t->srv);
 	if (t->cf->master.host != NULL) {
 		db_params_from(&p, t->cf, &t->cf->master);
 		t->master.db = db_new(t->d->base, t->d->dns, &p);
@@ -61,8 +61,8 @@ close_handles(struct target *t)
 	/* A pending tick must not find the handles gone. */
 	evtimer_del(t->timer);
 	evtimer_del(t->master.timer);
-	if (t->db != NULL)
-		db_free(t->db);
+	server_free(t->srv);
+	t->srv = NULL;
 	t->db = NULL;
 	if (t->master.db != NULL)
 		db_free(t->master.db);
@@ -153,7 +153,7 @@ monitor_pause(struct target *t, int paused)
 		evtimer_del(t->timer);
 		evtimer_del(t->master.timer);
 		if (t->phase != PH_IDLE)
-			db_close(t->db);
+			server_cancel(t->srv);
 		t->phase = PH_IDLE;
 		if (t->master.busy && t->master.db != NULL)
 			db_close(t->master.db);
@@ -248,12 +248,12 @@ poll_done(struct target *t)
 }
 
 static void
-poll_failed(struct target *t, int kind, const char *what)
+poll_failed_text(struct target *t, int kind, const char *what, const char *why)
 {
 	struct rw_sample s = { .kind = kind, .lag_ms = -1 };
 	char err[600];
 
-	snprintf(err, sizeof err, "%s%s", what, db_error(t->db));
+	snprintf(err, sizeof err, "%s%s", what, why);
 	snprintf(t->server_error, sizeof t->server_error, "%s", err);
 	s.error = err;
 	t->failures++;
@@ -261,10 +261,19 @@ poll_failed(struct target *t, int kind, const char *what)
 	t->sbm_ms = t->hb_ms = t->lag_ms = -1;
 	t->lag_source = LAG_NONE;
 	t->pos_bytes[0] = '\0';
-	if (kind != SAMPLE_QUERY_ERROR)
-		t->flavor_known = 0;	/* a new connection may be a new server */
+	if (kind != SAMPLE_QUERY_ERROR) {
+		/* A new connection may be a new server. */
+		t->flavor_known = 0;
+		server_forget_kind(t->srv);
+	}
 	record(t, &s);
 	poll_done(t);
+}
+
+static void
+poll_failed(struct target *t, int kind, const char *what)
+{
+	poll_failed_text(t, kind, what, db_error(t->db));
 }
 
 static int
@@ -364,6 +373,22 @@ heartbeat_lag(struct target *t, const char *applied)
 	return ref > a ? (ref - a) / 1000 : 0;
 }
 
+/*
+ * Lag from a pt-heartbeat row: our clock minus its ts, read as UTC or local
+ * time (heartbeat_time_zone).  A ts ahead of us (clock skew) is 0.
+ */
+static long long
+heartbeat_read_lag(struct target *t, const char *ts)
+{
+	int64_t written;
+	int64_t now = now_unix_ms() * 1000;
+
+	if (timefmt_parse_datetime(ts, !t->cf->heartbeat_local_time,
+	    &written) == -1)
+		return -1;
+	return now > written ? (now - written) / 1000 : 0;
+}
+
 static void
 extra_cb(struct db *db, enum db_status st, const struct db_result *res,
     void *arg)
@@ -382,9 +407,9 @@ extra_cb(struct db *db, enum db_status st, const struct db_result *res,
 		if (t->cf->heartbeat == HEARTBEAT_WRITE)
 			t->hb_ms = heartbeat_lag(t,
 			    db_set_value(&res->sets[0], 0, "hb_us"));
-		else if (t->cf->heartbeat == HEARTBEAT_READ &&
-		    (v = db_set_value(&res->sets[0], 0, "hb_age_us")) != NULL)
-			t->hb_ms = strtoll(v, NULL, 10) / 1000;
+		else if (t->cf->heartbeat == HEARTBEAT_READ)
+			t->hb_ms = heartbeat_read_lag(t,
+			    db_set_value(&res->sets[0], 0, "hb_ts"));
 	} else if (st == DB_ERR_SERVER) {
 		log_debug("%s: read_only/heartbeat query: %s", t->name,
 		    db_error(db));
@@ -409,15 +434,19 @@ start_extra(struct target *t)
 		free(q);
 		break;
 	case HEARTBEAT_READ:
+		/*
+		 * The age is taken on our clock (heartbeat_read_lag()): the
+		 * replica's NOW() is in its own time zone (UTC on RDS), which
+		 * need not be the writer's.
+		 */
 		if (t->cf->heartbeat_server_id != 0)
 			xasprintf(&sql, "SELECT @@global.read_only AS ro, (SELECT "
-			    "TIMESTAMPDIFF(MICROSECOND, ts, NOW(6)) FROM %s WHERE "
-			    "server_id = %u) AS hb_age_us", t->cf->heartbeat_table,
-			    t->cf->heartbeat_server_id);
+			    "ts FROM %s WHERE server_id = %u) AS hb_ts",
+			    t->cf->heartbeat_table, t->cf->heartbeat_server_id);
 		else
 			xasprintf(&sql, "SELECT @@global.read_only AS ro, (SELECT "
-			    "TIMESTAMPDIFF(MICROSECOND, ts, NOW(6)) FROM %s ORDER BY "
-			    "ts DESC LIMIT 1) AS hb_age_us", t->cf->heartbeat_table);
+			    "ts FROM %s ORDER BY ts DESC LIMIT 1) AS hb_ts",
+			    t->cf->heartbeat_table);
 		break;
 	default:
 		sql = xstrdup("SELECT @@global.read_only AS ro");
@@ -429,48 +458,32 @@ start_extra(struct target *t)
 	free(sql);
 }
 
-/* The status row: the first result set that has the status columns. */
-static const struct db_set *
-status_set(const struct db_result *res)
-{
-	for (size_t i = 0; i < res->nsets; i++) {
-		if (db_set_column(&res->sets[i], "Slave_IO_Running") >= 0 ||
-		    db_set_column(&res->sets[i], "Replica_IO_Running") >= 0)
-			return &res->sets[i];
-	}
-	for (size_t i = 0; i < res->nsets; i++)
-		if (res->sets[i].ncols > 0)
-			return &res->sets[i];
-	return NULL;
-}
-
+/* The server object read the status (connecting and detecting first). */
 static void
-status_cb(struct db *db, enum db_status st, const struct db_result *res,
-    void *arg)
+status_done(struct server *srv, int ok, void *arg)
 {
 	struct target *t = arg;
-	const struct db_set *set;
+	int first = !t->flavor_known;
 
-	if (st == DB_ERR_SERVER && db_errno(db) == 1227 &&
-	    (t->flavor.rds & RDS_REPLICA_STATUS) && !t->flavor.status_denied) {
-		/* RDS MariaDB: the master user may only use the procedure. */
-		t->flavor.status_denied = 1;
-		log_info("%s: %s denied, using %s", t->name,
-		    "SHOW SLAVE STATUS", flavor_status_sql(&t->flavor));
-		start_status(t);
+	if (!ok) {
+		/* A server that accepts but never answers is unresponsive. */
+		poll_failed_text(t, server_failure(srv) == SERR_TIMEOUT ?
+		    SAMPLE_UNRESPONSIVE : server_failure(srv) == SERR_SERVER ?
+		    SAMPLE_QUERY_ERROR : SAMPLE_UNREACHABLE,
+		    server_failure(srv) == SERR_SERVER ? "status query failed: " :
+		    "", server_error(srv));
 		return;
 	}
-	if (st != DB_OK) {
-		poll_failed(t, failure_kind(st), "status query failed: ");
-		return;
-	}
-	replstatus_clear(&t->status);
-	set = status_set(res);
-	if (set == NULL || set->nrows == 0)
-		replstatus_parse(&t->status, NULL, NULL, 0);
-	else
-		replstatus_parse(&t->status, (const char *const *)set->names,
-		    (const char *const *)set->values, set->ncols);
+	t->flavor = *server_flavor(srv);
+	t->flavor_known = 1;
+	if (first)
+		log_target(LOG_LVL_INFO, t->name, health_name(t->health.state),
+		    -1, "connected to %s:%u: %s %s%s, status by %s",
+		    t->cf->replica.host, t->cf->replica.port,
+		    flavor_name(&t->flavor), t->flavor.version_str,
+		    db_encrypted(t->db) ? " (TLS)" : "",
+		    flavor_status_sql(&t->flavor));
+	server_take_status(srv, &t->status);
 	/*
 	 * Without a heartbeat the second query only refreshes read_only,
 	 * which hardly ever changes: every READ_ONLY_EVERY polls is enough,
@@ -485,59 +498,6 @@ status_cb(struct db *db, enum db_status st, const struct db_result *res,
 }
 
 static void
-start_status(struct target *t)
-{
-	t->phase = PH_STATUS;
-	if (db_query(t->db, flavor_status_sql(&t->flavor), 0, status_cb, t) == -1)
-		poll_failed(t, SAMPLE_UNREACHABLE, "");
-}
-
-static void
-probe_cb(struct db *db, enum db_status st, const struct db_result *res,
-    void *arg)
-{
-	struct target *t = arg;
-	int denied;
-
-	/* Same server kind: remember that SHOW ... STATUS was denied. */
-	denied = t->flavor.status_denied;
-	if (st != DB_OK || server_detect(&t->flavor, t->cf->flavor, res) == -1) {
-		poll_failed(t, st == DB_OK ? SAMPLE_QUERY_ERROR : failure_kind(st),
-		    "server kind detection failed: ");
-		return;
-	}
-	if (t->flavor.rds & RDS_REPLICA_STATUS)
-		t->flavor.status_denied = denied;
-	t->flavor_known = 1;
-	log_target(LOG_LVL_INFO, t->name, health_name(t->health.state), -1,
-	    "connected to %s:%u: %s %s%s, status by %s", t->cf->replica.host,
-	    t->cf->replica.port, flavor_name(&t->flavor), t->flavor.version_str,
-	    db_encrypted(db) ? " (TLS)" : "", flavor_status_sql(&t->flavor));
-	start_status(t);
-}
-
-static void
-connect_cb(struct db *db, enum db_status st, const struct db_result *res,
-    void *arg)
-{
-	struct target *t = arg;
-
-	if (st != DB_OK) {
-		/* A server that accepts but never answers is unresponsive. */
-		poll_failed(t, st == DB_ERR_TIMEOUT ? SAMPLE_UNRESPONSIVE :
-		    SAMPLE_UNREACHABLE, "");
-		return;
-	}
-	if (t->flavor_known) {
-		start_status(t);
-		return;
-	}
-	t->phase = PH_PROBE;
-	if (db_query(db, flavor_probe_sql, 0, probe_cb, t) == -1)
-		poll_failed(t, SAMPLE_UNREACHABLE, "");
-}
-
-static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct target *t = arg;
@@ -545,12 +505,8 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (t->paused || t->phase != PH_IDLE)
 		return;
 	t->poll_start_us = now_mono_us();
-	if (db_connected(t->db)) {
-		start_status(t);
-		return;
-	}
-	t->phase = PH_CONNECT;
-	if (db_connect(t->db, connect_cb, t) == -1)
+	t->phase = PH_STATUS;
+	if (server_read_status(t->srv, status_done, t) == -1)
 		poll_failed(t, SAMPLE_UNREACHABLE, "");
 }
 

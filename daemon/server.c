@@ -116,6 +116,29 @@ server_flavor_known(const struct server *s)
 	return s->flavor_known;
 }
 
+void
+server_cancel(struct server *s)
+{
+	db_close(s->db);
+	evtimer_del(s->timer);
+	s->cb = NULL;
+	s->phase = S_IDLE;
+}
+
+void
+server_forget_kind(struct server *s)
+{
+	s->flavor_known = 0;
+}
+
+void
+server_take_status(struct server *s, struct rw_status *out)
+{
+	replstatus_clear(out);
+	*out = s->status;
+	memset(&s->status, 0, sizeof s->status);
+}
+
 const struct rw_status *
 server_status(const struct server *s)
 {
@@ -398,6 +421,7 @@ srv_cb(struct db *db, enum db_status st, const struct db_result *res,
     void *arg)
 {
 	struct server *s = arg;
+	int denied;
 
 	if (st != DB_OK) {
 		switch (s->phase) {
@@ -407,6 +431,8 @@ srv_cb(struct db *db, enum db_status st, const struct db_result *res,
 			    !s->flavor.status_denied) {
 				/* RDS MariaDB: the master user has the procedure. */
 				s->flavor.status_denied = 1;
+				log_info("%s: %s denied, using %s", s->name,
+				    "SHOW SLAVE STATUS", flavor_status_sql(&s->flavor));
 				read_status(s);
 				return;
 			}
@@ -456,11 +482,15 @@ srv_cb(struct db *db, enum db_status st, const struct db_result *res,
 		opened(s);
 		break;
 	case S_PROBE:
+		/* Same kind again: SHOW ... STATUS is still denied. */
+		denied = s->flavor.status_denied;
 		if (server_detect(&s->flavor, s->cf->flavor, res) == -1) {
 			failed(s, SERR_SERVER, "server kind detection returned "
 			    "no row");
 			return;
 		}
+		if (s->flavor.rds & RDS_REPLICA_STATUS)
+			s->flavor.status_denied = denied;
 		s->flavor_known = 1;
 		if (s->op == OP_OPEN)
 			done(s, 1);

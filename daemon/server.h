@@ -44,6 +44,13 @@ int	 server_read_status(struct server *, server_cb, void *);
 int	 server_replication(struct server *, enum rw_repl_action, server_cb,
 	    void *);
 
+/* Abandon the operation in flight: its callback is never called. */
+void	 server_cancel(struct server *);
+/* Detect the kind again on the next operation (a new connection). */
+void	 server_forget_kind(struct server *);
+/* Move the status read into *out (cleared first). */
+void	 server_take_status(struct server *, struct rw_status *out);
+
 struct db *server_db(struct server *);
 struct rw_flavor *server_flavor(struct server *);
 int	 server_flavor_known(const struct server *);

@@ -57,6 +57,7 @@ enum key {
 	K_CONNECT_TIMEOUT_MS, K_QUERY_TIMEOUT_MS, K_PROCEDURE_TIMEOUT_MS,
 	K_LAG_WARN_S, K_LAG_CRIT_S,
 	K_HYSTERESIS, K_HEARTBEAT, K_HEARTBEAT_TABLE, K_HEARTBEAT_SERVER_ID,
+	K_HEARTBEAT_TIME_ZONE,
 	K_TLS, K_TLS_CA, K_TLS_CERT, K_TLS_KEY,
 	K_MASTER_HOST, K_MASTER_PORT, K_MASTER_OPTION_FILE, K_MASTER_TLS,
 	K_MASTER_TLS_CA, K_MASTER_TLS_CERT, K_MASTER_TLS_KEY,
@@ -91,6 +92,7 @@ static const struct keydef {
 	[K_HEARTBEAT] =		{ "heartbeat", SECT_TARGET },
 	[K_HEARTBEAT_TABLE] =	{ "heartbeat_table", SECT_TARGET },
 	[K_HEARTBEAT_SERVER_ID] = { "heartbeat_server_id", SECT_TARGET },
+	[K_HEARTBEAT_TIME_ZONE] = { "heartbeat_time_zone", SECT_TARGET },
 	[K_TLS] =		{ "tls", SECT_TARGET },
 	[K_TLS_CA] =		{ "tls_ca", SECT_TARGET },
 	[K_TLS_CERT] =		{ "tls_cert", SECT_TARGET },
@@ -122,6 +124,7 @@ static const char *const heartbeat_words[] = {
 	[HEARTBEAT_OFF] = "off", [HEARTBEAT_WRITE] = "write",
 	[HEARTBEAT_READ] = "read", NULL
 };
+static const char *const time_zone_words[] = { "utc", "local", NULL };
 static const char *const level_words[] = {
 	"error", "warning", "info", "debug", NULL
 };
@@ -868,6 +871,11 @@ set_target_key(struct parse *p, enum key k, const char *v)
 	case K_HEARTBEAT_SERVER_ID:
 		return parse_uint(p, k, v, 0, UINT_MAX,
 		    &t->heartbeat_server_id);
+	case K_HEARTBEAT_TIME_ZONE:
+		if (parse_word(p, k, v, time_zone_words, &i) == -1)
+			return -1;
+		t->heartbeat_local_time = i == 1;
+		return 0;
 	case K_TLS:
 	case K_MASTER_TLS:
 		if (parse_word(p, k, v, tls_words, &i) == -1)

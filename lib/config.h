@@ -50,6 +50,7 @@ struct rw_target_config {
 	enum rw_heartbeat heartbeat;
 	char		*heartbeat_table;	/* schema.table */
 	unsigned	 heartbeat_server_id;	/* read mode: the master's server_id, 0: any */
+	int		 heartbeat_local_time;	/* read mode: ts in local time, not UTC */
 	char		*on_state_change;	/* hook commands, NULL: none */
 	char		*on_promoted;
 	char		*on_promote_failed;

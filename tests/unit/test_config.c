@@ -147,6 +147,8 @@ test_defaults(void **state)
 	assert_int_equal(t->heartbeat, HEARTBEAT_OFF);
 	assert_string_equal(t->heartbeat_table, "replwatch.heartbeat");
 	assert_int_equal(t->heartbeat_server_id, 0);
+	/* pt-heartbeat --utc, as its documentation recommends */
+	assert_int_equal(t->heartbeat_local_time, 0);
 	assert_null(t->on_state_change);
 	assert_null(t->on_promoted);
 	assert_null(t->on_promote_failed);
@@ -193,6 +195,7 @@ test_every_key(void **state)
 	    "heartbeat = write\n"
 	    "heartbeat_table = hb_$1.beat\n"
 	    "heartbeat_server_id = 4294967295\n"
+	    "heartbeat_time_zone = local\n"
 	    "tls = verify_identity\n"
 	    "tls_ca = ca.pem\n"
 	    "tls_cert = cert.pem\n"
@@ -248,6 +251,7 @@ test_every_key(void **state)
 	assert_int_equal(t->heartbeat, HEARTBEAT_WRITE);
 	assert_string_equal(t->heartbeat_table, "hb_$1.beat");
 	assert_int_equal(t->heartbeat_server_id, 4294967295u);
+	assert_int_equal(t->heartbeat_local_time, 1);
 	assert_int_equal(t->replica.tls, TLS_VERIFY_IDENTITY);
 	snprintf(path, sizeof path, "%s/ca.pem", dir);
 	assert_string_equal(t->replica.tls_ca, path);
