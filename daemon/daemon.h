@@ -74,6 +74,7 @@ struct target {
 	int		 read_only;	/* -1 unknown */
 	char		 server_error[600];
 	uint64_t	 hb_retry_us;	/* heartbeat table missing: not before */
+	int		 hb_replica_table;	/* write mode: the replica has it */
 
 	/* Last sample. */
 	struct rw_status status;

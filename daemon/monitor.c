@@ -404,6 +404,9 @@ extra_cb(struct db *db, enum db_status st, const struct db_result *res,
 	if (st == DB_OK && res->nsets > 0 && res->sets[0].nrows > 0) {
 		v = db_set_value(&res->sets[0], 0, "ro");
 		t->read_only = v == NULL ? -1 : atoi(v) != 0;
+		/* The heartbeat column came back: the replica has the table. */
+		if (db_set_column(&res->sets[0], "hb_us") >= 0)
+			t->hb_replica_table = 1;
 		if (t->cf->heartbeat == HEARTBEAT_WRITE)
 			t->hb_ms = heartbeat_lag(t,
 			    db_set_value(&res->sets[0], 0, "hb_us"));
@@ -416,6 +419,21 @@ extra_cb(struct db *db, enum db_status st, const struct db_result *res,
 		/* No table (yet): read read_only alone, try again in 1 s. */
 		if (db_errno(db) == 1146 || db_errno(db) == 1142)
 			t->hb_retry_us = now_mono_us() + 1000000ULL;
+		if (db_errno(db) == 1146 && t->cf->heartbeat == HEARTBEAT_WRITE) {
+			/*
+			 * A heartbeat row would stop the replica's SQL thread
+			 * (1146): no more writes, and the master's CREATE
+			 * TABLE IF NOT EXISTS again, which replicates.
+			 */
+			if (t->hb_replica_table)
+				log_target(LOG_LVL_WARN, t->name,
+				    health_name(t->health.state), -1, "the "
+				    "replica has no %s: heartbeat writes paused "
+				    "until replication creates it",
+				    t->cf->heartbeat_table);
+			t->hb_replica_table = 0;
+			t->master.heartbeat_ready = 0;
+		}
 	}
 	finish_poll(t);
 }
@@ -631,7 +649,14 @@ master_step(struct target *t)
 		break;
 	case MPH_HB_SCHEMA:
 	case MPH_HB_CREATE:
-		if (t->cf->heartbeat != HEARTBEAT_WRITE || m->heartbeat_ready) {
+		/*
+		 * Created only while the replica replicates from here, so
+		 * that the CREATE reaches it before any row does: a table
+		 * made on the master alone (before setup, or outside the
+		 * dump) would stop the replica's SQL thread at the first row.
+		 */
+		if (t->cf->heartbeat != HEARTBEAT_WRITE || m->heartbeat_ready ||
+		    !t->have_status || !t->status.configured) {
 			m->busy = MPH_HB_WRITE;
 			master_step(t);
 			return;
@@ -657,7 +682,8 @@ master_step(struct target *t)
 		 * our account might be allowed to.
 		 */
 		if (t->cf->heartbeat != HEARTBEAT_WRITE || !m->heartbeat_ready ||
-		    m->read_only == 1 || t->health.state == HEALTH_PROMOTED) {
+		    !t->hb_replica_table || m->read_only == 1 ||
+		    t->health.state == HEALTH_PROMOTED) {
 			/* No new heartbeat is due: the newest written one stands. */
 			m->hb_skipped = 1;
 			m->busy = MPH_STATUS;

@@ -229,3 +229,23 @@ check_setup_from_dump() {
 	[[ $(replica_status Using_Gtid) == Slave_Pos ]]
 	no_secret_anywhere
 }
+
+@test "heartbeat = write creates its table on the master only once the replica replicates, so the table replicates" {
+	seeded_pair rds-mysql
+	daemon_stop
+	daemon_start --master 'heartbeat = write'
+	wait_state main not_replicating 10
+	# Not replicating: a table made on the master now would be missing on
+	# the replica, and the first heartbeat row would stop its SQL thread.
+	local file pos
+	sleep 2
+	[[ -z $(sql_master "SHOW TABLES FROM replwatch LIKE 'heartbeat'") ]]
+	read -r file pos _ < <(sql_master "SHOW MASTER STATUS")
+	setup_main --repl-password-file "$SB/repl.password" --binlog-file "$file" \
+		--binlog-pos "$pos" --start
+	[[ $status == 0 ]]
+	wait_until 20 eval '[[ $(status_json main | jq -r .lag.source) == heartbeat ]]'
+	[[ -n $(sql_replica "SHOW TABLES FROM replwatch LIKE 'heartbeat'") ]]
+	[[ $(replica_status Slave_SQL_Running) == Yes && $(replica_status Last_SQL_Errno) == 0 ]]
+	wait_state main ok 10
+}
