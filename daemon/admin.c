@@ -19,7 +19,8 @@
 #include "xmalloc.h"
 
 enum op { OP_SETUP, OP_START, OP_STOP };
-enum aphase { A_OPEN, A_STATUS, A_GTIDPOS, A_SETUP, A_CONTROL };
+enum aphase { A_OPEN, A_STATUS, A_M_OPEN, A_M_AUTH, A_GTIDPOS, A_SETUP,
+	A_CONTROL };
 
 struct adminreq {
 	struct target	*t;
@@ -28,6 +29,7 @@ struct adminreq {
 	enum op		 op;
 	enum aphase	 phase;
 	struct server	*srv;
+	struct server	*msrv;		/* the old master, for its mysql.user */
 	struct rw_setup	 setup;
 	char		*host, *user, *password, *file, *gtid;
 	int		 start_after;
@@ -67,6 +69,7 @@ adminreq_free(struct adminreq *a)
 		server_free(a->srv);
 		a->t->admin_busy--;
 	}
+	server_free(a->msrv);
 	if (a->password != NULL) {
 		explicit_bzero(a->password, strlen(a->password));
 		free(a->password);
@@ -155,6 +158,37 @@ perr(enum server_err e)
 	}
 }
 
+/* Add a sentence to the reply's note. */
+static void
+add_note(struct adminreq *a, const char *text)
+{
+	size_t n = strlen(a->note);
+
+	if (text[0] != '\0')
+		snprintf(a->note + n, sizeof a->note - n, "%s%s", n ? "; " : "",
+		    text);
+}
+
+/*
+ * With the old master configured, ask it how the replication user
+ * authenticates before RDS is told to use it: MySQL 8's
+ * caching_sha2_password needs TLS on the link (flavor_check_repl_auth).
+ */
+static void
+check_auth(struct adminreq *a)
+{
+	char *q, *sql;
+
+	q = sql_quote(a->user);
+	xasprintf(&sql, "SELECT DISTINCT plugin FROM mysql.user WHERE user = %s",
+	    q);
+	free(q);
+	a->phase = A_M_AUTH;
+	if (db_query(server_db(a->msrv), sql, 0, acb, a) == -1)
+		reply_done(a, PERR_INTERNAL, "cannot send a query");
+	free(sql);
+}
+
 static void
 run_setup(struct adminreq *a)
 {
@@ -204,6 +238,17 @@ scb(struct server *srv, int ok, void *arg)
 	while ((item = cJSON_DetachItemFromArray(m, 0)) != NULL)
 		cJSON_AddItemToArray(a->messages, item);
 	cJSON_Delete(m);
+	if (!ok && a->phase == A_M_OPEN) {
+		char w[1200];
+
+		/* The source may be out of our reach: say so, go on. */
+		snprintf(w, sizeof w, "the replication user's authentication "
+		    "could not be checked on the old master (%s)",
+		    server_error(srv));
+		add_note(a, w);
+		run_setup(a);
+		return;
+	}
 	if (!ok) {
 		reply_done(a, perr(server_failure(srv)), "%s%s", a->op == OP_SETUP &&
 		    a->phase == A_CONTROL ? "replication was configured, but the "
@@ -224,7 +269,18 @@ scb(struct server *srv, int ok, void *arg)
 			control(a, a->op == OP_START ? REPL_START : REPL_STOP);
 		break;
 	case A_STATUS:
-		run_setup(a);
+		if (a->t->cf->master.host == NULL) {
+			run_setup(a);
+			break;
+		}
+		a->phase = A_M_OPEN;
+		a->msrv = server_new(a->t->d, &a->t->cf->master, a->t->cf,
+		    a->t->name);
+		if (server_open(a->msrv, scb, a) == -1)
+			reply_done(a, PERR_INTERNAL, "cannot start connecting");
+		break;
+	case A_M_OPEN:
+		check_auth(a);
 		break;
 	case A_CONTROL:
 		if (a->op != OP_SETUP) {
@@ -232,7 +288,7 @@ scb(struct server *srv, int ok, void *arg)
 			a->statement = xstrdup(server_statement(srv));
 		} else
 			a->started = 1;
-		snprintf(a->note, sizeof a->note, "%s", server_note(srv));
+		add_note(a, server_note(srv));
 		log_target(LOG_LVL_INFO, a->t->name, health_name(a->t->health.state),
 		    -1, "replication %s", a->op == OP_STOP ? "stopped" : "started");
 		reply_done(a, 0, NULL);
@@ -246,14 +302,41 @@ static void
 acb(struct db *db, enum db_status st, const struct db_result *res, void *arg)
 {
 	struct adminreq *a = arg;
-	char *sql, err[256];
+	char *sql, err[768];
 
+	if (st != DB_OK && a->phase == A_M_AUTH) {
+		char w[1200];
+
+		snprintf(w, sizeof w, "the replication user's authentication "
+		    "could not be checked on the old master (%s)", db_error(db));
+		add_note(a, w);
+		run_setup(a);
+		return;
+	}
 	if (st != DB_OK) {
 		reply_done(a, st == DB_ERR_TIMEOUT ? PERR_TIMEOUT :
 		    PERR_SERVER_ERROR, "%s", db_error(db));
 		return;
 	}
 	switch (a->phase) {
+	case A_M_AUTH:
+		for (size_t r = 0; res->nsets > 0 && r < res->sets[0].nrows; r++) {
+			if (flavor_check_repl_auth(db_set_value(&res->sets[0], r,
+			    "plugin"), a->user, a->setup.ssl, err, sizeof err) == -1) {
+				reply_done(a, PERR_PRECONDITION, "%s", err);
+				return;
+			}
+		}
+		if (res->nsets == 0 || res->sets[0].nrows == 0) {
+			char w[600];
+
+			snprintf(w, sizeof w, "the old master has no user %s "
+			    "(mysql.user): the IO thread will fail with 1045 "
+			    "unless it is created", a->user);
+			add_note(a, w);
+		}
+		run_setup(a);
+		break;
 	case A_GTIDPOS:
 		if ((sql = flavor_setup_sql(server_flavor(a->srv), &a->setup, err,
 		    sizeof err)) == NULL) {

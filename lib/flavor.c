@@ -605,3 +605,20 @@ flavor_pos_wait_sql(const struct rw_flavor *f, const char *file,
 	free(q);
 	return sql;
 }
+
+int
+flavor_check_repl_auth(const char *plugin, const char *user, int ssl,
+    char *why, size_t len)
+{
+	snprintf(why, len, "%s", "");
+	if (plugin == NULL || ssl ||
+	    strcasecmp(plugin, "caching_sha2_password") != 0)
+		return 0;
+	snprintf(why, len, "the replication user %s authenticates with "
+	    "caching_sha2_password on the source: without TLS its IO thread "
+	    "fails with error 2061 whenever the source's password cache is cold "
+	    "(after every source restart).  Set up with --ssl (ssl_encryption = "
+	    "1), or on the source: ALTER USER '%s'@'%%' IDENTIFIED WITH "
+	    "mysql_native_password BY '...' (MySQL 8.0 only)", user, user);
+	return -1;
+}

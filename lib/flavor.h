@@ -91,6 +91,15 @@ char	*flavor_gtid_pos_sql(const struct rw_flavor *, const char *gtid);
 /* A wait for an executed position, NULL when not possible on this kind. */
 char	*flavor_pos_wait_sql(const struct rw_flavor *, const char *file,
 	    const char *pos, unsigned timeout_s);
+/*
+ * The replication user's authentication plugin on the source (mysql.user's
+ * plugin column, one of its rows) against the link's TLS: MySQL 8's
+ * caching_sha2_password without TLS fails the IO thread with 2061 whenever
+ * the source's password cache is cold, and RDS's procedures cannot set
+ * GET_SOURCE_PUBLIC_KEY.  0: fine; -1: refuse, with the fix in why.
+ */
+int	flavor_check_repl_auth(const char *plugin, const char *user, int ssl,
+	    char *why, size_t len);
 /* Escape s as a single-quoted SQL string literal (with the quotes). */
 char	*sql_quote(const char *s);
 

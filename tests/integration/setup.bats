@@ -249,3 +249,33 @@ check_setup_from_dump() {
 	[[ $(replica_status Slave_SQL_Running) == Yes && $(replica_status Last_SQL_Errno) == 0 ]]
 	wait_state main ok 10
 }
+
+@test "setup refuses a caching_sha2_password replication user without --ssl (the source's mysql.user as MySQL 8 answers)" {
+	seeded_pair rds-mysql
+	daemon_stop
+	daemon_start --master
+	wait_state main not_replicating 10
+	# The sandbox's source is MariaDB, which has no caching_sha2_password:
+	# its mysql.user is made to say what a MySQL 8 source's says for a
+	# user created with IDENTIFIED BY (the default plugin there).
+	sql_master "SET sql_log_bin = 0; CREATE USER repl8@'%' IDENTIFIED BY 'x';
+		UPDATE mysql.global_priv SET Priv = JSON_SET(Priv, '$.plugin', 'caching_sha2_password')
+		 WHERE User = 'repl8'"
+	[[ $(sql_master "SELECT plugin FROM mysql.user WHERE user = 'repl8'") == caching_sha2_password ]]
+	local file pos
+	read -r file pos _ < <(sql_master "SHOW MASTER STATUS")
+	run --separate-stderr ctl --json setup main --master-host 127.0.0.1 \
+		--master-port "$MASTER_PORT" --repl-user repl8 --repl-password-file "$SB/repl.password" \
+		--binlog-file "$file" --binlog-pos "$pos"
+	echo "status=$status stderr=$stderr"
+	[[ $status != 0 && $stderr == *precondition_failed*caching_sha2_password*2061*--ssl* ]]
+	# Nothing was configured.
+	[[ -z $(sql_replica "SHOW SLAVE STATUS") ]]
+	# With TLS on the link it is allowed.
+	run --separate-stderr ctl --json setup main --master-host 127.0.0.1 \
+		--master-port "$MASTER_PORT" --repl-user repl8 --repl-password-file "$SB/repl.password" \
+		--binlog-file "$file" --binlog-pos "$pos" --ssl
+	echo "status=$status output=$output stderr=$stderr"
+	[[ $status == 0 ]]
+	[[ $(replica_status Master_User) == repl8 && $(replica_status Master_SSL_Allowed) == Yes ]]
+}

@@ -635,6 +635,27 @@ test_pos_wait(void **state)
 	assert_null(flavor_pos_wait_sql(&f, NULL, "1", 1));
 }
 
+static void
+test_repl_auth(void **state)
+{
+	char why[512];
+
+	assert_int_equal(flavor_check_repl_auth("caching_sha2_password", "repl",
+	    0, why, sizeof why), -1);
+	assert_non_null(strstr(why, "2061"));
+	assert_non_null(strstr(why, "--ssl"));
+	assert_non_null(strstr(why, "'repl'@"));
+	/* With TLS the full handshake needs no RSA key: fine. */
+	assert_int_equal(flavor_check_repl_auth("caching_sha2_password", "repl",
+	    1, why, sizeof why), 0);
+	assert_string_equal(why, "");
+	assert_int_equal(flavor_check_repl_auth("mysql_native_password", "repl",
+	    0, why, sizeof why), 0);
+	/* MariaDB's rows may say "" (the old default) or NULL: fine. */
+	assert_int_equal(flavor_check_repl_auth("", "repl", 0, why, sizeof why), 0);
+	assert_int_equal(flavor_check_repl_auth(NULL, "repl", 0, why, sizeof why), 0);
+}
+
 int
 main(void)
 {
@@ -645,6 +666,7 @@ main(void)
 		cmocka_unit_test(test_statements),
 		cmocka_unit_test(test_probe_sql),
 		cmocka_unit_test(test_detect_probe_rows),
+		cmocka_unit_test(test_repl_auth),
 		cmocka_unit_test(test_sql_quote),
 		cmocka_unit_test(test_setup_sql),
 		cmocka_unit_test(test_setup_errors),
