@@ -1,7 +1,12 @@
 #!/usr/bin/env bats
 # Tests of tests/sandbox/sandbox itself: real mariadbd pairs, one replicating
-# sandbox per flavor plus a fresh (not replicating) one, all started in
+# sandbox per flavor, a fresh (not replicating) one, one for faults (its
+# master is shut down) and one for the test-speed options, all started in
 # parallel in setup_file. Tests that change replication run last per flavor.
+#
+# The emulated RDS procedures keep RDS's real sleeps here (start and stop take
+# >= 3 s): they are what is tested. Only the "fast" sandbox scales them, to
+# test --rds-sleep-scale itself.
 
 # shellcheck disable=SC2030,SC2031 # (bats' run sets status/output per test)
 
@@ -11,15 +16,18 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
 	local name dir i rc=0
-	local -a names=(rds-mysql rds-mysql-84 rds-mariadb mariadb fresh) pids=()
+	local -a names=(rds-mysql rds-mysql-84 rds-mariadb mariadb fresh faults fast) pids=() args
 	for name in "${names[@]}"; do
 		dir=$(sandbox_new_dir)
 		printf '%s\n' "$dir" >"$BATS_FILE_TMPDIR/sb.$name"
-		if [[ $name == fresh ]]; then
-			"$SANDBOX" up "$dir" --flavor rds-mysql >"$BATS_FILE_TMPDIR/up.$name.log" 2>&1 &
-		else
-			"$SANDBOX" up "$dir" --flavor "$name" --replicate >"$BATS_FILE_TMPDIR/up.$name.log" 2>&1 &
-		fi
+		case $name in
+		fresh) args=(--flavor rds-mysql) ;;
+		faults) args=(--flavor rds-mysql --replicate) ;;
+		# (scaled sleeps: this sandbox tests the options themselves)
+		fast) args=(--flavor rds-mysql --replicate --fast-reconnect --rds-sleep-scale 0.1) ;;
+		*) args=(--flavor "$name" --replicate) ;;
+		esac
+		"$SANDBOX" up "$dir" "${args[@]}" >"$BATS_FILE_TMPDIR/up.$name.log" 2>&1 &
 		pids+=($!)
 	done
 	for i in "${!names[@]}"; do
@@ -69,6 +77,49 @@ assert_replicates() {
 	wait_until 10 replica_returns "SELECT COUNT(*) FROM app.items WHERE name = '$tag'" 1
 }
 
+# admin_call SQL: the mariadb client as admin on the replica (-B: a header
+# line, then the rows), through bats' run; ELAPSED_MS: how long it took.
+admin_call() {
+	local t0=${EPOCHREALTIME/./}
+	run "$SANDBOX" sql "$SB" replica admin -B "$1"
+	ELAPSED_MS=$(((${EPOCHREALTIME/./} - t0) / 1000))
+	printf 'admin: %s -> status %s in %s ms: %s\n' "$1" "$status" "$ELAPSED_MS" "$output"
+}
+
+# The RDS service state, as admin may read it.
+state() { sql_replica admin "SELECT mysql.rds_replication_service_state_for_channel('')"; }
+state_is() { [[ $(state) == "$1" ]]; }
+
+# The replica's own binlog position (file, pos, GTID): the procedures' writes
+# must not move it.
+replica_binlog() {
+	sql_replica "SHOW MASTER STATUS" | cut -f1,2
+	sql_replica "SELECT @@gtid_binlog_pos"
+}
+
+# Every action logged in mysql.rds_history, in order, joined by '|'.
+history() { sql_replica admin "SELECT action FROM mysql.rds_history" | paste -sd '|'; }
+history_rows() { sql_replica admin "SELECT COUNT(*) FROM mysql.rds_history"; }
+
+# Shut a sandbox server down (SIGTERM, wait until gone); start it again as
+# `sandbox up` does (same option file, own session, no bats descriptors;
+# recorded in DIR/pids so that `sandbox down` finds it).
+stop_server() {
+	local pid
+	pid=$(tr -dc 0-9 <"$SB/$1.pid")
+	kill -TERM "$pid"
+	wait_until 20 process_gone "$pid"
+}
+server_answers() { mariadb --defaults-file="$SB/$1-root.cnf" -N -B -e 'SELECT 1' >/dev/null 2>&1; }
+start_server() {
+	local bin=${REPLWATCH_MARIADBD:-/usr/sbin/mariadbd}
+	(
+		exec setsid "$bin" --defaults-file="$SB/$1.cnf" </dev/null >>"$SB/$1.err" 2>&1 3>&- 4>&-
+	) &
+	printf '%s %s\n' "$1" "$!" >>"$SB/pids"
+	wait_until 30 server_answers "$1"
+}
+
 # --- the interface -------------------------------------------------------------
 
 @test "usage: --help, unknown command, missing DIR, bad flavor, bad option" {
@@ -102,6 +153,9 @@ assert_replicates() {
 	for v in SANDBOX_DIR MASTER_PORT REPLICA_PORT MASTER_PID REPLICA_PID FLAVOR MASTER_SOCKET REPLICA_SOCKET; do
 		[ -n "${!v}" ]
 	done
+	# RDS's real sleeps and connect retry, unless asked otherwise
+	[ "$RDS_SLEEP_SCALE" = 1 ]
+	[ "$FAST_RECONNECT" = 0 ]
 	[ "$SANDBOX_DIR" = "$SB" ]
 	# shellcheck disable=SC2153 # FLAVOR comes from $SB/env
 	[ "$FLAVOR" = rds-mysql ]
@@ -133,7 +187,23 @@ assert_replicates() {
 	[ "$(sql_master "SELECT @@tmpdir")" = "$SB/master.tmp" ]
 	[ "$(sql_replica "SELECT @@tmpdir")" = "$SB/replica.tmp" ]
 	[ "$(sql_master "SELECT @@port, @@bind_address")" = "$(printf '%s\t127.0.0.1' "$MASTER_PORT")" ]
-	[ "$(sql_master "SELECT @@skip_name_resolve, @@performance_schema")" = "$(printf '1\t0')" ]
+	# (performance_schema: the RDS emulation reads the replication
+	# configuration there)
+	[ "$(sql_master "SELECT @@skip_name_resolve, @@performance_schema")" = "$(printf '1\t1')" ]
+	[ "$(sql_replica "SELECT @@performance_schema")" = 1 ]
+}
+
+@test "time zones: the replica in UTC (as RDS), the master at -05:00, in every flavor" {
+	local f
+	for f in rds-mysql rds-mysql-84 rds-mariadb mariadb fresh; do
+		use "$f"
+		[ "$(sql_master "SELECT @@global.time_zone, @@session.time_zone")" = "$(printf -- '-05:00\t-05:00')" ]
+		[ "$(sql_replica "SELECT @@global.time_zone")" = "+00:00" ]
+		[ "$(sql_replica admin "SELECT @@session.time_zone")" = "+00:00" ]
+		# the same instant, five hours apart on the wall clock
+		[ "$(sql_master "SELECT TIMESTAMPDIFF(MINUTE, NOW(), UTC_TIMESTAMP())")" = 300 ]
+		[ "$(sql_replica admin "SELECT TIMESTAMPDIFF(MINUTE, NOW(), UTC_TIMESTAMP())")" = 0 ]
+	done
 }
 
 @test "sql command: users, flags and stdin" {
@@ -167,15 +237,44 @@ assert_replicates() {
 	sql_replica "SHOW CREATE USER 'rdsadmin'@'localhost'" | grep -q 'ACCOUNT LOCK'
 }
 
-@test "fresh sandbox: rds_start_replication refuses when nothing is configured" {
+@test "fresh sandbox (NOT_EXIST): start, stop, reset and skip refuse at once: the replica isn't configured" {
 	use fresh
-	run sql_replica admin "CALL mysql.rds_start_replication()"
+	[ "$(state)" = NOT_EXIST ]
+	[ "$(sql_replica admin "SELECT mysql.rds_replication_service_state()")" = OFF ] # (RDS's older function)
+	admin_call "CALL mysql.rds_start_replication()"
 	[ "$status" -ne 0 ]
-	[[ $output == *"ERROR 1644 (45000)"*"not configured"* ]]
-	run "$SANDBOX" sql "$SB" replica admin -B "CALL mysql.rds_stop_replication()"
-	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = Message ]
-	[ "${lines[1]}" = "Slave is down or disabled" ]
+	[[ $output == *"ERROR 1644 (45000)"*"You can't start replication because the replica isn't configured. First call mysql.rds_set_external_master."* ]]
+	admin_call "CALL mysql.rds_stop_replication()"
+	[ "$status" -ne 0 ]
+	[[ $output == *"ERROR 1644 (45000)"*"You can't stop replication because the replica isn't configured."* ]]
+	admin_call "CALL mysql.rds_reset_external_master()"
+	[ "$status" -ne 0 ]
+	[[ $output == *"ERROR 1644 (45000)"*"You can't reset replication because replication isn't configured."* ]]
+	admin_call "CALL mysql.rds_skip_repl_error()"
+	[ "$status" -ne 0 ]
+	[[ $output == *"ERROR 1644 (45000)"*"isn't configured"* ]]
+	[ -z "$(sql_replica "SHOW SLAVE STATUS")" ]
+	# the refused calls were logged too, as on RDS
+	[[ $(history) == *"Starting: start slave|Starting: stop slave|Starting: reset slave|Starting: skip_repl_error" ]]
+}
+
+@test "fresh sandbox: the service state is read from the server: root's native CHANGE MASTER, RESET SLAVE, RESET SLAVE ALL" {
+	use fresh
+	sql_replica "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$MASTER_PORT, MASTER_USER='repl',
+		MASTER_PASSWORD='$(<"$SB/repl.password")', MASTER_USE_GTID=no"
+	[ "$(state)" = OFF ]
+	admin_call "CALL mysql.rds_stop_replication()"
+	[ "$status" -ne 0 ]
+	[[ $output == *"ERROR 1644 (45000)"*"Slave is already stopped or may not be configured."* ]]
+	# RESET SLAVE (not ALL) keeps the connection settings: still configured
+	sql_replica "RESET SLAVE"
+	[[ $(replica_status Master_Host) == 127.0.0.1 ]]
+	[ "$(state)" = OFF ]
+	sql_replica "RESET SLAVE ALL"
+	[ -z "$(sql_replica "SHOW SLAVE STATUS")" ]
+	[ "$(state)" = NOT_EXIST ]
+	admin_call "CALL mysql.rds_start_replication()"
+	[[ $output == *"ERROR 1644 (45000)"*"isn't configured"* ]]
 }
 
 # --- per flavor ------------------------------------------------------------------
@@ -199,33 +298,90 @@ check_admin_refused() {
 @test "rds-mysql-84: admin's native CHANGE MASTER/STOP/START/RESET SLAVE are refused with 1227" { check_admin_refused rds-mysql-84; }
 @test "rds-mariadb: admin's native CHANGE MASTER/STOP/START/RESET SLAVE are refused with 1227" { check_admin_refused rds-mariadb; }
 
+# check_routines FLAVOR EMULATED ABSENT_PATTERN: the emulated procedures are
+# there among RDS's long routine list; none matches ABSENT_PATTERN (ERE).
 check_routines() {
 	use "$1"
-	local expected=$2 got
-	# what admin sees in information_schema.ROUTINES (per-procedure EXECUTE)
-	# (exactly the granted procedures: not AddGeometryColumn & co., which root sees)
-	got=$(sql_replica admin "SELECT ROUTINE_NAME FROM information_schema.ROUTINES
-		WHERE ROUTINE_SCHEMA = 'mysql' ORDER BY 1" | tr '\n' ' ')
-	[ "$got" = "$expected" ] || { echo "admin sees: '$got', expected '$expected'"; false; }
-	# and root sees no others (no helper procedures)
-	got=$(sql_replica "SELECT ROUTINE_NAME FROM information_schema.ROUTINES
-		WHERE ROUTINE_SCHEMA = 'mysql' AND ROUTINE_NAME LIKE 'rds%' ORDER BY 1" | tr '\n' ' ')
-	[ "$got" = "$expected" ]
-	if [[ -n $expected ]]; then
-		[ "$(sql_replica "SELECT DISTINCT CONCAT(SECURITY_TYPE, ' ', DEFINER) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'mysql' AND ROUTINE_NAME LIKE 'rds%'")" = "DEFINER rdsadmin@localhost" ]
-	fi
+	local emulated=$2 absent=$3 admin_sees root_sees p
+	# what admin sees in information_schema.ROUTINES (per-routine EXECUTE)
+	# (exactly the granted rds_* routines: not AddGeometryColumn & co., nor
+	# the sandbox's logging helper, which root sees)
+	admin_sees=$(sql_replica admin "SELECT ROUTINE_NAME FROM information_schema.ROUTINES
+		WHERE ROUTINE_SCHEMA = 'mysql' ORDER BY 1")
+	root_sees=$(sql_replica "SELECT ROUTINE_NAME FROM information_schema.ROUTINES
+		WHERE ROUTINE_SCHEMA = 'mysql' AND ROUTINE_NAME LIKE 'rds%' ORDER BY 1")
+	[ "$admin_sees" = "$root_sees" ]
+	sql_replica "SELECT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'mysql'" |
+		grep -qx replwatch_sandbox_history
+	for p in $emulated rds_replication_service_state_for_channel rds_replication_service_state rds_is_semi_sync; do
+		grep -qx "$p" <<<"$admin_sees" || { echo "admin does not see $p"; false; }
+	done
+	refute grep -E "$absent" <<<"$admin_sees"
+	# RDS's long list: about 50 routines
+	(($(wc -l <<<"$admin_sees") >= 45))
+	[ "$(sql_replica "SELECT DISTINCT CONCAT(SECURITY_TYPE, ' ', DEFINER) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'mysql' AND ROUTINE_NAME LIKE 'rds%'")" = "DEFINER rdsadmin@localhost" ]
+	# the others exist for the list only
+	run sql_replica admin "CALL mysql.rds_kill_query(1)"
+	[ "$status" -ne 0 ]
+	run sql_replica admin "CALL mysql.rds_kill_query()"
+	[[ $output == *"ERROR 1644 (45000)"*"not emulated by the replwatch sandbox"* ]]
 }
-@test "rds-mysql: only the *master* procedure names exist" {
-	check_routines rds-mysql "rds_reset_external_master rds_set_external_master rds_set_external_master_with_delay rds_skip_repl_error rds_start_replication rds_stop_replication "
+@test "rds-mysql: RDS's long routine list, with only the *master* set-up/reset names" {
+	check_routines rds-mysql "rds_reset_external_master rds_set_external_master rds_set_external_master_with_delay rds_skip_repl_error rds_start_replication rds_stop_replication rds_next_master_log" \
+		'^rds_(set|reset)_external_source|^rds_replica_status$|^rds_set_external_master_gtid$'
 }
-@test "rds-mysql-84: only the *source* procedure names exist" {
-	check_routines rds-mysql-84 "rds_reset_external_source rds_set_external_source rds_set_external_source_with_delay rds_skip_repl_error rds_start_replication rds_stop_replication "
+@test "rds-mysql-84: RDS's long routine list, with only *source* names" {
+	check_routines rds-mysql-84 "rds_reset_external_source rds_set_external_source rds_set_external_source_with_delay rds_skip_repl_error rds_start_replication rds_stop_replication rds_next_source_log" \
+		'master|^rds_replica_status$'
 }
 @test "rds-mariadb: the *master* names plus rds_set_external_master_gtid and rds_replica_status" {
-	check_routines rds-mariadb "rds_replica_status rds_reset_external_master rds_set_external_master rds_set_external_master_gtid rds_set_external_master_with_delay rds_skip_repl_error rds_start_replication rds_stop_replication "
+	check_routines rds-mariadb "rds_replica_status rds_reset_external_master rds_set_external_master rds_set_external_master_gtid rds_set_external_master_with_delay rds_skip_repl_error rds_start_replication rds_stop_replication" \
+		'^rds_(set|reset)_external_source'
 }
-@test "mariadb: no rds procedures" {
-	check_routines mariadb ""
+@test "mariadb: no rds routines, no rds tables" {
+	use mariadb
+	[ -z "$(sql_replica "SELECT ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'mysql' AND ROUTINE_NAME LIKE 'rds%'")" ]
+	[ -z "$(sql_replica "SHOW TABLES FROM mysql LIKE 'rds%'")" ]
+}
+
+# The list of the rds_* routine names, as admin's GROUP_CONCAT gives it.
+GC_SQL="SELECT GROUP_CONCAT(ROUTINE_NAME ORDER BY ROUTINE_NAME) FROM information_schema.ROUTINES
+	WHERE ROUTINE_SCHEMA = 'mysql' AND ROUTINE_NAME LIKE 'rds\\_%'"
+check_group_concat_trap() {
+	use "$1"
+	local list full
+	[ "$(sql_replica admin "SELECT @@group_concat_max_len")" = 1024 ]
+	[ "$(sql_master "SELECT @@global.group_concat_max_len")" = 1024 ]
+	# the whole list is longer than 1 KiB ...
+	full=$(sql_replica admin "SELECT ROUTINE_NAME FROM information_schema.ROUTINES
+		WHERE ROUTINE_SCHEMA = 'mysql' AND ROUTINE_NAME LIKE 'rds\\_%' ORDER BY 1" | paste -sd,)
+	echo "full list: ${#full} bytes"
+	((${#full} > 1200))
+	[[ ,$full, == *,rds_start_replication,* && ,$full, == *,rds_stop_replication,* ]]
+	# ... so GROUP_CONCAT cuts it at 1024 bytes, with a warning, before
+	# rds_start_replication and rds_stop_replication (late in the alphabet)
+	run "$SANDBOX" sql "$SB" replica admin -N -B "$GC_SQL; SHOW WARNINGS"
+	[ "$status" -eq 0 ]
+	list=${lines[0]}
+	[ "${#list}" -eq 1024 ]
+	[[ ${lines[1]} == *"1260"*"was cut by GROUP_CONCAT()"* ]]
+	[[ ,$list, != *,rds_start_replication,* ]]
+	[[ ,$list, != *,rds_stop_replication,* ]]
+	[[ $list == rds_* ]]
+}
+@test "rds-mysql: group_concat_max_len is MySQL's 1024: a GROUP_CONCAT of the rds_* routines is cut before rds_start_replication" {
+	check_group_concat_trap rds-mysql
+}
+@test "rds-mysql-84: group_concat_max_len is MySQL's 1024: a GROUP_CONCAT of the rds_* routines is cut before rds_start_replication" {
+	check_group_concat_trap rds-mysql-84
+}
+@test "rds-mariadb: MariaDB's 1 MiB group_concat_max_len: the GROUP_CONCAT of its long list is whole" {
+	use rds-mariadb
+	[ "$(sql_replica admin "SELECT @@group_concat_max_len")" = 1048576 ]
+	run "$SANDBOX" sql "$SB" replica admin -N -B "$GC_SQL; SHOW WARNINGS"
+	[ "${#lines[@]}" -eq 1 ]
+	[[ ,${lines[0]}, == *,rds_start_replication,*,rds_stop_replication,* ]]
+	((${#lines[0]} > 1200))
 }
 
 check_replicating() {
@@ -234,8 +390,10 @@ check_replicating() {
 	running
 	[ "$(replica_status Master_Port)" = "$MASTER_PORT" ]
 	[ "$(replica_status Master_User)" = repl ]
-	[ "$(replica_status Connect_Retry)" = 1 ]
-	[ "$(sql_replica "SHOW STATUS LIKE 'Slave_heartbeat_period'" | cut -f2)" = 1.000 ]
+	# the server's defaults, as on RDS: connect retry 60 s, heartbeat period
+	# half of slave_net_timeout (4 s here)
+	[ "$(replica_status Connect_Retry)" = 60 ]
+	[ "$(sql_replica "SHOW STATUS LIKE 'Slave_heartbeat_period'" | cut -f2)" = 2.000 ]
 	[ "$(replica_status Using_Gtid)" = No ]
 	# the seed arrived through the dump
 	[ "$(sql_replica "SELECT COUNT(*) FROM app.items")" = "$(sql_master "SELECT COUNT(*) FROM app.items")" ]
@@ -269,9 +427,9 @@ check_set_refused_while_running() {
 	before=$(replica_status Master_Log_File)
 	run sql_replica admin "CALL mysql.$proc('127.0.0.1', 1, 'repl', 'x', 'other-bin.000001', 4, 0)"
 	[ "$status" -ne 0 ]
-	[[ $output == *"ERROR 1644 (45000)"*"Replication is running: call mysql.rds_stop_replication first"* ]]
+	[[ $output == *"ERROR 1644 (45000)"*"You can't modify replication because replication is running. First call mysql.rds_stop_replication."* ]]
 	run sql_replica admin "CALL mysql.${proc}_with_delay('127.0.0.1', 1, 'repl', 'x', 'other-bin.000001', 4, 0, 5)"
-	[[ $output == *"ERROR 1644 (45000)"*"Replication is running"* ]]
+	[[ $output == *"ERROR 1644 (45000)"*"because replication is running"* ]]
 	[ "$(replica_status Master_Port)" = "$MASTER_PORT" ]
 	[ "$(replica_status Master_Log_File)" = "$before" ]
 	running
@@ -281,9 +439,36 @@ check_set_refused_while_running() {
 @test "rds-mariadb: rds_set_external_master(_gtid) refuses while replication runs" {
 	check_set_refused_while_running rds-mariadb
 	run sql_replica admin "CALL mysql.rds_set_external_master_gtid('127.0.0.1', 1, 'repl', 'x', '0-1-1', 0)"
-	[[ $output == *"ERROR 1644 (45000)"*"Replication is running"* ]]
+	[[ $output == *"ERROR 1644 (45000)"*"because replication is running"* ]]
 	[ "$(replica_status Using_Gtid)" = No ]
 }
+
+# ON: start refused; BROKEN (the IO thread stopped natively as root): start
+# and set-up refused; back to ON.
+check_start_refused() {
+	use "$1"
+	wait_until 10 running
+	[ "$(state)" = ON ]
+	admin_call "CALL mysql.rds_start_replication()"
+	[ "$status" -ne 0 ]
+	[[ $output == *"ERROR 1644 (45000)"*"Replication may already be running"* ]]
+	sql_replica "STOP SLAVE IO_THREAD"
+	[ "$(replica_status Slave_IO_Running)" = No ]
+	[ "$(state)" = BROKEN ]
+	admin_call "CALL mysql.rds_start_replication()"
+	[ "$status" -ne 0 ]
+	[[ $output == *"ERROR 1644 (45000)"*"Replication might be running. First call mysql.rds_stop_replication."* ]]
+	run sql_replica admin "CALL mysql.$(set_proc "$1")('127.0.0.1', 1, 'repl', 'x', 'other-bin.000001', 4, 0)"
+	[[ $output == *"ERROR 1644 (45000)"*"because replication is running"* ]]
+	[ "$(replica_status Slave_SQL_Running)" = Yes ]
+	[ "$(replica_status Slave_IO_Running)" = No ]
+	sql_replica "START SLAVE IO_THREAD"
+	wait_until 10 running
+	wait_until 10 state_is ON
+}
+@test "rds-mysql: rds_start_replication refused when ON and when BROKEN (IO thread stopped)" { check_start_refused rds-mysql; }
+@test "rds-mysql-84: rds_start_replication refused when ON and when BROKEN (IO thread stopped)" { check_start_refused rds-mysql-84; }
+@test "rds-mariadb: rds_start_replication refused when ON and when BROKEN (IO thread stopped)" { check_start_refused rds-mariadb; }
 
 @test "rds-mysql, rds-mysql-84: admin may SHOW SLAVE STATUS (SLAVE MONITOR)" {
 	use rds-mysql
@@ -323,55 +508,111 @@ check_set_refused_while_running() {
 	sql_master app "INSERT INTO app.items (id, name, qty) VALUES (900001, 'conflict', 1)"
 	wait_until 10 status_is Slave_SQL_Running No
 	[ "$(replica_status Last_SQL_Errno)" = 1062 ]
-	run sql_replica admin "CALL mysql.rds_skip_repl_error()"
+	[ "$(state)" = BROKEN ]
+	admin_call "CALL mysql.rds_skip_repl_error()"
 	[ "$status" -eq 0 ]
-	[[ $output == *"skipped"* ]]
+	[[ $output == *"Statement in error has been skipped"* ]]
+	((ELAPSED_MS >= 4000)) # two 2 s sleeps
 	wait_until 10 running
 	[ "$(replica_status Last_SQL_Errno)" = 0 ]
 	[ "$(sql_replica "SELECT qty FROM app.items WHERE id = 900001")" = 0 ]
 	assert_replicates after-skip
 }
 
-# stop (message row) -> set up again while stopped -> start (message row) ->
-# rows flow -> stop + reset -> nothing configured -> start refuses
+# check_lifecycle FLAVOR RESET_FROM(on/off), with RDS's timings:
+# start refused (ON) -> stop (>= 3 s, message row) -> stop refused (OFF) ->
+# set up again while stopped (trimmed arguments, the server's defaults) ->
+# start (>= 3 s, message row) -> rows flow -> reset from ON (>= 2 s) or from
+# OFF -> nothing configured: start, stop, reset refused. Every call is in
+# mysql.rds_history, none in the replica's binlog.
 check_lifecycle() {
-	local flavor=$1 proc reset file pos
+	local flavor=$1 from=$2 proc reset file pos binlog n0 pw
 	use "$flavor"
 	proc=$(set_proc "$flavor")
 	reset=$(reset_proc "$flavor")
+	pw=$(<"$SB/repl.password")
 	wait_until 10 caught_up
-	run "$SANDBOX" sql "$SB" replica admin -B "CALL mysql.rds_stop_replication()"
+	wait_until 10 state_is ON
+	binlog=$(replica_binlog)
+	n0=$(history_rows)
+	admin_call "CALL mysql.rds_start_replication()"
+	[ "$status" -ne 0 ]
+	[[ $output == *"ERROR 1644 (45000)"*"Replication may already be running"* ]]
+	admin_call "CALL mysql.rds_stop_replication()"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = Message ]
-	[ "${lines[1]}" = "Slave is down or disabled" ]
+	[ "${lines[1]}" = "Slave is now down or disabled" ]
+	[ "${#lines[@]}" -eq 2 ]
+	((ELAPSED_MS >= 3000))
 	[ "$(replica_status Slave_IO_Running)" = No ]
 	[ "$(replica_status Slave_SQL_Running)" = No ]
+	[ "$(state)" = OFF ]
+	admin_call "CALL mysql.rds_stop_replication()"
+	[ "$status" -ne 0 ]
+	[[ $output == *"ERROR 1644 (45000)"*"Slave is already stopped or may not be configured."* ]]
 	read -r file pos _ < <(sql_master "SHOW MASTER STATUS")
 	# the delayed variant sets SQL_Delay
-	sql_replica admin "CALL mysql.${proc}_with_delay('127.0.0.1', $MASTER_PORT, 'repl', '$(<"$SB/repl.password")', '$file', $pos, 0, 7)"
+	sql_replica admin "CALL mysql.${proc}_with_delay('127.0.0.1', $MASTER_PORT, 'repl', '$pw', '$file', $pos, 0, 7)"
 	[ "$(replica_status SQL_Delay)" = 7 ]
-	sql_replica admin "CALL mysql.$proc('127.0.0.1', $MASTER_PORT, 'repl', '$(<"$SB/repl.password")', '$file', $pos, 0)"
+	# string arguments are trimmed
+	sql_replica admin "CALL mysql.$proc(' 127.0.0.1  ', $MASTER_PORT, ' repl', '$pw ', ' $file ', $pos, 0)"
+	[ "$(replica_status Master_Host)" = 127.0.0.1 ]
+	[ "$(replica_status Master_User)" = repl ]
+	[ "$(replica_status Master_Log_File)" = "$file" ]
 	[ "$(replica_status SQL_Delay)" = 0 ]
 	[ "$(replica_status Exec_Master_Log_Pos)" = "$pos" ]
-	run "$SANDBOX" sql "$SB" replica admin -B "CALL mysql.rds_start_replication()"
+	[ "$(replica_status Connect_Retry)" = 60 ]
+	[ "$(state)" = OFF ]
+	admin_call "CALL mysql.rds_start_replication()"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = Message ]
 	[ "${lines[1]}" = "Slave running normally." ]
+	((ELAPSED_MS >= 3000))
+	[ "$(state)" = ON ]
 	wait_until 10 running
 	assert_replicates "restarted-$flavor"
-	run "$SANDBOX" sql "$SB" replica admin -B "CALL mysql.rds_stop_replication(); CALL mysql.$reset()"
+	if [[ $from == off ]]; then
+		admin_call "CALL mysql.rds_stop_replication()"
+		[ "$status" -eq 0 ]
+		admin_call "CALL mysql.$reset()"
+	else
+		admin_call "CALL mysql.$reset()"
+		((ELAPSED_MS >= 2000)) # STOP SLAVE, SLEEP(2), RESET SLAVE ALL
+	fi
 	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = message ]
+	[ "${lines[1]}" = "Slave has been reset" ]
 	[ -z "$(sql_replica "SHOW SLAVE STATUS")" ]
-	run sql_replica admin "CALL mysql.rds_start_replication()"
+	[ "$(state)" = NOT_EXIST ]
+	admin_call "CALL mysql.rds_start_replication()"
 	[ "$status" -ne 0 ]
-	[[ $output == *"ERROR 1644 (45000)"*"not configured: call mysql.$proc first"* ]]
+	[[ $output == *"ERROR 1644 (45000)"*"You can't start replication because the replica isn't configured. First call mysql.$proc."* ]]
+	admin_call "CALL mysql.rds_stop_replication()"
+	[[ $output == *"ERROR 1644 (45000)"*"isn't configured"* ]]
+	admin_call "CALL mysql.$reset()"
+	[ "$status" -ne 0 ]
+	[[ $output == *"ERROR 1644 (45000)"*"You can't reset replication because replication isn't configured. First run mysql.$proc."* ]]
 	[ -z "$(sql_replica "SHOW SLAVE STATUS")" ]
-	# reset again is harmless
-	sql_replica admin "CALL mysql.$reset()"
+
+	# the history of all this, logged without binlogging
+	local expected="Starting: start slave|Starting: stop slave|stop slave|Starting: stop slave"
+	expected+="|Starting: set master|set master|Starting: set master|set master|Starting: start slave|start slave"
+	[[ $from == off ]] && expected+="|Starting: stop slave|stop slave"
+	expected+="|Starting: reset slave|reset slave|Starting: start slave|Starting: stop slave|Starting: reset slave"
+	[ "$(sql_replica admin "SELECT action FROM mysql.rds_history LIMIT $n0, 1000" | paste -sd '|')" = "$expected" ]
+	[ "$(sql_replica admin "SELECT DISTINCT called_by_user FROM mysql.rds_history WHERE action = 'set master'")" = admin@127.0.0.1 ]
+	# (the trimmed values; the delayed variant's row has its delay)
+	[ "$(sql_replica admin "SELECT master_host, master_port, master_user, master_log_file, master_ssl, master_delay
+		FROM (SELECT * FROM mysql.rds_history LIMIT $n0, 1000) h
+		WHERE action = 'set master' AND master_log_pos = '$pos' ORDER BY master_delay")" = \
+		"$(printf '127.0.0.1\t%s\trepl\t%s\t0\t0\n127.0.0.1\t%s\trepl\t%s\t0\t7' "$MASTER_PORT" "$file" "$MASTER_PORT" "$file")" ]
+	[ "$(sql_replica admin "SELECT COUNT(*), MAX(action), COALESCE(MAX(master_host), 'none') FROM mysql.rds_replication_status")" = "$(printf '1\treset slave\tnone')" ]
+	[ "$(replica_binlog)" = "$binlog" ]
+	refute grep -q rds_ < <(sql_replica "SHOW BINLOG EVENTS")
 }
-@test "rds-mysql: stop/set/start answer message rows; stop + reset leaves nothing configured" { check_lifecycle rds-mysql; }
-@test "rds-mysql-84: stop/set/start answer message rows; stop + reset leaves nothing configured" { check_lifecycle rds-mysql-84; }
-@test "rds-mariadb: stop/set/start answer message rows; stop + reset leaves nothing configured" { check_lifecycle rds-mariadb; }
+@test "rds-mysql: start refused when ON; stop, set, start take >= 3 s and answer message rows; stop + reset (from OFF)" { check_lifecycle rds-mysql off; }
+@test "rds-mysql-84: start refused when ON; stop, set, start take >= 3 s and answer message rows; reset from ON" { check_lifecycle rds-mysql-84 on; }
+@test "rds-mariadb: start refused when ON; stop, set, start take >= 3 s and answer message rows; reset from ON" { check_lifecycle rds-mariadb on; }
 
 @test "rds-mariadb: rds_set_external_master_gtid replicates with MASTER_USE_GTID=slave_pos" {
 	use rds-mariadb
@@ -391,12 +632,74 @@ check_lifecycle() {
 	use mariadb
 	sql_replica admin "STOP SLAVE"
 	[ "$(replica_status Slave_IO_Running)" = No ]
-	sql_replica admin "CHANGE MASTER TO MASTER_HEARTBEAT_PERIOD = 2"
+	sql_replica admin "CHANGE MASTER TO MASTER_HEARTBEAT_PERIOD = 3"
 	sql_replica admin "START SLAVE"
 	wait_until 10 running
-	[ "$(sql_replica admin "SHOW STATUS LIKE 'Slave_heartbeat_period'" | cut -f2)" = 2.000 ]
+	[ "$(sql_replica admin "SHOW STATUS LIKE 'Slave_heartbeat_period'" | cut -f2)" = 3.000 ]
 	[[ $(sql_replica admin "SHOW SLAVE STATUS") == *"127.0.0.1"* ]]
 	assert_replicates native
+}
+
+# --- faults: the master goes away (the "faults" sandbox, rds-mysql) -------------------
+
+@test "master down: BROKEN; stop works; start fails after >= 3 s with the threads left running; reset from BROKEN" {
+	use faults
+	wait_until 10 running
+	stop_server master
+	wait_until 10 status_is Slave_IO_Running Connecting
+	[ "$(state)" = BROKEN ]
+	admin_call "CALL mysql.rds_start_replication()"
+	[ "$status" -ne 0 ]
+	[[ $output == *"ERROR 1644 (45000)"*"Replication might be running. First call mysql.rds_stop_replication."* ]]
+	admin_call "CALL mysql.rds_stop_replication()"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "Slave is now down or disabled" ]
+	[ "$(state)" = OFF ]
+	# RDS starts, waits 2 s, and finds the IO thread not connected: an
+	# error, but the threads keep running (and keep trying, every 60 s)
+	admin_call "CALL mysql.rds_start_replication()"
+	[ "$status" -ne 0 ]
+	[[ $output == *"ERROR 1644 (45000)"*"Slave has encountered an error. Run SHOW SLAVE STATUS\G; to see the error."* ]]
+	((ELAPSED_MS >= 3000))
+	[ "$(replica_status Slave_IO_Running)" = Connecting ]
+	[ "$(replica_status Slave_SQL_Running)" = Yes ]
+	[ "$(replica_status Last_IO_Errno)" = 2003 ]
+	[ "$(replica_status Connect_Retry)" = 60 ]
+	[ "$(state)" = BROKEN ]
+	[[ $(history) == *"|Starting: start slave|start slave|Starting: start slave|Starting: stop slave|stop slave|Starting: start slave" ]]
+	admin_call "CALL mysql.rds_reset_external_master()"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "Slave has been reset" ]
+	((ELAPSED_MS >= 2000))
+	[ -z "$(sql_replica "SHOW SLAVE STATUS")" ]
+	[ "$(state)" = NOT_EXIST ]
+}
+
+# (This sandbox is up with --fast-reconnect --rds-sleep-scale 0.1: the test
+# is of these options.)
+@test "--fast-reconnect, --rds-sleep-scale 0.1: retry and heartbeat 1 s, sleeps scaled; back soon after a master restart" {
+	use fast
+	[ "$RDS_SLEEP_SCALE" = 0.1 ]
+	[ "$FAST_RECONNECT" = 1 ]
+	wait_until 10 running
+	[ "$(replica_status Connect_Retry)" = 1 ]
+	[ "$(sql_replica "SHOW STATUS LIKE 'Slave_heartbeat_period'" | cut -f2)" = 1.000 ]
+	admin_call "CALL mysql.rds_stop_replication()"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "Slave is now down or disabled" ]
+	((ELAPSED_MS >= 300 && ELAPSED_MS < 2900))
+	admin_call "CALL mysql.rds_start_replication()"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "Slave running normally." ]
+	((ELAPSED_MS >= 300 && ELAPSED_MS < 2900))
+	wait_until 10 running
+	stop_server master
+	wait_until 10 status_is Slave_IO_Running Connecting
+	start_server master
+	# a retry every second: connected again within seconds (not 60)
+	wait_until 15 running
+	wait_until 10 state_is ON
+	assert_replicates after-master-restart
 }
 
 # --- lib.bash ------------------------------------------------------------------------
