@@ -27,7 +27,11 @@ setup_file() {
 	for f in $FLAVOR_LIST; do
 		dir=$(sandbox_new_dir)
 		dirs[$f]=$dir
-		"$SANDBOX" up "$dir" --flavor "$f" --replicate >"$dir.up.log" 2>&1 3>&- &
+		# --fast-reconnect (connect retry and heartbeat 1 s, not RDS's 60 s
+		# and slave_net_timeout/2): these tests stop and restart the
+		# masters to see the daemon notice the failure and the recovery;
+		# RDS's 60 s retry would only add a minute of idle waiting each.
+		"$SANDBOX" up "$dir" --flavor "$f" --replicate --fast-reconnect >"$dir.up.log" 2>&1 3>&- &
 		pids[$f]=$!
 	done
 	for f in $FLAVOR_LIST; do

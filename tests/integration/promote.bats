@@ -478,7 +478,7 @@ as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 	[[ $stderr == *aborted* ]]
 	jq -e '[.steps[] | select(.step == "catchup")][0].status == "failed"' <<<"$REPORT"
 	# Nothing was stopped or reset: the replica can still get the row.
-	! not_configured
+	run ! not_configured
 	sql_replica "START SLAVE IO_THREAD"
 	wait_until 10 same_items
 }
@@ -499,4 +499,79 @@ as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 	same_items
 	# The application may write on the new master.
 	sql_replica app "INSERT INTO app.items (name, qty) VALUES ('after', 1)"
+}
+
+# kill_stop_call WHEN: in the background, KILL CONNECTION the daemon's
+# CALL mysql.rds_stop_replication() on the replica (the only procedure that
+# runs during the promotion's stop step), either "before" the
+# procedure stopped anything (in its first 1 s sleep) or "after" (once
+# replication is down, in its last 2 s sleep).  Sets BG_PID.
+kill_stop_call() {
+	(
+		local id deadline=$((SECONDS + 30))
+		while ((SECONDS < deadline)); do
+			# Inside the procedure the connection shows its definer
+			# and the statement it is at.
+			id=$(sql_replica "SELECT ID FROM information_schema.PROCESSLIST
+				WHERE USER = 'rdsadmin' AND INFO LIKE 'DO SLEEP%' LIMIT 1")
+			if [[ -n $id ]]; then
+				if [[ $1 == after ]]; then
+					until [[ $(replica_status Slave_SQL_Running) == No ]]; do
+						((SECONDS < deadline)) || exit 1
+						sleep 0.05
+					done
+				fi
+				# (KILL QUERY would only cut the SLEEP short: the
+				# procedure goes on.)
+				sql_replica "KILL CONNECTION $id"
+				echo "killed $id ($1)" >"$BATS_TEST_TMPDIR/killed"
+				exit 0
+			fi
+			sleep 0.05
+		done
+		exit 1
+	) &
+	BG_PID=$!
+}
+
+@test "promote: the stop call killed before it stopped anything rolls back; replication runs again" {
+	start_pair
+	kill_stop_call before
+	promote --freeze-master
+	show
+	wait "$BG_PID"
+	BG_PID=
+	grep -q before "$BATS_TEST_TMPDIR/killed"
+	[[ $status != 0 ]]
+	jq -e '.outcome == "aborted" and (.reason | test("stop failed.*replication still runs.*rolled back; replication runs again"))' <<<"$REPORT"
+	replicating
+	[[ $(master_ro) == 0 ]]
+	insert_master after-rollback
+	wait_until 10 same_items
+}
+
+@test "promote: the stop call killed after replication stopped still counts: promoted, never a false failure" {
+	start_pair
+	kill_stop_call after
+	promote --freeze-master
+	show
+	wait "$BG_PID"
+	BG_PID=
+	grep -q after "$BATS_TEST_TMPDIR/killed"
+	[[ $status == 0 ]]
+	jq -e '.outcome == "promoted"' <<<"$REPORT"
+	grep -q 'answered.*but the stop took effect' "$DAEMON_LOG"
+	not_configured
+	same_items
+}
+
+@test "promote --freeze-master with the real RDS timings reports each step; the stop takes its 3 s" {
+	start_pair
+	promote --freeze-master
+	show
+	[[ $status == 0 ]]
+	jq -e '.outcome == "promoted" and .write_blocked_ms != null' <<<"$REPORT"
+	jq -e '[.steps[] | select(.step == "stop")][0].duration_ms >= 3000' <<<"$REPORT"
+	not_configured
+	same_items
 }

@@ -279,3 +279,63 @@ check_setup_from_dump() {
 	[[ $status == 0 ]]
 	[[ $(replica_status Master_User) == repl8 && $(replica_status Master_SSL_Allowed) == Yes ]]
 }
+
+# ctl_ok CMD: replwatchctl --json CMD main must succeed; OUT is its output.
+ctl_ok() {
+	run --separate-stderr ctl --json "$1" main
+	echo "$1: status=$status output=$output stderr=$stderr"
+	[[ $status == 0 ]]
+	OUT=$output
+}
+
+# The state model of RDS's procedures, for a flavor: stop twice, start
+# twice, start a half-running replica, start with the old master down.
+check_state_model() {
+	seeded_pair "$1"
+	local file pos
+	read -r file pos _ < <(sql_master "SHOW MASTER STATUS")
+	setup_main --repl-password-file "$SB/repl.password" --binlog-file "$file" \
+		--binlog-pos "$pos" --start
+	[[ $status == 0 ]]
+	wait_state main ok 10
+
+	# Running: a start is success without a call (RDS would refuse it).
+	ctl_ok start
+	jq -e '.statement == "" and (.note | test("already running"))' <<<"$OUT"
+	ctl_ok stop
+	jq -e '.statement == "CALL mysql.rds_stop_replication()" and (.messages | index("Slave is now down or disabled"))' <<<"$OUT"
+	# Stopped: a stop is success without a call (RDS would refuse it).
+	ctl_ok stop
+	jq -e '.statement == "" and (.note | test("already stopped"))' <<<"$OUT"
+	ctl_ok start
+	replicating_both
+
+	# Half running (BROKEN): RDS refuses to start it, so it is stopped first.
+	sql_replica "STOP SLAVE IO_THREAD"
+	[[ $(replica_status Slave_IO_Running) == No && $(replica_status Slave_SQL_Running) == Yes ]]
+	ctl_ok start
+	replicating_both
+	grep -q 'half running.*stopping it before the start' "$DAEMON_LOG"
+	rows_arrive after-broken
+
+	# The old master down: RDS's start errors after its 2 s sleep because
+	# the IO thread is still connecting, although both threads run.
+	ctl_ok stop
+	sql_master "SHUTDOWN"
+	wait_until 20 process_gone "$MASTER_PID"
+	ctl_ok start
+	jq -e '.note | test("answered.*but the start took effect.*still connecting")' <<<"$OUT"
+	[[ $(replica_status Slave_IO_Running) == Connecting && $(replica_status Slave_SQL_Running) == Yes ]]
+}
+
+replicating_both() {
+	[[ $(replica_status Slave_IO_Running) == Yes && $(replica_status Slave_SQL_Running) == Yes ]]
+}
+
+@test "start and stop follow RDS's state model on rds-mysql (real procedure timings)" {
+	check_state_model rds-mysql
+}
+
+@test "start and stop follow RDS's state model on rds-mariadb (status through rds_replica_status)" {
+	check_state_model rds-mariadb
+}
