@@ -1130,6 +1130,7 @@ finish(struct promotion *p)
 	if (p->m != NULL)
 		db_free(p->m);
 	p->rs = NULL;
+	p->rfl = NULL;
 	p->r = p->m = NULL;
 	p->ftwrl = 0;
 

@@ -299,6 +299,38 @@ action_sql(const struct server *s, enum rw_repl_action a)
 	return "";
 }
 
+/* After the action's statement: judge by the state read back alone. */
+static void
+judge(struct server *s)
+{
+	char note[800];
+
+	if (replctl_reached(s->act, &s->status, note, sizeof note)) {
+		if (s->call_error[0] != '\0')
+			snprintf(s->note, sizeof s->note, "%s answered \"%s\", "
+			    "but the %s took effect%s%s", s->statement,
+			    s->call_error, replctl_action_name(s->act),
+			    note[0] ? ": " : "", note);
+		else
+			snprintf(s->note, sizeof s->note, "%s", note);
+		done(s, 1);
+		return;
+	}
+	if (s->settle_until_us != 0 && now_mono_us() < s->settle_until_us) {
+		struct timeval tv = { 0, SETTLE_STEP_MS * 1000 };
+
+		/* The server may still be finishing the call. */
+		evtimer_add(s->timer, &tv);
+		return;
+	}
+	if (s->call_error[0] != '\0')
+		failed(s, SERR_SERVER, "%s: %s; %s", s->statement, s->call_error,
+		    note);
+	else
+		failed(s, SERR_REFUSED, "%s succeeded, but %s", s->statement,
+		    note);
+}
+
 /* The state is read: what next for the action? */
 static void
 decide(struct server *s)
@@ -306,48 +338,14 @@ decide(struct server *s)
 	char why[256], now[700];
 	enum rw_service svc = replctl_service(&s->status);
 
-	if (s->called || s->stopping_first) {
-		/* Judge by the state alone. */
-		int was_stop_first = s->stopping_first;
-
+	if (s->called) {
+		judge(s);
+		return;
+	}
+	if (s->stopping_first) {
+		/* Decide again from the state after that stop, never stop twice. */
 		s->stopping_first = 0;
-		if (was_stop_first) {
-			s->stopped = 1;
-			s->called = 0;
-			/* fall through to a new decision */
-		} else {
-			char note[800];
-
-			if (replctl_reached(s->act, &s->status, note, sizeof note)) {
-				if (s->call_error[0] != '\0')
-					snprintf(s->note, sizeof s->note, "%s "
-					    "answered \"%s\", but the %s took "
-					    "effect%s%s", s->statement,
-					    s->call_error,
-					    replctl_action_name(s->act),
-					    note[0] ? ": " : "", note);
-				else
-					snprintf(s->note, sizeof s->note, "%s",
-					    note);
-				done(s, 1);
-				return;
-			}
-			if (s->settle_until_us != 0 &&
-			    now_mono_us() < s->settle_until_us) {
-				struct timeval tv = { 0, SETTLE_STEP_MS * 1000 };
-
-				/* The server may still be finishing the call. */
-				evtimer_add(s->timer, &tv);
-				return;
-			}
-			if (s->call_error[0] != '\0')
-				failed(s, SERR_SERVER, "%s: %s; %s", s->statement,
-				    s->call_error, note);
-			else
-				failed(s, SERR_REFUSED, "%s succeeded, but %s",
-				    s->statement, note);
-			return;
-		}
+		s->stopped = 1;
 	}
 	switch (replctl_next(s->act, svc, flavor_is_rds(&s->flavor), s->stopped,
 	    why, sizeof why)) {
@@ -446,8 +444,6 @@ srv_cb(struct db *db, enum db_status st, const struct db_result *res,
 			snprintf(s->call_error, sizeof s->call_error, "%s",
 			    st == DB_ERR_TIMEOUT ? "no answer within "
 			    "procedure_timeout_ms" : db_error(db));
-			if (!s->stopping_first)
-				s->called = 1;
 			if (st != DB_ERR_SERVER)
 				s->settle_until_us = now_mono_us() +
 				    SETTLE_MS * 1000ull;
