@@ -177,12 +177,9 @@ add_note(struct adminreq *a, const char *text)
 static void
 check_auth(struct adminreq *a)
 {
-	char *q, *sql;
+	char *sql;
 
-	q = sql_quote(a->user);
-	xasprintf(&sql, "SELECT DISTINCT plugin FROM mysql.user WHERE user = %s",
-	    q);
-	free(q);
+	sql = flavor_user_plugin_sql(a->user);
 	a->phase = A_M_AUTH;
 	if (db_query(server_db(a->msrv), sql, 0, acb, a) == -1)
 		reply_done(a, PERR_INTERNAL, "cannot send a query");

@@ -3,7 +3,6 @@
  * starts from the previous one's callback, so a target never has more than
  * one operation in flight and a slow server only delays itself.
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -441,15 +440,12 @@ extra_cb(struct db *db, enum db_status st, const struct db_result *res,
 static void
 start_extra(struct target *t)
 {
-	char *sql, *q;
+	char *sql;
 
 	switch (now_mono_us() < t->hb_retry_us ? HEARTBEAT_OFF : t->cf->heartbeat) {
 	case HEARTBEAT_WRITE:
-		q = sql_quote(t->name);
-		xasprintf(&sql, "SELECT @@global.read_only AS ro, (SELECT ts_us "
-		    "FROM %s WHERE source = %s) AS hb_us", t->cf->heartbeat_table,
-		    q);
-		free(q);
+		sql = flavor_heartbeat_check_sql(t->cf->heartbeat_table,
+		    t->name);
 		break;
 	case HEARTBEAT_READ:
 		/*
@@ -457,17 +453,11 @@ start_extra(struct target *t)
 		 * replica's NOW() is in its own time zone (UTC on RDS), which
 		 * need not be the writer's.
 		 */
-		if (t->cf->heartbeat_server_id != 0)
-			xasprintf(&sql, "SELECT @@global.read_only AS ro, (SELECT "
-			    "ts FROM %s WHERE server_id = %u) AS hb_ts",
-			    t->cf->heartbeat_table, t->cf->heartbeat_server_id);
-		else
-			xasprintf(&sql, "SELECT @@global.read_only AS ro, (SELECT "
-			    "ts FROM %s ORDER BY ts DESC LIMIT 1) AS hb_ts",
-			    t->cf->heartbeat_table);
+		sql = flavor_heartbeat_read_sql(t->cf->heartbeat_table,
+		    t->cf->heartbeat_server_id);
 		break;
 	default:
-		sql = xstrdup("SELECT @@global.read_only AS ro");
+		sql = xstrdup(flavor_read_only_sql());
 		break;
 	}
 	t->phase = PH_EXTRA;
@@ -640,7 +630,7 @@ static void
 master_step(struct target *t)
 {
 	struct master_state *m = &t->master;
-	char *sql = NULL, *q;
+	char *sql = NULL;
 	int r;
 
 	switch (m->busy) {
@@ -661,18 +651,9 @@ master_step(struct target *t)
 			master_step(t);
 			return;
 		}
-		if (m->busy == MPH_HB_SCHEMA) {
-			const char *dot = strchr(t->cf->heartbeat_table, '.');
-
-			xasprintf(&sql, "CREATE DATABASE IF NOT EXISTS %.*s",
-			    (int)(dot - t->cf->heartbeat_table),
-			    t->cf->heartbeat_table);
-			r = db_query(m->db, sql, 0, master_cb, t);
-			break;
-		}
-		xasprintf(&sql, "CREATE TABLE IF NOT EXISTS %s (source VARCHAR(64) "
-		    "NOT NULL PRIMARY KEY, ts_us BIGINT NOT NULL, written "
-		    "DATETIME(6) NOT NULL) ENGINE=InnoDB", t->cf->heartbeat_table);
+		sql = m->busy == MPH_HB_SCHEMA ?
+		    flavor_heartbeat_schema_sql(t->cf->heartbeat_table) :
+		    flavor_heartbeat_table_sql(t->cf->heartbeat_table);
 		r = db_query(m->db, sql, 0, master_cb, t);
 		break;
 	case MPH_HB_WRITE:
@@ -692,11 +673,8 @@ master_step(struct target *t)
 		}
 		m->hb_skipped = 0;
 		m->hb_pending_us = now_unix_ms() * 1000;
-		q = sql_quote(t->name);
-		xasprintf(&sql, "REPLACE INTO %s (source, ts_us, written) VALUES "
-		    "(%s, %" PRId64 ", NOW(6))", t->cf->heartbeat_table, q,
+		sql = flavor_heartbeat_write_sql(t->cf->heartbeat_table, t->name,
 		    m->hb_pending_us);
-		free(q);
 		r = db_query(m->db, sql, 0, master_cb, t);
 		break;
 	case MPH_STATUS:
@@ -704,10 +682,8 @@ master_step(struct target *t)
 		    master_cb, t);
 		break;
 	case MPH_VARS:
-		r = db_query(m->db, m->flavor.mariadb ?
-		    "SELECT @@global.read_only AS ro, @@global.gtid_binlog_pos AS gtid" :
-		    "SELECT @@global.read_only AS ro, @@global.gtid_executed AS gtid",
-		    0, master_cb, t);
+		r = db_query(m->db, flavor_master_vars_sql(&m->flavor), 0,
+		    master_cb, t);
 		break;
 	default:
 		r = -1;

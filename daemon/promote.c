@@ -440,7 +440,7 @@ poll_again(struct promotion *p)
 static void
 start_freeze(struct promotion *p)
 {
-	char sql[64];
+	char *sql;
 
 	if (!p->opt.freeze_master || p->t->cf->master.host == NULL) {
 		step_end(p, ST_FREEZE, SS_SKIPPED, "%s", p->t->cf->master.host == NULL ?
@@ -470,9 +470,9 @@ start_freeze(struct promotion *p)
 	}
 	step_begin(p, ST_FREEZE);
 	p->freeze_us = now_mono_us();
-	snprintf(sql, sizeof sql, "SET SESSION lock_wait_timeout = %d",
-	    FREEZE_LOCK_WAIT_S);
+	sql = flavor_lock_wait_sql(FREEZE_LOCK_WAIT_S);
 	query(p, p->m, P_M_LWT, sql, 0);
+	free(sql);
 }
 
 static void
@@ -555,12 +555,12 @@ add_plan(struct promotion *p, const char *where, const char *sql)
 static void
 make_plan(struct promotion *p)
 {
-	char *s;
+	char *s, unlock[64];
 
 	p->plan = cJSON_CreateArray();
 	if (p->opt.freeze_master && p->t->cf->master.host != NULL) {
-		add_plan(p, "master", "SET GLOBAL read_only = ON");
-		add_plan(p, "master", "FLUSH TABLES WITH READ LOCK");
+		add_plan(p, "master", flavor_set_read_only_sql(1));
+		add_plan(p, "master", flavor_read_lock_sql());
 		add_plan(p, "master", flavor_master_status_sql(&p->mfl));
 		/* Shown at the master's current position; the real one is read at the freeze. */
 		s = flavor_pos_wait_sql(p->rfl, p->t->master.log_file[0] ?
@@ -575,9 +575,12 @@ make_plan(struct promotion *p)
 	add_plan(p, "replica", flavor_reset_sql(p->rfl));
 	add_plan(p, "replica", flavor_status_sql(p->rfl));
 	if (!flavor_is_rds(p->rfl))
-		add_plan(p, "replica", "SET GLOBAL read_only = OFF");
-	if (p->ftwrl || (p->opt.freeze_master && p->t->cf->master.host))
-		add_plan(p, "master", "UNLOCK TABLES (read_only stays ON)");
+		add_plan(p, "replica", flavor_set_read_only_sql(0));
+	if (p->ftwrl || (p->opt.freeze_master && p->t->cf->master.host)) {
+		snprintf(unlock, sizeof unlock, "%s (read_only stays ON)",
+		    flavor_unlock_sql());
+		add_plan(p, "master", unlock);
+	}
 }
 
 /* Called when a phase's work needs no query, or to begin. */
@@ -687,7 +690,7 @@ on_status(struct promotion *p, const struct rw_status *st)
 			fail(p, "replication is still configured after the reset");
 			break;
 		}
-		query(p, p->r, P_R_VERIFY_RO, "SELECT @@global.read_only AS ro", 0);
+		query(p, p->r, P_R_VERIFY_RO, flavor_read_only_sql(), 0);
 		break;
 	default:
 		break;
@@ -728,25 +731,26 @@ cb(struct db *db, enum db_status dst, const struct db_result *res, void *arg)
 		    ++p->freeze_tries < FREEZE_TRIES) {
 			log_warnx("%s: %s waited %d s for a lock; retrying",
 			    p->t->name, p->phase == P_M_RO_ON ? "read_only" :
-			    "FLUSH TABLES WITH READ LOCK", FREEZE_LOCK_WAIT_S);
+			    flavor_read_lock_sql(), FREEZE_LOCK_WAIT_S);
 			query(p, p->m, p->phase, p->phase == P_M_RO_ON ?
-			    "SET GLOBAL read_only = ON" :
-			    "FLUSH TABLES WITH READ LOCK", FREEZE_QUERY_MS(p));
+			    flavor_set_read_only_sql(1) : flavor_read_lock_sql(),
+			    FREEZE_QUERY_MS(p));
 			return;
 		}
 		if (p->phase == P_M_UNLOCK) {
 			/* Promoted all the same; the lock dies with the link. */
-			todo(p, "UNLOCK TABLES on the old master failed (%s): its "
-			    "global read lock ends when replwatchd's connection "
-			    "closes", db_error(db));
+			todo(p, "%s on the old master failed (%s): its global "
+			    "read lock ends when replwatchd's connection closes",
+			    flavor_unlock_sql(), db_error(db));
 			p->ftwrl = 0;
 			dst = DB_OK;
 			goto unlocked;
 		}
 		if (p->phase == P_R_SET_RW && dst == DB_ERR_SERVER) {
-			todo(p, "could not make the replica writable (%s): run SET "
-			    "GLOBAL read_only = OFF as an administrator", db_error(db));
-			query(p, p->r, P_R_VERIFY_RO2, "SELECT @@global.read_only AS ro", 0);
+			todo(p, "could not make the replica writable (%s): run %s "
+			    "as an administrator", db_error(db),
+			    flavor_set_read_only_sql(0));
+			query(p, p->r, P_R_VERIFY_RO2, flavor_read_only_sql(), 0);
 			return;
 		}
 		if (p->rolling_back) {
@@ -791,7 +795,7 @@ cb(struct db *db, enum db_status dst, const struct db_result *res, void *arg)
 			fail(p, "the old master's kind detection returned no row");
 			return;
 		}
-		query(p, p->m, P_M_VARS, "SELECT @@global.read_only AS ro", 0);
+		query(p, p->m, P_M_VARS, flavor_read_only_sql(), 0);
 		break;
 	case P_M_VARS:
 		v = value(res, "ro");
@@ -813,11 +817,11 @@ cb(struct db *db, enum db_status dst, const struct db_result *res, void *arg)
 		 */
 		p->frozen = 1;
 		journal_save(p);
-		query(p, p->m, P_M_RO_ON, "SET GLOBAL read_only = ON",
+		query(p, p->m, P_M_RO_ON, flavor_set_read_only_sql(1),
 		    FREEZE_QUERY_MS(p));
 		break;
 	case P_M_RO_ON:
-		query(p, p->m, P_M_FTWRL, "FLUSH TABLES WITH READ LOCK",
+		query(p, p->m, P_M_FTWRL, flavor_read_lock_sql(),
 		    FREEZE_QUERY_MS(p));
 		break;
 	case P_M_FTWRL:
@@ -833,9 +837,7 @@ cb(struct db *db, enum db_status dst, const struct db_result *res, void *arg)
 		snprintf(p->final_file, sizeof p->final_file, "%s", v);
 		v = value(res, "Position");
 		snprintf(p->final_pos, sizeof p->final_pos, "%s", v ? v : "0");
-		query(p, p->m, P_M_GTID, p->mfl.mariadb ?
-		    "SELECT @@global.gtid_binlog_pos AS gtid" :
-		    "SELECT @@global.gtid_executed AS gtid", 0);
+		query(p, p->m, P_M_GTID, flavor_master_gtid_sql(&p->mfl), 0);
 		break;
 	case P_M_GTID:
 		v = value(res, "gtid");
@@ -869,7 +871,7 @@ cb(struct db *db, enum db_status dst, const struct db_result *res, void *arg)
 		p->replica_ro = v == NULL ? -1 : atoi(v) != 0;
 		if (p->replica_ro == 1 && p->phase == P_R_VERIFY_RO &&
 		    !flavor_is_rds(p->rfl)) {
-			query(p, p->r, P_R_SET_RW, "SET GLOBAL read_only = OFF", 0);
+			query(p, p->r, P_R_SET_RW, flavor_set_read_only_sql(0), 0);
 			return;
 		}
 		if (p->replica_ro == 1 && flavor_is_rds(p->rfl))
@@ -883,14 +885,14 @@ cb(struct db *db, enum db_status dst, const struct db_result *res, void *arg)
 		    p->replica_ro == 1 ? "ON" : p->replica_ro == 0 ? "OFF" : "unknown");
 		step_begin(p, ST_DONE);
 		if (p->ftwrl && p->m != NULL && db_connected(p->m)) {
-			query(p, p->m, P_M_UNLOCK, "UNLOCK TABLES", 0);
+			query(p, p->m, P_M_UNLOCK, flavor_unlock_sql(), 0);
 			return;
 		}
 		p->phase = P_M_UNLOCK;
 		cb(db, DB_OK, NULL, p);
 		return;
 	case P_R_SET_RW:
-		query(p, p->r, P_R_VERIFY_RO2, "SELECT @@global.read_only AS ro", 0);
+		query(p, p->r, P_R_VERIFY_RO2, flavor_read_only_sql(), 0);
 		break;
 	case P_M_UNLOCK:
 unlocked:
@@ -930,7 +932,7 @@ static void
 scb(struct server *srv, int ok, void *arg)
 {
 	struct promotion *p = arg;
-	char sql[128];
+	char *sql;
 
 	if (p->abort_requested && !p->rolling_back && !p->reset_started) {
 		fail(p, "aborted by request");
@@ -947,9 +949,9 @@ scb(struct server *srv, int ok, void *arg)
 		/* Same kind as the monitor's: it knows whether status is denied. */
 		if (p->t->flavor_known && (p->rfl->rds & RDS_REPLICA_STATUS))
 			p->rfl->status_denied = p->t->flavor.status_denied;
-		snprintf(sql, sizeof sql, "SELECT GET_LOCK('%s', 0) AS got",
-		    p->lock_name);
+		sql = flavor_get_lock_sql(p->lock_name);
 		query(p, p->r, P_R_LOCK, sql, 0);
+		free(sql);
 		break;
 	case P_R_STOP:
 		p->phase = P_R_STOP_CHECK;
@@ -1000,7 +1002,6 @@ scb(struct server *srv, int ok, void *arg)
 static void
 rollback_next(struct promotion *p)
 {
-	char sql[64];
 	int m_up = p->m != NULL && db_connected(p->m);
 
 	if (!m_up)
@@ -1017,7 +1018,7 @@ rollback_next(struct promotion *p)
 		return;
 	}
 	if (p->ftwrl && m_up) {
-		query(p, p->m, P_RB_UNLOCK, "UNLOCK TABLES", 0);
+		query(p, p->m, P_RB_UNLOCK, flavor_unlock_sql(), 0);
 		return;
 	}
 	if (p->frozen && !m_up && !p->rb_m_tried &&
@@ -1026,17 +1027,16 @@ rollback_next(struct promotion *p)
 		return;
 	}
 	if (p->frozen && m_up && !p->rb_ro_tried) {
-		snprintf(sql, sizeof sql, "SET GLOBAL read_only = %s",
-		    p->master_orig_ro == 1 ? "ON" : "OFF");
-		query(p, p->m, P_RB_RO, sql, 0);
+		query(p, p->m, P_RB_RO,
+		    flavor_set_read_only_sql(p->master_orig_ro == 1), 0);
 		return;
 	}
 	if (p->stopped || p->stop_sent)
 		todo(p, "replication may be stopped: check, and run replwatchctl "
 		    "start %s", p->t->name);
 	if (p->frozen)
-		todo(p, "the old master is still read-only: run SET GLOBAL "
-		    "read_only = OFF on it");
+		todo(p, "the old master is still read-only: run %s on it",
+		    flavor_set_read_only_sql(0));
 	finish(p);
 }
 

@@ -428,9 +428,11 @@ srv_cb(struct db *db, enum db_status st, const struct db_result *res,
 			    (s->flavor.rds & RDS_REPLICA_STATUS) &&
 			    !s->flavor.status_denied) {
 				/* RDS MariaDB: the master user has the procedure. */
+				const char *refused = flavor_status_sql(&s->flavor);
+
 				s->flavor.status_denied = 1;
-				log_info("%s: %s denied, using %s", s->name,
-				    "SHOW SLAVE STATUS", flavor_status_sql(&s->flavor));
+				log_info("%s: %s denied, using %s", s->name, refused,
+				    flavor_status_sql(&s->flavor));
 				read_status(s);
 				return;
 			}

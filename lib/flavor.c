@@ -3,6 +3,7 @@
  * The rest of the daemon asks for "the status statement" and never spells
  * SQL itself, so a new server version changes this file only.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,6 +299,144 @@ flavor_master_status_sql(const struct rw_flavor *f)
 	if (is_mariadb_at_least(f, 100502))
 		return "SHOW BINLOG STATUS";
 	return "SHOW MASTER STATUS";
+}
+
+const char *
+flavor_read_only_sql(void)
+{
+	return "SELECT @@global.read_only AS ro";
+}
+
+/* MySQL's gtid_binlog_pos does not exist; MariaDB's gtid_executed neither. */
+const char *
+flavor_master_vars_sql(const struct rw_flavor *f)
+{
+	return f->mariadb ?
+	    "SELECT @@global.read_only AS ro, @@global.gtid_binlog_pos AS gtid" :
+	    "SELECT @@global.read_only AS ro, @@global.gtid_executed AS gtid";
+}
+
+const char *
+flavor_master_gtid_sql(const struct rw_flavor *f)
+{
+	return f->mariadb ? "SELECT @@global.gtid_binlog_pos AS gtid" :
+	    "SELECT @@global.gtid_executed AS gtid";
+}
+
+const char *
+flavor_set_read_only_sql(int on)
+{
+	return on ? "SET GLOBAL read_only = ON" : "SET GLOBAL read_only = OFF";
+}
+
+const char *
+flavor_read_lock_sql(void)
+{
+	return "FLUSH TABLES WITH READ LOCK";
+}
+
+const char *
+flavor_unlock_sql(void)
+{
+	return "UNLOCK TABLES";
+}
+
+char *
+flavor_lock_wait_sql(unsigned seconds)
+{
+	char *sql;
+
+	xasprintf(&sql, "SET SESSION lock_wait_timeout = %u", seconds);
+	return sql;
+}
+
+char *
+flavor_get_lock_sql(const char *name)
+{
+	char *q, *sql;
+
+	q = sql_quote(name);
+	xasprintf(&sql, "SELECT GET_LOCK(%s, 0) AS got", q);
+	free(q);
+	return sql;
+}
+
+char *
+flavor_user_plugin_sql(const char *user)
+{
+	char *q, *sql;
+
+	q = sql_quote(user);
+	xasprintf(&sql, "SELECT DISTINCT plugin FROM mysql.user WHERE user = %s",
+	    q);
+	free(q);
+	return sql;
+}
+
+char *
+flavor_heartbeat_schema_sql(const char *table)
+{
+	const char *dot = strchr(table, '.');
+	char *sql;
+
+	xasprintf(&sql, "CREATE DATABASE IF NOT EXISTS %.*s",
+	    (int)(dot != NULL ? (size_t)(dot - table) : strlen(table)), table);
+	return sql;
+}
+
+char *
+flavor_heartbeat_table_sql(const char *table)
+{
+	char *sql;
+
+	xasprintf(&sql, "CREATE TABLE IF NOT EXISTS %s (source VARCHAR(64) "
+	    "NOT NULL PRIMARY KEY, ts_us BIGINT NOT NULL, written "
+	    "DATETIME(6) NOT NULL) ENGINE=InnoDB", table);
+	return sql;
+}
+
+char *
+flavor_heartbeat_write_sql(const char *table, const char *source,
+    int64_t ts_us)
+{
+	char *q, *sql;
+
+	q = sql_quote(source);
+	xasprintf(&sql, "REPLACE INTO %s (source, ts_us, written) VALUES "
+	    "(%s, %" PRId64 ", NOW(6))", table, q, ts_us);
+	free(q);
+	return sql;
+}
+
+char *
+flavor_heartbeat_check_sql(const char *table, const char *source)
+{
+	char *q, *sql;
+
+	q = sql_quote(source);
+	xasprintf(&sql, "SELECT @@global.read_only AS ro, (SELECT ts_us "
+	    "FROM %s WHERE source = %s) AS hb_us", table, q);
+	free(q);
+	return sql;
+}
+
+/*
+ * The age is taken on the caller's clock: the replica's NOW() is in its own
+ * time zone (UTC on RDS), which need not be the writer's.
+ */
+char *
+flavor_heartbeat_read_sql(const char *table, unsigned server_id)
+{
+	char *sql;
+
+	if (server_id != 0)
+		xasprintf(&sql, "SELECT @@global.read_only AS ro, (SELECT "
+		    "ts FROM %s WHERE server_id = %u) AS hb_ts", table,
+		    server_id);
+	else
+		xasprintf(&sql, "SELECT @@global.read_only AS ro, (SELECT "
+		    "ts FROM %s ORDER BY ts DESC LIMIT 1) AS hb_ts", table);
+	return sql;
 }
 
 /* Like mysql_real_escape_string() with backslash escapes on (the default). */

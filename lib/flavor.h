@@ -7,6 +7,7 @@
 #ifndef RW_FLAVOR_H
 #define RW_FLAVOR_H
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 
@@ -59,6 +60,60 @@ const char *flavor_start_sql(const struct rw_flavor *);
 const char *flavor_stop_sql(const struct rw_flavor *);
 const char *flavor_reset_sql(const struct rw_flavor *);
 const char *flavor_master_status_sql(const struct rw_flavor *);	/* of a master */
+
+/*
+ * The column aliases below (ro, gtid, got, hb_us, hb_ts, plugin) are what
+ * the callers read the answers by: a new spelling of a statement must keep
+ * them.
+ */
+
+/* read_only as column ro (0 or 1). */
+const char *flavor_read_only_sql(void);
+/* A master's read_only and executed GTID set, as columns ro and gtid. */
+const char *flavor_master_vars_sql(const struct rw_flavor *);
+/* A master's executed GTID set alone, as column gtid. */
+const char *flavor_master_gtid_sql(const struct rw_flavor *);
+
+/* The freeze of an old master, and its undoing.  Constant strings. */
+const char *flavor_set_read_only_sql(int on);
+const char *flavor_read_lock_sql(void);		/* the global read lock */
+const char *flavor_unlock_sql(void);		/* releases it */
+/* How long this session's statements wait for a metadata lock; malloc'd. */
+char	*flavor_lock_wait_sql(unsigned seconds);
+
+/*
+ * The advisory lock that keeps two promotions of a replica apart, without
+ * waiting, as column got (1: ours).  malloc'd.
+ */
+char	*flavor_get_lock_sql(const char *name);
+
+/*
+ * The authentication plugin(s) of a user on a master, as column plugin (one
+ * row per host part); flavor_check_repl_auth() judges them.  malloc'd.
+ */
+char	*flavor_user_plugin_sql(const char *user);
+
+/*
+ * Heartbeat statements.  table is "schema.table" as the configuration
+ * checked it (letters, digits, _ and $ only) and goes into the statement
+ * as is: an identifier, not a string.  source (the target's name) is quoted.
+ * All malloc'd.
+ *
+ * heartbeat = write, on the master: the schema, the table (created before
+ * any row is written, so that it replicates first), and this source's row.
+ */
+char	*flavor_heartbeat_schema_sql(const char *table);
+char	*flavor_heartbeat_table_sql(const char *table);
+char	*flavor_heartbeat_write_sql(const char *table, const char *source,
+	    int64_t ts_us);
+/* heartbeat = write, on the replica: ro, and our row's ts_us as hb_us. */
+char	*flavor_heartbeat_check_sql(const char *table, const char *source);
+/*
+ * heartbeat = read (a table someone else writes, pt-heartbeat's layout): ro,
+ * and the ts of server_id's row, or of the newest row when server_id is 0,
+ * as hb_ts.
+ */
+char	*flavor_heartbeat_read_sql(const char *table, unsigned server_id);
 
 struct rw_setup {
 	const char	*host;

@@ -656,6 +656,112 @@ test_repl_auth(void **state)
 	assert_int_equal(flavor_check_repl_auth(NULL, "repl", 0, why, sizeof why), 0);
 }
 
+/* The statements of the freeze, the lock and the plain reads. */
+static void
+test_fixed_statements(void **state)
+{
+	struct rw_flavor f;
+	char *sql;
+
+	assert_string_equal(flavor_read_only_sql(),
+	    "SELECT @@global.read_only AS ro");
+	assert_string_equal(flavor_set_read_only_sql(1),
+	    "SET GLOBAL read_only = ON");
+	assert_string_equal(flavor_set_read_only_sql(0),
+	    "SET GLOBAL read_only = OFF");
+	assert_string_equal(flavor_read_lock_sql(), "FLUSH TABLES WITH READ LOCK");
+	assert_string_equal(flavor_unlock_sql(), "UNLOCK TABLES");
+	sql = flavor_lock_wait_sql(2);
+	assert_string_equal(sql, "SET SESSION lock_wait_timeout = 2");
+	free(sql);
+
+	/* The executed GTID set: a variable of each kind's own. */
+	f = detect(FLAVOR_AUTO, "10.11.6-MariaDB", NULL, NULL);
+	assert_string_equal(flavor_master_gtid_sql(&f),
+	    "SELECT @@global.gtid_binlog_pos AS gtid");
+	assert_string_equal(flavor_master_vars_sql(&f),
+	    "SELECT @@global.read_only AS ro, @@global.gtid_binlog_pos AS gtid");
+	f = detect(FLAVOR_AUTO, "10.11.6-MariaDB-log", NULL,
+	    ROUTINES_RDS_MARIADB);
+	assert_string_equal(flavor_master_gtid_sql(&f),
+	    "SELECT @@global.gtid_binlog_pos AS gtid");
+	f = detect(FLAVOR_AUTO, "8.0.36", NULL, NULL);
+	assert_string_equal(flavor_master_gtid_sql(&f),
+	    "SELECT @@global.gtid_executed AS gtid");
+	assert_string_equal(flavor_master_vars_sql(&f),
+	    "SELECT @@global.read_only AS ro, @@global.gtid_executed AS gtid");
+	f = detect(FLAVOR_AUTO, "8.4.3", NULL, ROUTINES_RDS_MYSQL84);
+	assert_string_equal(flavor_master_vars_sql(&f),
+	    "SELECT @@global.read_only AS ro, @@global.gtid_executed AS gtid");
+}
+
+/* Names and values are quoted; the lock name as the daemon makes it. */
+static void
+test_named_statements(void **state)
+{
+	char *sql;
+
+	sql = flavor_get_lock_sql("replwatch.promote.db-1");
+	assert_string_equal(sql,
+	    "SELECT GET_LOCK('replwatch.promote.db-1', 0) AS got");
+	free(sql);
+	sql = flavor_get_lock_sql("it's");
+	assert_string_equal(sql, "SELECT GET_LOCK('it\\'s', 0) AS got");
+	free(sql);
+
+	sql = flavor_user_plugin_sql("repl");
+	assert_string_equal(sql,
+	    "SELECT DISTINCT plugin FROM mysql.user WHERE user = 'repl'");
+	free(sql);
+	sql = flavor_user_plugin_sql("o'brien\\");
+	assert_string_equal(sql, "SELECT DISTINCT plugin FROM mysql.user "
+	    "WHERE user = 'o\\'brien\\\\'");
+	free(sql);
+}
+
+static void
+test_heartbeat_sql(void **state)
+{
+	char *sql;
+
+	sql = flavor_heartbeat_schema_sql("replwatch.heartbeat");
+	assert_string_equal(sql, "CREATE DATABASE IF NOT EXISTS replwatch");
+	free(sql);
+	sql = flavor_heartbeat_table_sql("replwatch.heartbeat");
+	assert_string_equal(sql, "CREATE TABLE IF NOT EXISTS "
+	    "replwatch.heartbeat (source VARCHAR(64) NOT NULL PRIMARY KEY, "
+	    "ts_us BIGINT NOT NULL, written DATETIME(6) NOT NULL) "
+	    "ENGINE=InnoDB");
+	free(sql);
+	sql = flavor_heartbeat_write_sql("replwatch.heartbeat", "db1",
+	    1700000000123456LL);
+	assert_string_equal(sql, "REPLACE INTO replwatch.heartbeat (source, "
+	    "ts_us, written) VALUES ('db1', 1700000000123456, NOW(6))");
+	free(sql);
+	sql = flavor_heartbeat_write_sql("replwatch.heartbeat", "d'b", 0);
+	assert_string_equal(sql, "REPLACE INTO replwatch.heartbeat (source, "
+	    "ts_us, written) VALUES ('d\\'b', 0, NOW(6))");
+	free(sql);
+
+	sql = flavor_heartbeat_check_sql("replwatch.heartbeat", "db1");
+	assert_string_equal(sql, "SELECT @@global.read_only AS ro, (SELECT "
+	    "ts_us FROM replwatch.heartbeat WHERE source = 'db1') AS hb_us");
+	free(sql);
+	sql = flavor_heartbeat_check_sql("replwatch.heartbeat", "d'b");
+	assert_string_equal(sql, "SELECT @@global.read_only AS ro, (SELECT "
+	    "ts_us FROM replwatch.heartbeat WHERE source = 'd\\'b') AS hb_us");
+	free(sql);
+
+	sql = flavor_heartbeat_read_sql("percona.heartbeat", 0);
+	assert_string_equal(sql, "SELECT @@global.read_only AS ro, (SELECT "
+	    "ts FROM percona.heartbeat ORDER BY ts DESC LIMIT 1) AS hb_ts");
+	free(sql);
+	sql = flavor_heartbeat_read_sql("percona.heartbeat", 4294967295u);
+	assert_string_equal(sql, "SELECT @@global.read_only AS ro, (SELECT "
+	    "ts FROM percona.heartbeat WHERE server_id = 4294967295) AS hb_ts");
+	free(sql);
+}
+
 int
 main(void)
 {
@@ -672,6 +778,9 @@ main(void)
 		cmocka_unit_test(test_setup_errors),
 		cmocka_unit_test(test_gtid_forms),
 		cmocka_unit_test(test_pos_wait),
+		cmocka_unit_test(test_fixed_statements),
+		cmocka_unit_test(test_named_statements),
+		cmocka_unit_test(test_heartbeat_sql),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
