@@ -339,3 +339,7 @@ replicating_both() {
 @test "start and stop follow RDS's state model on rds-mariadb (status through rds_replica_status)" {
 	check_state_model rds-mariadb
 }
+
+@test "start and stop follow RDS's state model on rds-mysql-84 (the *source* names only)" {
+	check_state_model rds-mysql-84
+}
