@@ -345,18 +345,7 @@ acb(struct db *db, enum db_status st, const struct db_result *res, void *arg)
 		free(sql);
 		break;
 	case A_SETUP:
-		for (size_t i = 0; i < res->nsets; i++) {
-			int c = db_set_column(&res->sets[i], "Message");
-
-			for (size_t r = 0; c >= 0 && r < res->sets[i].nrows; r++) {
-				const char *v = res->sets[i].values[r *
-				    res->sets[i].ncols + (unsigned)c];
-
-				if (v != NULL)
-					cJSON_AddItemToArray(a->messages,
-					    cJSON_CreateString(v));
-			}
-		}
+		server_add_messages(a->messages, res);
 		log_target(LOG_LVL_INFO, a->t->name, health_name(a->t->health.state),
 		    -1, "replication configured: %s", a->statement);
 		promote_forget(a->t);

@@ -382,8 +382,8 @@ settle_cb(evutil_socket_t fd, short what, void *arg)
 		connect_step(s, S_RECONNECT);
 }
 
-static void
-collect_messages(struct server *s, const struct db_result *res)
+void
+server_add_messages(cJSON *to, const struct db_result *res)
 {
 	for (size_t i = 0; res != NULL && i < res->nsets; i++) {
 		const struct db_set *set = &res->sets[i];
@@ -391,7 +391,7 @@ collect_messages(struct server *s, const struct db_result *res)
 
 		for (size_t r = 0; c >= 0 && r < set->nrows; r++)
 			if (set->values[r * set->ncols + (unsigned)c] != NULL)
-				cJSON_AddItemToArray(s->messages, cJSON_CreateString(
+				cJSON_AddItemToArray(to, cJSON_CreateString(
 				    set->values[r * set->ncols + (unsigned)c]));
 	}
 }
@@ -503,7 +503,7 @@ srv_cb(struct db *db, enum db_status st, const struct db_result *res,
 			decide(s);
 		break;
 	case S_CALL:
-		collect_messages(s, res);
+		server_add_messages(s->messages, res);
 		read_status(s);
 		break;
 	default:

@@ -62,6 +62,8 @@ const char *server_statement(const struct server *);	/* the last control stateme
 /* Detect a kind from flavor_probe_sql's result; -1: no row. */
 int	 server_detect(struct rw_flavor *, enum rw_flavor_choice forced,
 	    const struct db_result *);
+/* Append the Message column of every row of res to the array to. */
+void	 server_add_messages(cJSON *to, const struct db_result *res);
 /* The Message rows the control statements answered; the caller's now. */
 cJSON	*server_take_messages(struct server *);
 

@@ -679,6 +679,8 @@ check_lifecycle() {
 # is of these options.)
 @test "--fast-reconnect, --rds-sleep-scale 0.1: retry and heartbeat 1 s, sleeps scaled; back soon after a master restart" {
 	use fast
+	# Scaled sleeps on purpose: this tests the opt-out itself; every other
+	# test, the demo and the benchmarks keep RDS's real 1 s + 2 s.
 	[ "$RDS_SLEEP_SCALE" = 0.1 ]
 	[ "$FAST_RECONNECT" = 1 ]
 	wait_until 10 running
