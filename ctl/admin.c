@@ -260,6 +260,12 @@ cmd_abort(struct ctl *ctl, const struct cmd_args *a)
 }
 
 int
+cmd_unfence(struct ctl *ctl, const struct cmd_args *a)
+{
+	return admin_call(ctl, "unfence", a->target, NULL, output_unfence);
+}
+
+int
 cmd_reload(struct ctl *ctl, const struct cmd_args *a)
 {
 	return admin_call(ctl, "reload", NULL, NULL, output_reload);

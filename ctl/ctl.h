@@ -21,6 +21,7 @@
 /* Exit statuses (sysexits.h where one fits). */
 #define EXIT_DAEMON_ERROR	1	/* the daemon answered ok:false */
 #define EXIT_WAIT_TIMEOUT	2
+#define EXIT_HOOK_FAILED	3	/* promoted, but on_promoted failed */
 #define EXIT_USAGE		64	/* EX_USAGE */
 #define EXIT_UNAVAILABLE	69	/* EX_UNAVAILABLE: cannot reach the daemon */
 #define EXIT_PROTOCOL		76	/* EX_PROTOCOL: a reply we cannot read */
@@ -66,6 +67,7 @@ struct cmd_args {
 
 	/* promote */
 	int		 freeze_master;
+	int		 no_freeze;
 	int		 dry_run;
 	int		 force;
 	int		 resume;
@@ -120,6 +122,7 @@ int	cmd_start(struct ctl *, const struct cmd_args *);
 int	cmd_stop(struct ctl *, const struct cmd_args *);
 int	cmd_promote(struct ctl *, const struct cmd_args *);
 int	cmd_abort(struct ctl *, const struct cmd_args *);
+int	cmd_unfence(struct ctl *, const struct cmd_args *);
 int	cmd_reload(struct ctl *, const struct cmd_args *);
 
 #endif

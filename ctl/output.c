@@ -533,6 +533,45 @@ output_promote_event(const cJSON *e)
 	free(raw);
 }
 
+static void
+promote_hooks_text(const cJSON *h)
+{
+	static const char *const names[] = { "on_switch", "on_promoted" };
+	const cJSON *o;
+	char b[300];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		o = cJSON_GetObjectItemCaseSensitive(h, names[i]);
+		if (!cJSON_IsObject(o))
+			continue;
+		printf("  %-15s %s (%s)\n", names[i], cJSON_IsTrue(
+		    cJSON_GetObjectItemCaseSensitive(o, "ok")) ? "ok" : "FAILED",
+		    jtext(b, sizeof(b), o, "detail"));
+	}
+}
+
+/* Whether the old master is fenced, and who could still write there. */
+static void
+promote_fence_text(const cJSON *f)
+{
+	const cJSON *who = cJSON_GetObjectItemCaseSensitive(f, "can_still_write");
+	const cJSON *i;
+	double n = 0;
+
+	if (!cJSON_IsObject(f) || !cJSON_IsTrue(
+	    cJSON_GetObjectItemCaseSensitive(f, "frozen")))
+		return;
+	jnum(f, "sessions_killed", &n);
+	printf("  old master      read-only%s; %.0f session%s ended at the "
+	    "freeze\n", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f,
+	    "released")) ? ", fence released" : cJSON_IsTrue(
+	    cJSON_GetObjectItemCaseSensitive(f, "locked")) ?
+	    ", fenced by a global read lock" : "", n, n == 1 ? "" : "s");
+	cJSON_ArrayForEach(i, who)
+		if (cJSON_IsString(i))
+			printf("  can write there %s\n", i->valuestring);
+}
+
 void
 output_promote_report(const cJSON *r)
 {
@@ -563,11 +602,13 @@ output_promote_report(const cJSON *r)
 		printf("  %-15s %s\n", outcome != NULL && strcmp(outcome,
 		    "promoted") == 0 ? "final" : "frozen at", b);
 	if (jnum(r, "write_blocked_ms", &d))
-		printf("  writes blocked  %s, from the freeze to the promoted "
-		    "replica\n", fmt_ms(b, sizeof(b), d));
+		printf("  writes blocked  %s, from the freeze to the switch\n",
+		    fmt_ms(b, sizeof(b), d));
 	if (cJSON_IsBool(ro))
 		printf("  replica         read_only %s\n", cJSON_IsTrue(ro) ?
 		    "ON" : "OFF");
+	promote_hooks_text(jobj(r, "hooks"));
+	promote_fence_text(jobj(r, "fence"));
 	printf("  steps           ");
 	steps_text(cJSON_GetObjectItemCaseSensitive(r, "steps"));
 	if ((s = jstr(r, "started")) != NULL) {
@@ -653,6 +694,15 @@ output_abort(const cJSON *r)
 	printf("%s: abort requested: the promotion rolls back (the old "
 	    "master made writable, replication restarted); replwatchctl "
 	    "status %s shows when it is done\n", t, t);
+}
+
+void
+output_unfence(const cJSON *r)
+{
+	char b1[256], b2[512];
+
+	printf("%s: the old master's fence is released: %s\n",
+	    jtext(b1, sizeof(b1), r, "target"), jtext(b2, sizeof(b2), r, "note"));
 }
 
 void

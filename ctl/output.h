@@ -27,6 +27,7 @@ output_fn	output_setup;
 output_fn	output_start;
 output_fn	output_stop;
 output_fn	output_abort;
+output_fn	output_unfence;
 output_fn	output_reload;
 output_fn	output_promote_event;	/* a step or report event */
 output_fn	output_promote_report;

@@ -53,6 +53,16 @@ still_running(const char *target, int seen)
 	    "may have started and then continues", target, target);
 }
 
+/* Promoted, but the on_promoted command failed: a distinct exit status. */
+static int
+hook_failed(const cJSON *report)
+{
+	const cJSON *h = cJSON_GetObjectItemCaseSensitive(report, "hooks");
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(h, "on_promoted");
+
+	return cJSON_IsObject(o) &&
+	    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "ok"));
+}
 
 int
 cmd_promote(struct ctl *ctl, const struct cmd_args *a)
@@ -62,6 +72,9 @@ cmd_promote(struct ctl *ctl, const struct cmd_args *a)
 	cJSON *args, *root, *body, *code;
 	int kind, st, seen = 0;
 
+	if (a->no_freeze && a->freeze_master)
+		return ctl_fail(ctl, EXIT_USAGE, "--no-freeze and --freeze-master "
+		    "contradict each other");
 	if (!a->yes && !a->dry_run && !isatty(STDIN_FILENO))
 		return ctl_fail(ctl, EXIT_USAGE, "promote %s: non-interactive "
 		    "use needs --yes", a->target);
@@ -74,7 +87,7 @@ cmd_promote(struct ctl *ctl, const struct cmd_args *a)
 		goto out;
 
 	args = cJSON_CreateObject();
-	cJSON_AddBoolToObject(args, "freeze_master", a->freeze_master);
+	cJSON_AddBoolToObject(args, "freeze_master", !a->no_freeze);
 	if (a->max_lag_s >= 0)
 		cJSON_AddNumberToObject(args, "max_lag_s", a->max_lag_s);
 	if (a->timeout_s >= 0)
@@ -115,7 +128,7 @@ cmd_promote(struct ctl *ctl, const struct cmd_args *a)
 		if (kind == 'o') {
 			if (cJSON_IsObject(body)) {
 				output_print(output_promote_report, body);
-				st = 0;
+				st = hook_failed(body) ? EXIT_HOOK_FAILED : 0;
 			} else
 				st = ctl_fail(ctl, EXIT_PROTOCOL, "cannot "
 				    "understand the daemon's reply: no result "

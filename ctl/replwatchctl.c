@@ -43,6 +43,7 @@ enum {
 	OPT_SSL,
 	OPT_START,
 	OPT_FREEZE_MASTER,
+	OPT_NO_FREEZE,
 	OPT_DRY_RUN,
 	OPT_FORCE,
 	OPT_RESUME,
@@ -104,6 +105,7 @@ static const struct option setup_opts[] = {
 static const struct option promote_opts[] = {
 	COMMON_OPTS,
 	{ "freeze-master", no_argument, NULL, OPT_FREEZE_MASTER },
+	{ "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
 	{ "max-lag", required_argument, NULL, OPT_MAX_LAG },
 	{ "timeout", required_argument, NULL, OPT_WAIT_TIMEOUT },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
@@ -217,21 +219,27 @@ static const struct ctl_cmd commands[] = {
 	  "Stop replication on the replica; print the statement and the\n"
 	  "server's messages.\n" },
 	{ "promote", cmd_promote, CMD_TARGET_REQ | CMD_ADMIN, promote_opts,
-	  "TARGET [--freeze-master] [--max-lag S] [--timeout T]\n"
+	  "TARGET [--no-freeze] [--max-lag S] [--timeout T]\n"
 	  "    [--dry-run] [--force] [--resume] [--yes]",
 	  "cut over: make the replica the master (admin)",
-	  "Promote the replica: preflight, freeze the old master (with\n"
-	  "--freeze-master), wait until the replica has applied everything,\n"
-	  "stop replication and reset it (the point of no return), verify.\n"
-	  "Each step is printed as it ends, then a report: the final\n"
-	  "coordinates, how long writes were blocked, what is left to do.\n"
-	  "A failure before the reset rolls everything back.\n"
+	  "Promote the replica: preflight; freeze the old master (read_only,\n"
+	  "a global read lock, its other sessions ended) at a moment the\n"
+	  "replica is nearly caught up; wait until the replica has executed\n"
+	  "the master's final position; switch (the replica made writable,\n"
+	  "the on_switch command moves the application: the point of no\n"
+	  "return); stop and reset replication; verify.  Each step is printed\n"
+	  "as it ends, then a report: the final coordinates, how long writes\n"
+	  "were blocked, who can still write to the old master, what is left\n"
+	  "to do.  A failure before the switch has succeeded rolls back; after\n"
+	  "it, only --resume goes on.  The old master stays fenced until\n"
+	  "replwatchctl unfence.\n"
 	  "\n"
-	  "  --freeze-master  set the old master read-only first and wait for\n"
-	  "                   its final position (needs master_host in the\n"
-	  "                   target's configuration)\n"
+	  "  --no-freeze      do not freeze the old master (refused while its\n"
+	  "                   binary log moves, unless --force)\n"
+	  "  --freeze-master  freeze it (the default; kept for old scripts)\n"
 	  "  --max-lag S      preflight refuses a lag above S s (default 1)\n"
-	  "  --timeout T      give the catch-up T s (default 60)\n"
+	  "  --timeout T      give the wait to freeze and the catch-up T s\n"
+	  "                   each (default 60)\n"
 	  "  --dry-run        preflight only, and print the plan\n"
 	  "  --force          go on past what preflight may be overruled on\n"
 	  "  --resume         continue an interrupted promotion\n"
@@ -240,7 +248,8 @@ static const struct ctl_cmd commands[] = {
 	  "Without --yes (or --dry-run) the target's name must be typed to\n"
 	  "confirm; with stdin not a terminal, --yes is required (exit 64).\n"
 	  "Interrupting replwatchctl does not stop the promotion: use abort.\n"
-	  "Exit 0 promoted (or dry run passed), 1 refused or aborted, 69 the\n"
+	  "Exit 0 promoted (or dry run passed), 1 refused, aborted or\n"
+	  "interrupted, 3 promoted but the on_promoted command failed, 69 the\n"
 	  "daemon unreachable or the connection lost.\n" },
 	{ "abort", cmd_abort, CMD_TARGET_REQ | CMD_ADMIN, plain_opts, "TARGET",
 	  "cancel a running promotion (admin)",
@@ -248,6 +257,12 @@ static const struct ctl_cmd commands[] = {
 	  "the old master is made writable again and replication keeps\n"
 	  "running.  Also rolls back an interrupted promotion whose reset had\n"
 	  "not started.\n" },
+	{ "unfence", cmd_unfence, CMD_TARGET_REQ | CMD_ADMIN, plain_opts,
+	  "TARGET", "release the old master's fence (admin)",
+	  "After a promotion the old master is fenced: read_only, and a global\n"
+	  "read lock held on replwatchd's own connection (taken again if the\n"
+	  "link is lost), so that not even accounts that read_only exempts can\n"
+	  "write there.  Release the lock; read_only stays ON.\n" },
 	{ "reload", cmd_reload, CMD_TARGET_NONE | CMD_ADMIN, plain_opts, "",
 	  "re-read the configuration (admin)",
 	  "Make the daemon re-read its configuration file.  A bad file is\n"
@@ -519,6 +534,9 @@ parse_command(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 			break;
 		case OPT_FREEZE_MASTER:
 			a->freeze_master = 1;
+			break;
+		case OPT_NO_FREEZE:
+			a->no_freeze = 1;
 			break;
 		case OPT_DRY_RUN:
 			a->dry_run = 1;

@@ -516,21 +516,35 @@ void
 admin_promote(struct daemon *d, struct client *c, const struct proto_request *req,
     struct target *t)
 {
-	struct promote_opts o = { .max_lag_s = 1, .timeout_s = 60 };
+	struct promote_opts o = { .freeze = 1, .max_lag_s = 1, .timeout_s = 60 };
+	int explicit_freeze = 0;
 
-	if (opt_bool(c, req, "freeze_master", &o.freeze_master) == -1 ||
-	    opt_bool(c, req, "dry_run", &o.dry_run) == -1 ||
+	/* The freeze is the default: absent means yes. */
+	if (proto_arg_bool(req, "freeze_master", &o.freeze, &explicit_freeze)
+	    == -1) {
+		client_error(c, req->id, PERR_INVALID_ARGUMENT, "freeze_master "
+		    "must be a boolean");
+		return;
+	}
+	if (opt_bool(c, req, "dry_run", &o.dry_run) == -1 ||
 	    opt_bool(c, req, "force", &o.force) == -1 ||
 	    opt_bool(c, req, "resume", &o.resume) == -1 ||
 	    opt_num(c, req, "max_lag_s", 0, 86400, &o.max_lag_s) == -1 ||
 	    opt_num(c, req, "timeout_s", 0.1, 86400, &o.timeout_s) == -1)
 		return;
-	if (o.freeze_master && t->cf->master.host == NULL) {
+	if (o.freeze && explicit_freeze && t->cf->master.host == NULL) {
 		client_error(c, req->id, PERR_INVALID_ARGUMENT, "--freeze-master "
 		    "needs master_host in the target's configuration");
 		return;
 	}
 	promote_start(t, c, req->id, &o);
+}
+
+void
+admin_unfence(struct daemon *d, struct client *c,
+    const struct proto_request *req, struct target *t)
+{
+	promote_unfence(t, c, req->id);
 }
 
 void

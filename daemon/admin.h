@@ -16,5 +16,7 @@ void	admin_promote(struct daemon *, struct client *,
 	    const struct proto_request *, struct target *);
 void	admin_abort(struct daemon *, struct client *,
 	    const struct proto_request *, struct target *);
+void	admin_unfence(struct daemon *, struct client *,
+	    const struct proto_request *, struct target *);
 
 #endif

@@ -225,6 +225,7 @@ static const struct command commands[] = {
 	{ "stop",	admin_stop,	CMD_ADMIN | CMD_TARGET },
 	{ "promote",	admin_promote,	CMD_ADMIN | CMD_TARGET },
 	{ "abort",	admin_abort,	CMD_ADMIN | CMD_TARGET },
+	{ "unfence",	admin_unfence,	CMD_ADMIN | CMD_TARGET },
 };
 
 const struct command *

@@ -28,6 +28,9 @@ struct hook {
 	int		 exited;
 	int		 status;
 	int		 timed_out;
+	char		 last[160];	/* its last line of output */
+	hook_done_fn	 done;
+	void		*arg;
 	TAILQ_ENTRY(hook) entry;
 };
 
@@ -55,6 +58,8 @@ hook_flush(struct hook *h, int all)
 
 	while ((line = evbuffer_readln(in, NULL, EVBUFFER_EOL_LF)) != NULL) {
 		log_info("%s: hook %s: %s", h->target, h->what, line);
+		if (line[0] != '\0')
+			snprintf(h->last, sizeof h->last, "%s", line);
 		free(line);
 	}
 	if (all && evbuffer_get_length(in) > 0) {
@@ -64,6 +69,7 @@ hook_flush(struct hook *h, int all)
 		evbuffer_remove(in, line, n);
 		line[n] = '\0';
 		log_info("%s: hook %s: %s", h->target, h->what, line);
+		snprintf(h->last, sizeof h->last, "%s", line);
 		free(line);
 	}
 }
@@ -72,18 +78,31 @@ hook_flush(struct hook *h, int all)
 static void
 hook_maybe_done(struct hook *h)
 {
+	char detail[256];
+	int ok = 0;
+
 	if (!h->exited || h->out != NULL)
 		return;
 	if (h->timed_out)
-		log_warnx("%s: hook %s killed after its timeout", h->target, h->what);
-	else if (WIFEXITED(h->status) && WEXITSTATUS(h->status) == 0)
-		log_info("%s: hook %s finished", h->target, h->what);
-	else if (WIFEXITED(h->status))
-		log_warnx("%s: hook %s exited with status %d", h->target, h->what,
+		snprintf(detail, sizeof detail, "killed after its timeout");
+	else if (WIFEXITED(h->status) && WEXITSTATUS(h->status) == 0) {
+		snprintf(detail, sizeof detail, "exited 0");
+		ok = 1;
+	} else if (WIFEXITED(h->status))
+		snprintf(detail, sizeof detail, "exited with status %d",
 		    WEXITSTATUS(h->status));
 	else
-		log_warnx("%s: hook %s killed by signal %d", h->target, h->what,
+		snprintf(detail, sizeof detail, "killed by signal %d",
 		    WTERMSIG(h->status));
+	if (ok)
+		log_info("%s: hook %s finished", h->target, h->what);
+	else
+		log_warnx("%s: hook %s %s", h->target, h->what, detail);
+	if (h->last[0] != '\0')
+		snprintf(detail + strlen(detail), sizeof detail - strlen(detail),
+		    ": %s", h->last);
+	if (h->done != NULL)
+		h->done(ok, detail, h->arg);
 	hook_free(h);
 }
 
@@ -142,9 +161,9 @@ hooks_init(struct daemon *d)
 	evsignal_add(hk.sigchld, NULL);
 }
 
-void
+int
 hooks_run(const char *what, const char *target, const char *command,
-    unsigned timeout_ms, char *const env[])
+    unsigned timeout_ms, char *const env[], hook_done_fn done, void *arg)
 {
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 	struct hook *h;
@@ -152,17 +171,17 @@ hooks_run(const char *what, const char *target, const char *command,
 	pid_t pid;
 
 	if (command == NULL)
-		return;
+		return -1;
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		log_warn("%s: hook %s: pipe", target, what);
-		return;
+		return -1;
 	}
 	switch ((pid = fork())) {
 	case -1:
 		log_warn("%s: hook %s: fork", target, what);
 		close(p[0]);
 		close(p[1]);
-		return;
+		return -1;
 	case 0:
 		setpgid(0, 0);
 		for (size_t i = 0; env != NULL && env[i] != NULL; i++)
@@ -180,6 +199,8 @@ hooks_run(const char *what, const char *target, const char *command,
 	close(p[1]);
 	h = xcalloc(1, sizeof *h);
 	h->pid = pid;
+	h->done = done;
+	h->arg = arg;
 	snprintf(h->what, sizeof h->what, "%s", what);
 	snprintf(h->target, sizeof h->target, "%s", target);
 	evutil_make_socket_nonblocking(p[0]);
@@ -190,6 +211,7 @@ hooks_run(const char *what, const char *target, const char *command,
 	evtimer_add(h->timer, &tv);
 	TAILQ_INSERT_TAIL(&hk.running, h, entry);
 	log_info("%s: hook %s started (pid %ld)", target, what, (long)pid);
+	return 0;
 }
 
 void

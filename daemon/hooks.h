@@ -8,9 +8,19 @@
 #include "daemon.h"
 
 void	hooks_init(struct daemon *);
-/* env: NULL-terminated "NAME=value" strings added to the environment. */
-void	hooks_run(const char *what, const char *target, const char *command,
-	    unsigned timeout_ms, char *const env[]);
+/*
+ * How a hook ended: ok when it exited 0 within its timeout; detail says how
+ * (exit status, signal, timeout) and its last line of output.
+ */
+typedef void (*hook_done_fn)(int ok, const char *detail, void *arg);
+
+/*
+ * env: NULL-terminated "NAME=value" strings added to the environment.  done
+ * (may be NULL) is called once the hook has exited and its output closed.
+ * 0, or -1 if it could not be started (done is then never called).
+ */
+int	hooks_run(const char *what, const char *target, const char *command,
+	    unsigned timeout_ms, char *const env[], hook_done_fn done, void *arg);
 void	hooks_shutdown(void);	/* kill what still runs */
 
 #endif

@@ -23,6 +23,7 @@
 #include "daemon.h"
 #include "hooks.h"
 #include "log.h"
+#include "timefmt.h"
 #include "metrics.h"
 #include "monitor.h"
 #include "promote.h"
@@ -56,13 +57,7 @@ now_mono_us(void)
 void
 format_iso8601(int64_t ms, char *buf, size_t len)
 {
-	time_t s = (time_t)(ms / 1000);
-	struct tm tm;
-	char tmp[32];
-
-	gmtime_r(&s, &tm);
-	strftime(tmp, sizeof tmp, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%03dZ", tmp, (int)(ms % 1000));
+	timefmt_iso8601(ms, buf, len);
 }
 
 struct target *
@@ -108,7 +103,7 @@ daemon_on_change(struct target *t, const struct rw_event *ev)
 	xasprintf(&env[n++], "REPLWATCH_LAG_MS=%lld", t->lag_ms);
 	env[n] = NULL;
 	hooks_run("on_state_change", t->name, t->cf->on_state_change,
-	    t->cf->hook_timeout_ms, env);
+	    t->cf->hook_timeout_ms, env, NULL, NULL);
 	/* putenv() kept the strings only in the child. */
 	for (int i = 0; i < n; i++)
 		free(env[i]);

@@ -1,9 +1,17 @@
 /*
- * The promotion state machine.  It borrows the target from the monitor
- * (paused), opens its own connections, and writes the journal before and
- * after every step so that a daemon killed at any point comes back knowing
- * what is done.  One query is in flight at a time; each callback decides the
- * next phase.
+ * The promotion: a table of steps, each a chain of phases, one operation in
+ * flight at a time (promote.h).
+ *
+ *   preflight -> freeze -> catchup -> switch -> stop -> reset -> verify -> done
+ *
+ * Every phase has a row in phases[]: what to do with its result and, for
+ * some, with its error.  set_phase() is the one place the phase changes;
+ * step_next() the one place a step ends and the next begins.  What the
+ * promotion changes on the servers is journaled (promorec.h: CH_*) before it
+ * is changed; rollback and resume are derived from those changes alone.
+ * The switch is the point of no return: until it has succeeded a failure
+ * rolls back (old master writable, application back, replication running),
+ * after it a failure leaves the promotion interrupted for --resume.
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -12,42 +20,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fence.h"
 #include "hooks.h"
 #include "journal.h"
 #include "log.h"
 #include "monitor.h"
+#include "promorec.h"
 #include "promote.h"
 #include "server.h"
 #include "snapshot.h"
 #include "xmalloc.h"
-
-enum step { ST_PREFLIGHT, ST_FREEZE, ST_CATCHUP, ST_STOP, ST_RESET, ST_VERIFY,
-	ST_DONE, ST__COUNT };
-static const char *const step_names[ST__COUNT] = { "preflight", "freeze",
-	"catchup", "stop", "reset", "verify", "done" };
-
-enum sstat { SS_PENDING, SS_RUNNING, SS_DONE, SS_FAILED, SS_SKIPPED };
-static const char *const sstat_names[] = { "pending", "running", "done",
-	"failed", "skipped" };
-
-enum outcome { OUT_RUNNING, OUT_PROMOTED, OUT_ABORTED, OUT_INTERRUPTED,
-	OUT_DRY_RUN };
-static const char *const outcome_names[] = { "running", "promoted", "aborted",
-	"interrupted", "dry_run" };
-
-enum phase {
-	P_IDLE,
-	P_R_CONNECT, P_R_LOCK, P_R_STATUS,
-	P_M_CONNECT, P_M_PROBE, P_M_VARS, P_M_STATUS0,
-	P_M_LWT, P_M_RO_ON, P_M_FTWRL, P_M_POS, P_M_GTID,
-	P_R_RESTART,		/* resume: threads were stopped before the reset */
-	P_R_POSWAIT, P_R_POLL,
-	P_R_STOP, P_R_STOP_CHECK,
-	P_R_RESET, P_R_VERIFY_STATUS, P_R_VERIFY_RO, P_R_SET_RW, P_R_VERIFY_RO2,
-	P_M_UNLOCK,
-	P_RB_START, P_RB_M_CONNECT, P_RB_UNLOCK,
-	P_RB_RO
-};
 
 #define FREEZE_LOCK_WAIT_S	2	/* lock_wait_timeout of the freeze session */
 /*
@@ -59,57 +41,84 @@ enum phase {
 				    (p)->t->cf->query_timeout_ms)
 #define FREEZE_TRIES		3
 #define POLL_US			10000	/* catch-up status poll without POS_WAIT */
+#define NEAR_POLL_US		5000	/* waiting for the moment to freeze */
+#define NEAR_BYTES		65536	/* "caught up enough" to freeze */
+#define MOVE_CHECK_US		300000	/* --no-freeze: does the binlog move? */
+
+enum phase {
+	P_IDLE,
+	/* preflight */
+	P_R_OPEN, P_R_LOCK, P_R_STATUS, P_R_RO0, P_M_CONNECT, P_M_PROBE,
+	P_M_VARS, P_M_WHO, P_M_POS0, P_M_POS1,
+	/* freeze: the caught-up moment, then the statements */
+	P_NEAR_M, P_NEAR_R, P_M_LWT, P_M_RO, P_M_SRO, P_M_LOCK, P_M_SESSIONS,
+	P_M_KILL, P_M_POS, P_M_GTID,
+	/* catchup */
+	P_R_POSWAIT, P_R_POLL,
+	/* switch, stop, reset, verify, done */
+	P_R_RW, P_SWITCH, P_R_STOP, P_R_RESET, P_R_VSTATUS, P_R_VRO,
+	P_ON_PROMOTED,
+	/* resume */
+	P_R_RESTART,
+	/* rollback */
+	P_RB_R_OPEN, P_RB_R_RO, P_RB_SWITCH, P_RB_START, P_RB_M_CONNECT, P_RB_UNLOCK,
+	P_RB_SRO, P_RB_RO,
+	P__COUNT
+};
 
 struct promotion {
 	struct target	*t;
 	struct client	*client;	/* NULL once the requester left */
 	long long	 id;
 	struct promote_opts opt;
-	enum outcome	 outcome;
+	struct promo_record rec;	/* what the journal holds */
 	enum phase	 phase;
-	enum step	 cur;
 	struct server	*rs;		/* the replica */
-	struct db	*r, *m;		/* r: rs's link */
+	struct db	*r, *m;		/* r: rs's link; m: the old master */
 	struct rw_flavor *rfl;		/* rs's kind */
 	struct rw_flavor mfl;
+	struct fence	*fence;		/* after promoted */
 	struct event	*timer;
 	char		*journal;
 	char		 lock_name[96];
 
-	int64_t		 started_ms, finished_ms;
-	uint64_t	 start_us, freeze_us, deadline_us;
-	double		 write_blocked_ms;	/* < 0: none */
-	struct {
-		enum sstat	 st;
-		uint64_t	 start_us;
-		double		 ms;
-		char		 detail[512];
-	} steps[ST__COUNT];
-
-	char		 final_file[256], final_pos[32], final_gtid[1024];
-	char		 stop_file[256], stop_pos[32];	/* replica's, at the stop */
-	int		 have_final;
-	int		 unfrozen_target;	/* final = master's position, not frozen */
-	int		 stop_sent;	/* the stop may have run (not journaled) */
-	int		 master_orig_ro;	/* -1 unknown */
-	int		 frozen, ftwrl, stopped, reset_started, reset_done;
+	uint64_t	 start_us, deadline_us, step_us[PS__COUNT];
+	char		 pos0_file[256], pos0_pos[32];	/* --no-freeze check */
+	unsigned long long *kill_ids;
+	size_t		 nkill, ikill;
 	int		 freeze_tries;
-	int		 locked;
+	int		 use_poswait;
+	int		 locked;	/* GET_LOCK on the replica */
 	int		 abort_requested;
 	int		 rolling_back;
-	int		 rb_start_tried, rb_m_tried, rb_ro_tried;
-	int		 replica_ro;	/* -1 unknown */
-	int		 use_poswait;
-	char		 reason[1024];
-	cJSON		*todo;
-	cJSON		*plan;
+	int		 op_ok;		/* the last operation succeeded */
+	unsigned	 rb_tried;	/* CH_* whose undo ran */
+	int		 rb_start_tried, rb_reopened, rb_reconnected;
 };
 
-static void	advance(struct promotion *);
+typedef void (*ok_fn)(struct promotion *, const struct db_result *);
+typedef int (*err_fn)(struct promotion *, const char *why);
+
+struct phase_def {
+	const char	*name;
+	ok_fn		 ok;	/* the operation succeeded (res: NULL if none) */
+	err_fn		 err;	/* NULL, or 1 if it handled the failure */
+};
+static const struct phase_def phases[P__COUNT];
+
+struct step_def {
+	void		(*start)(struct promotion *);
+};
+static const struct step_def steps[PS__COUNT];
+
 static void	fail(struct promotion *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	finish(struct promotion *);
 static void	rollback_next(struct promotion *);
+static void	step_next(struct promotion *, enum promo_sstat, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+#define CH(p, c)	(((p)->rec.changes & (c)) != 0)
 
 static double
 ms_since(uint64_t us)
@@ -117,67 +126,8 @@ ms_since(uint64_t us)
 	return (double)(now_mono_us() - us) / 1000.0;
 }
 
-/* ---- the journal ------------------------------------------------------- */
+/* ---- journal and events ------------------------------------------------ */
 
-static cJSON *
-report_json(struct promotion *p, int full)
-{
-	cJSON *o = cJSON_CreateObject(), *a, *s, *f;
-	char when[40];
-
-	cJSON_AddStringToObject(o, "target", p->t->name);
-	cJSON_AddStringToObject(o, full ? "outcome" : "state",
-	    outcome_names[p->outcome]);
-	cJSON_AddStringToObject(o, "step", step_names[p->cur]);
-	format_iso8601(p->started_ms, when, sizeof when);
-	cJSON_AddStringToObject(o, "started", when);
-	cJSON_AddNumberToObject(o, "started_unix_ms", (double)p->started_ms);
-	if (p->finished_ms) {
-		format_iso8601(p->finished_ms, when, sizeof when);
-		cJSON_AddStringToObject(o, "finished", when);
-	} else
-		cJSON_AddNullToObject(o, "finished");
-	a = cJSON_AddArrayToObject(o, "steps");
-	for (int i = 0; i < ST__COUNT; i++) {
-		s = cJSON_CreateObject();
-		cJSON_AddStringToObject(s, "step", step_names[i]);
-		cJSON_AddStringToObject(s, "status", sstat_names[p->steps[i].st]);
-		cJSON_AddNumberToObject(s, "duration_ms", p->steps[i].ms);
-		cJSON_AddStringToObject(s, "detail", p->steps[i].detail);
-		cJSON_AddItemToArray(a, s);
-	}
-	if (p->have_final) {
-		f = cJSON_AddObjectToObject(o, "final");
-		cJSON_AddStringToObject(f, "log_file", p->final_file);
-		cJSON_AddStringToObject(f, "log_pos", p->final_pos);
-		cJSON_AddStringToObject(f, "gtid", p->final_gtid);
-		cJSON_AddStringToObject(f, "source", p->unfrozen_target ?
-		    "master before the catch-up (not frozen)" :
-		    "master at the freeze");
-	} else if (p->stop_file[0] != '\0') {
-		f = cJSON_AddObjectToObject(o, "final");
-		cJSON_AddStringToObject(f, "log_file", p->stop_file);
-		cJSON_AddStringToObject(f, "log_pos", p->stop_pos);
-		cJSON_AddStringToObject(f, "gtid", "");
-		cJSON_AddStringToObject(f, "source", "replica at the stop");
-	} else
-		cJSON_AddNullToObject(o, "final");
-	if (p->write_blocked_ms >= 0)
-		cJSON_AddNumberToObject(o, "write_blocked_ms", p->write_blocked_ms);
-	else
-		cJSON_AddNullToObject(o, "write_blocked_ms");
-	if (p->replica_ro < 0)
-		cJSON_AddNullToObject(o, "replica_read_only");
-	else
-		cJSON_AddBoolToObject(o, "replica_read_only", p->replica_ro);
-	cJSON_AddStringToObject(o, "reason", p->reason);
-	cJSON_AddItemToObject(o, "todo", cJSON_Duplicate(p->todo, 1));
-	if (p->plan != NULL)
-		cJSON_AddItemToObject(o, "plan", cJSON_Duplicate(p->plan, 1));
-	return o;
-}
-
-/* What a restarted daemon needs; written before and after every step. */
 static void
 journal_save(struct promotion *p)
 {
@@ -187,92 +137,125 @@ journal_save(struct promotion *p)
 	p->t->gen++;
 	if (p->opt.dry_run)
 		return;
-	o = report_json(p, 0);
-	cJSON_AddNumberToObject(o, "master_orig_read_only", p->master_orig_ro);
-	cJSON_AddBoolToObject(o, "frozen", p->frozen);
-	cJSON_AddBoolToObject(o, "stopped", p->stopped);
-	cJSON_AddBoolToObject(o, "reset_started", p->reset_started);
-	cJSON_AddBoolToObject(o, "reset_done", p->reset_done);
-	cJSON_AddBoolToObject(o, "freeze_master", p->opt.freeze_master);
+	o = promorec_journal(&p->rec, p->t->name);
 	if (journal_write(p->journal, o, err, sizeof err) == -1)
 		log_warnx("%s: promotion journal: %s", p->t->name, err);
 	cJSON_Delete(o);
 }
 
-/* ---- talking to the requester ------------------------------------------ */
+/* Record a change on the servers, durably, before making it. */
+static void
+mark(struct promotion *p, unsigned ch)
+{
+	p->rec.changes |= ch;
+	journal_save(p);
+}
 
 static void
-emit_step(struct promotion *p, enum step s)
+emit_step(struct promotion *p, enum promo_step s)
 {
+	const char *st = promo_sstat_names[p->rec.steps[s].st];
+	const char *detail = p->rec.steps[s].detail;
 	cJSON *o;
 
-	log_target(p->steps[s].st == SS_FAILED ? LOG_LVL_WARN : LOG_LVL_INFO,
-	    p->t->name, "promoting", -1, "promotion: %s %s%s%s", step_names[s],
-	    sstat_names[p->steps[s].st], p->steps[s].detail[0] ? ": " : "",
-	    p->steps[s].detail);
+	log_target(p->rec.steps[s].st == PSS_FAILED ? LOG_LVL_WARN :
+	    LOG_LVL_INFO, p->t->name, "promoting", -1, "promotion: %s %s%s%s",
+	    promo_step_names[s], st, detail[0] ? ": " : "", detail);
 	if (p->client == NULL)
 		return;
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "type", "step");
-	cJSON_AddStringToObject(o, "step", step_names[s]);
-	cJSON_AddStringToObject(o, "status", sstat_names[p->steps[s].st]);
+	cJSON_AddStringToObject(o, "step", promo_step_names[s]);
+	cJSON_AddStringToObject(o, "status", st);
 	cJSON_AddNumberToObject(o, "elapsed_ms", ms_since(p->start_us));
-	if (p->steps[s].st != SS_RUNNING)
-		cJSON_AddNumberToObject(o, "duration_ms", p->steps[s].ms);
-	cJSON_AddStringToObject(o, "detail", p->steps[s].detail);
+	cJSON_AddNumberToObject(o, "at_unix_ms", (double)now_unix_ms());
+	if (p->rec.steps[s].st != PSS_RUNNING)
+		cJSON_AddNumberToObject(o, "duration_ms", p->rec.steps[s].ms);
+	cJSON_AddStringToObject(o, "detail", detail);
 	client_event(p->client, p->id, o);
 }
 
+#ifdef RW_FAULTS
 /*
- * Fault injection for the crash tests: REPLWATCH_TEST_CRASH=begin:STEP or
- * end:STEP makes the daemon SIGKILL itself right after the journal records
- * that point, as a power cut or an OOM kill would.
+ * Only in the test build (tests/replwatchd-faults): REPLWATCH_TEST_CRASH=
+ * begin:STEP or end:STEP makes the daemon SIGKILL itself right after the
+ * journal records that point, as a power cut or an OOM kill would.
  */
 static void
-maybe_crash(const char *when, enum step s)
+maybe_crash(const char *when, enum promo_step s)
 {
 	const char *e = getenv("REPLWATCH_TEST_CRASH");
 	char want[64];
 
 	if (e == NULL)
 		return;
-	snprintf(want, sizeof want, "%s:%s", when, step_names[s]);
+	snprintf(want, sizeof want, "%s:%s", when, promo_step_names[s]);
 	if (strcmp(e, want) == 0) {
 		log_warnx("REPLWATCH_TEST_CRASH=%s: killing myself", e);
 		raise(SIGKILL);
 	}
 }
+#else
+#define maybe_crash(when, s)	do { } while (0)
+#endif
 
 static void
-step_begin(struct promotion *p, enum step s)
+step_begin(struct promotion *p, enum promo_step s)
 {
-	p->cur = s;
-	p->steps[s].st = SS_RUNNING;
-	p->steps[s].start_us = now_mono_us();
-	p->steps[s].detail[0] = '\0';
+	p->rec.cur = s;
+	p->rec.steps[s].st = PSS_RUNNING;
+	p->rec.steps[s].detail[0] = '\0';
+	p->step_us[s] = now_mono_us();
 	journal_save(p);
 	emit_step(p, s);
 	maybe_crash("begin", s);
 }
 
 static void
-step_end(struct promotion *p, enum step s, enum sstat st, const char *fmt, ...)
+step_endv(struct promotion *p, enum promo_step s, enum promo_sstat st,
+    const char *fmt, va_list ap)
+{
+	if (p->step_us[s] == 0)
+		p->step_us[s] = now_mono_us();
+	p->rec.steps[s].st = st;
+	p->rec.steps[s].ms = ms_since(p->step_us[s]);
+	if (fmt != NULL)
+		vsnprintf(p->rec.steps[s].detail, sizeof p->rec.steps[s].detail,
+		    fmt, ap);
+	journal_save(p);
+	emit_step(p, s);
+	if (st == PSS_DONE)
+		maybe_crash("end", s);
+}
+
+static void
+step_end(struct promotion *p, enum promo_step s, enum promo_sstat st,
+    const char *fmt, ...)
 {
 	va_list ap;
 
-	if (p->steps[s].start_us == 0)
-		p->steps[s].start_us = now_mono_us();
-	p->steps[s].st = st;
-	p->steps[s].ms = ms_since(p->steps[s].start_us);
-	if (fmt != NULL) {
-		va_start(ap, fmt);
-		vsnprintf(p->steps[s].detail, sizeof p->steps[s].detail, fmt, ap);
-		va_end(ap);
-	}
-	journal_save(p);
-	emit_step(p, s);
-	if (st == SS_DONE)
-		maybe_crash("end", s);
+	va_start(ap, fmt);
+	step_endv(p, s, st, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * End the current step (done or skipped) and start the next one: the only
+ * way the promotion moves forward.
+ */
+static void
+step_next(struct promotion *p, enum promo_sstat st, const char *fmt, ...)
+{
+	enum promo_step s = p->rec.cur;
+	va_list ap;
+
+	va_start(ap, fmt);
+	step_endv(p, s, st, fmt, ap);
+	va_end(ap);
+	if (s + 1 >= PS__COUNT)
+		return;
+	step_begin(p, s + 1);
+	steps[s + 1].start(p);
 }
 
 static void
@@ -284,7 +267,7 @@ todo(struct promotion *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	cJSON_AddItemToArray(p->todo, cJSON_CreateString(buf));
+	cJSON_AddItemToArray(p->rec.todo, cJSON_CreateString(buf));
 }
 
 static void
@@ -297,45 +280,97 @@ detach_client(struct client *c, void *arg)
 	log_info("%s: promotion requester left; carrying on", p->t->name);
 }
 
-/* ---- queries ----------------------------------------------------------- */
+/* ---- operations: every one ends in done() ------------------------------ */
 
-static void	cb(struct db *, enum db_status, const struct db_result *, void *);
+static void
+set_phase(struct promotion *p, enum phase ph)
+{
+	p->phase = ph;
+}
+
+/* The end of an operation of the current phase. */
+static void
+done(struct promotion *p, int ok, const struct db_result *res,
+    const char *why)
+{
+	const struct phase_def *d = &phases[p->phase];
+
+	p->op_ok = ok;
+	if (p->abort_requested && !p->rolling_back && !CH(p, CH_SWITCH_SENT)) {
+		fail(p, "aborted by request");
+		return;
+	}
+	if (!ok) {
+		if (d->err != NULL && d->err(p, why))
+			return;
+		if (!p->rolling_back) {
+			fail(p, "%s", why);
+			return;
+		}
+		/* A rollback action that failed: say so, carry on. */
+		log_warnx("%s: rollback: %s: %s", p->t->name, d->name, why);
+		todo(p, "rollback incomplete: %s failed: %s", d->name, why);
+		res = NULL;
+	}
+	if (d->ok == NULL) {
+		fail(p, "internal: no action for phase %s", d->name);
+		return;
+	}
+	d->ok(p, res);
+}
+
+static void
+db_done(struct db *db, enum db_status st, const struct db_result *res,
+    void *arg)
+{
+	done(arg, st == DB_OK, res, st == DB_OK ? NULL : db_error(db));
+}
+
+static void
+server_done(struct server *srv, int ok, void *arg)
+{
+	struct promotion *p = arg;
+
+	if (ok && server_note(srv)[0] != '\0')
+		log_info("%s: promotion: %s", p->t->name, server_note(srv));
+	done(p, ok, NULL, ok ? NULL : server_error(srv));
+}
+
+static void
+hook_done(int ok, const char *detail, void *arg)
+{
+	struct promotion *p = arg;
+	struct promo_hook *h = p->phase == P_ON_PROMOTED ?
+	    &p->rec.on_promoted : &p->rec.on_switch;
+
+	h->ran = 1;
+	h->ok = ok;
+	snprintf(h->detail, sizeof h->detail, "%s", detail);
+	done(p, ok, NULL, detail);
+}
 
 static void
 query(struct promotion *p, struct db *db, enum phase ph, const char *sql,
     unsigned timeout_ms)
 {
-	p->phase = ph;
-	if (db_query(db, sql, timeout_ms, cb, p) == -1)
-		fail(p, "cannot send a query (connection busy or closed)");
+	set_phase(p, ph);
+	if (db == NULL || db_query(db, sql, timeout_ms, db_done, p) == -1)
+		done(p, 0, NULL, "cannot send a query (connection busy or closed)");
 }
-
-static void	scb(struct server *, int, void *);
 
 /* Start, stop or reset replication by the state model (server.c). */
 static void
 control(struct promotion *p, enum phase ph, enum rw_repl_action act)
 {
-	p->phase = ph;
-	if (server_replication(p->rs, act, scb, p) == -1)
-		fail(p, "cannot %s replication: the connection is busy",
-		    replctl_action_name(act));
-}
-
-/* A new replica server object: its link is p->r, its kind p->rfl. */
-static void
-open_replica(struct promotion *p)
-{
-	server_free(p->rs);
-	p->rs = server_new(p->t->d, &p->t->cf->replica, p->t->cf, p->t->name);
-	p->r = server_db(p->rs);
-	p->rfl = server_flavor(p->rs);
+	set_phase(p, ph);
+	if (server_replication(p->rs, act, server_done, p) == -1)
+		done(p, 0, NULL, "the replica's connection is busy");
 }
 
 static void
-connect_to(struct promotion *p, struct db **db, const struct rw_endpoint *ep,
-    enum phase ph)
+connect_master(struct promotion *p, enum phase ph)
 {
+	const struct rw_endpoint *ep = &p->t->cf->master;
 	struct db_params dp = {
 		.host = ep->host, .port = ep->port,
 		.option_file = ep->option_file, .tls = ep->tls,
@@ -345,13 +380,69 @@ connect_to(struct promotion *p, struct db **db, const struct rw_endpoint *ep,
 		.query_timeout_ms = p->t->cf->query_timeout_ms,
 	};
 
-	if (*db != NULL)
-		db_free(*db);
-	*db = db_new(p->t->d->base, p->t->d->dns, &dp);
-	p->phase = ph;
-	if (db_connect(*db, cb, p) == -1)
-		fail(p, "cannot start connecting to %s:%u", ep->host, ep->port);
+	if (p->m != NULL)
+		db_free(p->m);
+	p->m = db_new(p->t->d->base, p->t->d->dns, &dp);
+	set_phase(p, ph);
+	if (db_connect(p->m, db_done, p) == -1)
+		done(p, 0, NULL, "cannot start connecting to the old master");
 }
+
+/* A new replica server object: its link is p->r, its kind p->rfl. */
+static void
+open_replica(struct promotion *p, enum phase ph)
+{
+	server_free(p->rs);
+	p->rs = server_new(p->t->d, &p->t->cf->replica, p->t->cf, p->t->name);
+	p->r = server_db(p->rs);
+	p->rfl = server_flavor(p->rs);
+	set_phase(p, ph);
+	if (server_open(p->rs, server_done, p) == -1)
+		done(p, 0, NULL, "cannot start connecting to the replica");
+}
+
+/* Run the on_switch hook: forward to the replica, or back to the master. */
+static void
+switch_hook(struct promotion *p, enum phase ph, int forward)
+{
+	const struct rw_target_config *cf = p->t->cf;
+	const struct rw_endpoint *to = forward ? &cf->replica : &cf->master;
+	const struct rw_endpoint *from = forward ? &cf->master : &cf->replica;
+	char *env[10];
+	int n = 0, r;
+
+	set_phase(p, ph);
+	xasprintf(&env[n++], "REPLWATCH_EVENT=switch");
+	xasprintf(&env[n++], "REPLWATCH_TARGET=%s", p->t->name);
+	xasprintf(&env[n++], "REPLWATCH_SWITCH_DIRECTION=%s",
+	    forward ? "forward" : "back");
+	xasprintf(&env[n++], "REPLWATCH_NEW_MASTER_HOST=%s",
+	    to->host ? to->host : "");
+	xasprintf(&env[n++], "REPLWATCH_NEW_MASTER_PORT=%u", to->port);
+	xasprintf(&env[n++], "REPLWATCH_OLD_MASTER_HOST=%s",
+	    from->host ? from->host : "");
+	xasprintf(&env[n++], "REPLWATCH_OLD_MASTER_PORT=%u", from->port);
+	xasprintf(&env[n++], "REPLWATCH_REPLICA=%s:%u", cf->replica.host,
+	    cf->replica.port);
+	env[n] = NULL;
+	r = hooks_run("on_switch", p->t->name, cf->on_switch, cf->hook_timeout_ms,
+	    env, hook_done, p);
+	for (int i = 0; i < n; i++)
+		free(env[i]);
+	if (r == -1)
+		hook_done(0, "could not be started (see the log)", p);
+}
+
+static void
+wait_timer(struct promotion *p, enum phase ph, long us)
+{
+	struct timeval tv = { us / 1000000, us % 1000000 };
+
+	set_phase(p, ph);
+	evtimer_add(p->timer, &tv);
+}
+
+/* ---- results ----------------------------------------------------------- */
 
 static const struct db_set *
 first_set(const struct db_result *res)
@@ -368,6 +459,14 @@ value(const struct db_result *res, const char *col)
 	const struct db_set *s = first_set(res);
 
 	return s != NULL && s->nrows > 0 ? db_set_value(s, 0, col) : NULL;
+}
+
+static int
+bool_value(const struct db_result *res, const char *col)
+{
+	const char *v = value(res, col);
+
+	return v == NULL ? -1 : atoi(v) != 0;
 }
 
 /* Parse a status result into st (cleared first). */
@@ -391,117 +490,123 @@ read_status(const struct db_result *res, struct rw_status *st)
 		    (const char *const *)s->values, s->ncols);
 }
 
+/*
+ * Bytes the replica's executed position trails file:pos of the master; -1
+ * if not comparable (another file, unknown), 0 if at or past it.
+ */
+static long long
+behind(const struct rw_status *st, const char *file, const char *pos)
+{
+	unsigned long long e, f;
+	int c;
+
+	if (!st->configured || st->relay_master_log_file == NULL ||
+	    st->exec_master_log_pos == NULL || file[0] == '\0')
+		return -1;
+	if ((c = strcmp(st->relay_master_log_file, file)) != 0)
+		return c > 0 ? 0 : -1;
+	e = strtoull(st->exec_master_log_pos, NULL, 10);
+	f = strtoull(pos, NULL, 10);
+	return e >= f ? 0 : (long long)(f - e);
+}
+
 /* Has the replica executed everything up to the final position? */
 static int
 caught_up(struct promotion *p, const struct rw_status *st)
 {
-	unsigned long long e, f;
-
-	if (!st->configured || st->relay_master_log_file == NULL ||
-	    st->exec_master_log_pos == NULL)
-		return 0;
-	if (!p->have_final) {
-		/* No master: the relay log applied and nothing behind. */
-		return st->master_log_file != NULL && st->read_master_log_pos &&
-		    strcmp(st->master_log_file, st->relay_master_log_file) == 0 &&
-		    strcmp(st->read_master_log_pos, st->exec_master_log_pos) == 0 &&
-		    st->seconds_behind == 0;
-	}
-	if (strcmp(st->relay_master_log_file, p->final_file) != 0)
-		return strcmp(st->relay_master_log_file, p->final_file) > 0;
-	e = strtoull(st->exec_master_log_pos, NULL, 10);
-	f = strtoull(p->final_pos, NULL, 10);
-	return e >= f;
+	if (p->rec.have_final)
+		return behind(st, p->rec.final_file, p->rec.final_pos) == 0;
+	/* No master: the relay log applied and nothing behind. */
+	return st->configured && st->master_log_file != NULL &&
+	    st->relay_master_log_file != NULL && st->read_master_log_pos &&
+	    st->exec_master_log_pos &&
+	    strcmp(st->master_log_file, st->relay_master_log_file) == 0 &&
+	    strcmp(st->read_master_log_pos, st->exec_master_log_pos) == 0 &&
+	    st->seconds_behind == 0;
 }
 
 static void
-poll_timer_cb(evutil_socket_t fd, short what, void *arg)
+with_status(struct promotion *p, const struct db_result *res,
+    void (*fn)(struct promotion *, const struct rw_status *))
 {
-	struct promotion *p = arg;
+	struct rw_status st = { 0 };
 
-	if (p->abort_requested) {
-		fail(p, "aborted by request");
-		return;
-	}
-	query(p, p->r, P_R_POLL, flavor_status_sql(p->rfl), 0);
+	read_status(res, &st);
+	fn(p, &st);
+	replstatus_clear(&st);
 }
 
-static void
-poll_again(struct promotion *p)
+static int
+has_master(const struct promotion *p)
 {
-	struct timeval tv = { 0, POLL_US };
-
-	p->phase = P_R_POLL;
-	evtimer_add(p->timer, &tv);
+	return p->t->cf->master.host != NULL;
 }
 
-/* ---- the steps --------------------------------------------------------- */
+/* ---- preflight ---------------------------------------------------------- */
 
 static void
-start_freeze(struct promotion *p)
+r_open_ok(struct promotion *p, const struct db_result *res)
 {
 	char *sql;
 
-	if (!p->opt.freeze_master || p->t->cf->master.host == NULL) {
-		step_end(p, ST_FREEZE, SS_SKIPPED, "%s", p->t->cf->master.host == NULL ?
-		    "no master configured: the catch-up cannot be checked against "
-		    "the master's final position" : "--freeze-master not given: "
-		    "writes to the old master are not stopped");
-		if (p->t->cf->master.host == NULL)
-			todo(p, "no old master configured: stop writes to it yourself "
-			    "and check that nothing was written after the cut-over");
-		else
-			todo(p, "the old master was not frozen: make sure no "
-			    "application still writes to it");
-		if (p->m != NULL && db_connected(p->m)) {
-			/*
-			 * Not frozen, but the master's position now is still a
-			 * floor: catch up at least to it, not merely to what
-			 * the replica happened to have received.
-			 */
-			p->unfrozen_target = 1;
-			query(p, p->m, P_M_POS, flavor_master_status_sql(&p->mfl), 0);
-			return;
-		}
-		step_begin(p, ST_CATCHUP);
-		p->deadline_us = now_mono_us() + (uint64_t)(p->opt.timeout_s * 1e6);
-		query(p, p->r, P_R_POLL, flavor_status_sql(p->rfl), 0);
-		return;
-	}
-	step_begin(p, ST_FREEZE);
-	p->freeze_us = now_mono_us();
-	sql = flavor_lock_wait_sql(FREEZE_LOCK_WAIT_S);
-	query(p, p->m, P_M_LWT, sql, 0);
+	/* Same kind as the monitor's: it knows whether status is denied. */
+	if (p->t->flavor_known && (p->rfl->rds & RDS_REPLICA_STATUS))
+		p->rfl->status_denied = p->t->flavor.status_denied;
+	sql = flavor_get_lock_sql(p->lock_name);
+	query(p, p->r, P_R_LOCK, sql, 0);
 	free(sql);
 }
 
 static void
-start_catchup(struct promotion *p)
-{
-	char *sql;
-	unsigned tmo;
+refuse(struct promotion *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
-	step_begin(p, ST_CATCHUP);
-	p->deadline_us = now_mono_us() + (uint64_t)(p->opt.timeout_s * 1e6);
-	tmo = (unsigned)(p->opt.timeout_s + 0.999);
-	sql = p->use_poswait ? flavor_pos_wait_sql(p->rfl, p->final_file,
-	    p->final_pos, tmo ? tmo : 1) : NULL;
-	if (sql == NULL) {
-		query(p, p->r, P_R_POLL, flavor_status_sql(p->rfl), 0);
-		return;
-	}
-	query(p, p->r, P_R_POSWAIT, sql, (tmo + 2) * 1000);
-	free(sql);
+/* Preflight said no: nothing was changed. */
+static void
+refuse(struct promotion *p, const char *fmt, ...)
+{
+	char why[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	step_end(p, PS_PREFLIGHT, PSS_FAILED, "%s", why);
+	snprintf(p->rec.reason, sizeof p->rec.reason, "preflight refused: %s",
+	    why);
+	p->rec.outcome = PO_ABORTED;
+	finish(p);
 }
 
 static void
-preflight_check(struct promotion *p, const struct rw_status *st)
+r_lock_ok(struct promotion *p, const struct db_result *res)
+{
+	const char *v = value(res, "got");
+
+	if (v == NULL || strcmp(v, "1") != 0) {
+		refuse(p, "another promotion of this replica holds the lock %s",
+		    p->lock_name);
+		return;
+	}
+	p->locked = 1;
+	query(p, p->r, P_R_STATUS, flavor_status_sql(p->rfl), 0);
+}
+
+static void	resume_from(struct promotion *, const struct rw_status *);
+
+static void
+preflight_status(struct promotion *p, const struct rw_status *st)
 {
 	const struct target *t = p->t;
-	long long max_ms = (long long)(p->opt.max_lag_s * 1000);
+	long long max_ms = (long long)(p->opt.max_lag_s * 1000), lag;
 	char why[512] = "";
 	int hard = 0;
 
+	if (p->opt.resume) {
+		resume_from(p, st);
+		return;
+	}
+	lag = t->lag_ms >= 0 ? t->lag_ms : st->seconds_behind * 1000;
 	if (!st->configured) {
 		snprintf(why, sizeof why, "no replication is configured on the "
 		    "replica");
@@ -519,534 +624,754 @@ preflight_check(struct promotion *p, const struct rw_status *st)
 		    ": " : "", st->last_io_error ? st->last_io_error : "");
 	else if (t->lag_ms < 0 && st->seconds_behind < 0)
 		snprintf(why, sizeof why, "the lag is unknown");
-	else if ((t->lag_ms >= 0 ? t->lag_ms : st->seconds_behind * 1000) > max_ms)
+	else if (lag > max_ms)
 		snprintf(why, sizeof why, "lag %lld ms is over --max-lag %g s",
-		    t->lag_ms >= 0 ? t->lag_ms : st->seconds_behind * 1000,
-		    p->opt.max_lag_s);
+		    lag, p->opt.max_lag_s);
 	if (why[0] != '\0' && (hard || !p->opt.force)) {
-		step_end(p, ST_PREFLIGHT, SS_FAILED, "%s%s", why, hard ? "" :
-		    " (--force overrides this)");
-		snprintf(p->reason, sizeof p->reason, "preflight refused: %s%s",
-		    why, hard ? "" : " (--force overrides this)");
-		p->outcome = OUT_ABORTED;
-		finish(p);
+		refuse(p, "%s%s", why, hard ? "" : " (--force overrides this)");
 		return;
 	}
 	if (why[0] != '\0')
 		todo(p, "forced past: %s", why);
-	if (p->t->cf->master.host != NULL) {
-		connect_to(p, &p->m, &p->t->cf->master, P_M_CONNECT);
-		return;
-	}
-	p->phase = P_M_STATUS0;
-	advance(p);
+	query(p, p->r, P_R_RO0, flavor_read_only_sql(), 0);
 }
 
 static void
-add_plan(struct promotion *p, const char *where, const char *sql)
+r_status_ok(struct promotion *p, const struct db_result *res)
 {
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(o, "on", where);
-	cJSON_AddStringToObject(o, "sql", sql);
-	cJSON_AddItemToArray(p->plan, o);
+	with_status(p, res, preflight_status);
 }
 
-static void
-make_plan(struct promotion *p)
-{
-	char *s, unlock[64];
+static void	preflight_done(struct promotion *);
 
-	p->plan = cJSON_CreateArray();
-	if (p->opt.freeze_master && p->t->cf->master.host != NULL) {
-		add_plan(p, "master", flavor_set_read_only_sql(1));
-		add_plan(p, "master", flavor_read_lock_sql());
-		add_plan(p, "master", flavor_master_status_sql(&p->mfl));
-		/* Shown at the master's current position; the real one is read at the freeze. */
-		s = flavor_pos_wait_sql(p->rfl, p->t->master.log_file[0] ?
-		    p->t->master.log_file : "master-bin.000001",
-		    p->t->master.log_pos[0] ? p->t->master.log_pos : "4",
-		    (unsigned)(p->opt.timeout_s + 0.999));
-		add_plan(p, "replica", s ? s : flavor_status_sql(p->rfl));
-		free(s);
-	} else
-		add_plan(p, "replica", flavor_status_sql(p->rfl));
-	add_plan(p, "replica", flavor_stop_sql(p->rfl));
-	add_plan(p, "replica", flavor_reset_sql(p->rfl));
-	add_plan(p, "replica", flavor_status_sql(p->rfl));
-	if (!flavor_is_rds(p->rfl))
-		add_plan(p, "replica", flavor_set_read_only_sql(0));
-	if (p->ftwrl || (p->opt.freeze_master && p->t->cf->master.host)) {
-		snprintf(unlock, sizeof unlock, "%s (read_only stays ON)",
-		    flavor_unlock_sql());
-		add_plan(p, "master", unlock);
-	}
-}
-
-/* Called when a phase's work needs no query, or to begin. */
 static void
-advance(struct promotion *p)
+r_ro0_ok(struct promotion *p, const struct db_result *res)
 {
-	switch (p->phase) {
-	case P_M_STATUS0:
-		/* Preflight passed. */
-		step_end(p, ST_PREFLIGHT, SS_DONE, "replica %s, %s; lag %lld ms%s",
-		    flavor_name(p->rfl), p->rfl->version_str, p->t->lag_ms,
-		    p->t->cf->master.host ? "; old master reachable" : "");
-		if (p->opt.dry_run) {
-			make_plan(p);
-			p->outcome = OUT_DRY_RUN;
-			snprintf(p->reason, sizeof p->reason, "dry run: nothing changed");
-			finish(p);
+	p->rec.replica_orig_ro = bool_value(res, "ro");
+	if (p->rec.replica_orig_ro == 1 && flavor_is_rds(p->rfl)) {
+		if (!p->opt.force) {
+			refuse(p, "read_only is ON on the RDS replica (its DB "
+			    "parameter group decides; SQL cannot change it): the "
+			    "application could not write after the switch. Set "
+			    "read_only = 0 in the parameter group first (--force "
+			    "switches all the same)");
 			return;
 		}
-		start_freeze(p);
-		return;
-	default:
-		fail(p, "internal: no action for phase %d", p->phase);
+		todo(p, "forced past: read_only is ON on the RDS replica: the "
+		    "application's writes are refused until read_only = 0 is set "
+		    "in its DB parameter group");
 	}
+	if (has_master(p)) {
+		connect_master(p, P_M_CONNECT);
+		return;
+	}
+	preflight_done(p);
 }
 
 static void
-stop_replication(struct promotion *p)
+m_connect_ok(struct promotion *p, const struct db_result *res)
 {
-	step_begin(p, ST_STOP);
-	p->stop_sent = 1;
+	query(p, p->m, P_M_PROBE, flavor_probe_sql, 0);
+}
+
+static void
+m_probe_ok(struct promotion *p, const struct db_result *res)
+{
+	if (server_detect(&p->mfl, FLAVOR_AUTO, res) == -1) {
+		fail(p, "the old master's kind detection returned no row");
+		return;
+	}
+	query(p, p->m, P_M_VARS, flavor_ro_vars_sql(&p->mfl), 0);
+}
+
+static void
+m_vars_ok(struct promotion *p, const struct db_result *res)
+{
+	/* Resumed: the journal knows the values from before the freeze. */
+	if (p->rec.master_orig_ro < 0)
+		p->rec.master_orig_ro = bool_value(res, "ro");
+	if (p->rec.master_orig_sro < 0)
+		p->rec.master_orig_sro = bool_value(res, "sro");
+	if (p->opt.resume) {
+		step_begin(p, PS_FREEZE);
+		steps[PS_FREEZE].start(p);
+		return;
+	}
+	query(p, p->m, P_M_WHO, flavor_bypass_ro_sql(&p->mfl), 0);
+}
+
+/* Who read_only would not stop on the old master: the report says. */
+static void
+m_who_ok(struct promotion *p, const struct db_result *res)
+{
+	const struct db_set *s = first_set(res);
+	char who[400] = "";
+	size_t n = 0;
+
+	for (size_t i = 0; s != NULL && i < s->nrows; i++) {
+		const char *v = db_set_value(s, i, "who");
+
+		if (v != NULL && n + strlen(v) + 3 < sizeof who)
+			n += (size_t)snprintf(who + n, sizeof who - n, "%s%s",
+			    n ? ", " : "", v);
+	}
+	if (!p->opt.freeze)
+		cJSON_AddItemToArray(p->rec.still_write, cJSON_CreateString(
+		    "everyone: the old master is not frozen (--no-freeze)"));
+	else if (!p->mfl.mariadb)
+		cJSON_AddItemToArray(p->rec.still_write, cJSON_CreateString(
+		    "nobody while super_read_only is ON; an account with SUPER "
+		    "or SYSTEM_VARIABLES_ADMIN can turn it off"));
+	else if (who[0] != '\0') {
+		char line[512];
+
+		snprintf(line, sizeof line, "accounts that read_only exempts "
+		    "(SUPER, READ_ONLY ADMIN): %s; held back only by replwatchd's "
+		    "global read lock, which ends when it is released (unfence), "
+		    "replwatchd stops, or the link is lost until it is taken "
+		    "again", who);
+		cJSON_AddItemToArray(p->rec.still_write, cJSON_CreateString(line));
+	}
+	if (!p->opt.freeze) {
+		query(p, p->m, P_M_POS0, flavor_master_status_sql(&p->mfl), 0);
+		return;
+	}
+	preflight_done(p);
+}
+
+/* --no-freeze: refused while the master's binary log moves. */
+static void
+m_pos0_ok(struct promotion *p, const struct db_result *res)
+{
+	const char *f = value(res, "File"), *o = value(res, "Position");
+
+	snprintf(p->pos0_file, sizeof p->pos0_file, "%s", f ? f : "");
+	snprintf(p->pos0_pos, sizeof p->pos0_pos, "%s", o ? o : "");
+	wait_timer(p, P_M_POS1, MOVE_CHECK_US);
+}
+
+static void
+m_pos1_ok(struct promotion *p, const struct db_result *res)
+{
+	const char *f = value(res, "File"), *o = value(res, "Position");
+
+	if (f != NULL && o != NULL && (strcmp(f, p->pos0_file) != 0 ||
+	    strcmp(o, p->pos0_pos) != 0)) {
+		if (!p->opt.force) {
+			refuse(p, "--no-freeze while the old master's binary log "
+			    "moves (%s:%s -> %s:%s in %d ms): writes after the "
+			    "catch-up would be lost. Stop the application's writes "
+			    "first, or let replwatch freeze the master (--force "
+			    "overrides this)", p->pos0_file, p->pos0_pos, f, o,
+			    MOVE_CHECK_US / 1000);
+			return;
+		}
+		todo(p, "forced past: --no-freeze while the old master's binary "
+		    "log moved: rows written there after the catch-up are not on "
+		    "the new master");
+	}
+	preflight_done(p);
+}
+
+static void	make_plan(struct promotion *);
+
+static void
+preflight_done(struct promotion *p)
+{
+	if (p->opt.dry_run) {
+		step_end(p, PS_PREFLIGHT, PSS_DONE, "replica %s, %s; lag %lld ms%s",
+		    flavor_name(p->rfl), p->rfl->version_str, p->t->lag_ms,
+		    has_master(p) ? "; old master reachable" : "");
+		make_plan(p);
+		p->rec.outcome = PO_DRY_RUN;
+		snprintf(p->rec.reason, sizeof p->rec.reason,
+		    "dry run: nothing changed");
+		finish(p);
+		return;
+	}
+	step_next(p, PSS_DONE, "replica %s, %s, read_only %s; lag %lld ms%s",
+	    flavor_name(p->rfl), p->rfl->version_str,
+	    p->rec.replica_orig_ro == 1 ? "ON" : p->rec.replica_orig_ro == 0 ?
+	    "OFF" : "unknown", p->t->lag_ms,
+	    has_master(p) ? "; old master reachable" : "");
+}
+
+/* ---- freeze -------------------------------------------------------------- */
+
+static void
+freeze_start(struct promotion *p)
+{
+	if (!has_master(p)) {
+		todo(p, "no old master configured: stop writes to it yourself "
+		    "and check that nothing was written after the cut-over");
+		step_next(p, PSS_SKIPPED, "no master configured: the catch-up "
+		    "cannot be checked against the master's final position");
+		return;
+	}
+	if (!p->opt.freeze) {
+		todo(p, "the old master was not frozen (--no-freeze): make sure "
+		    "no application still writes to it");
+		step_next(p, PSS_SKIPPED, "--no-freeze: writes to the old master "
+		    "are not stopped");
+		return;
+	}
+	/* Freeze when the replica is nearly there: writes wait the least. */
+	p->deadline_us = now_mono_us() + (uint64_t)(p->opt.timeout_s * 1e6);
+	query(p, p->m, P_NEAR_M, flavor_master_status_sql(&p->mfl), 0);
+}
+
+static void
+near_m_ok(struct promotion *p, const struct db_result *res)
+{
+	const char *f = value(res, "File"), *o = value(res, "Position");
+
+	if (f == NULL) {
+		fail(p, "the old master has no binary log (%s returned no row)",
+		    flavor_master_status_sql(&p->mfl));
+		return;
+	}
+	snprintf(p->pos0_file, sizeof p->pos0_file, "%s", f);
+	snprintf(p->pos0_pos, sizeof p->pos0_pos, "%s", o ? o : "0");
+	query(p, p->r, P_NEAR_R, flavor_status_sql(p->rfl), 0);
+}
+
+static void	freeze_now(struct promotion *);
+
+static void
+near_status(struct promotion *p, const struct rw_status *st)
+{
+	long long b = behind(st, p->pos0_file, p->pos0_pos);
+
+	if (b >= 0 && b <= NEAR_BYTES) {
+		freeze_now(p);
+		return;
+	}
+	if (st->last_sql_errno != 0 || st->sql != THREAD_YES) {
+		fail(p, "the SQL thread stopped while waiting to freeze: %u %s",
+		    st->last_sql_errno, st->last_sql_error ? st->last_sql_error : "");
+		return;
+	}
+	if (now_mono_us() >= p->deadline_us) {
+		fail(p, "in %g s the replica never came within %d bytes of the "
+		    "old master (%s:%s vs executed %s:%s): a freeze now would block "
+		    "writes for the whole backlog", p->opt.timeout_s, NEAR_BYTES,
+		    p->pos0_file, p->pos0_pos, st->relay_master_log_file ?
+		    st->relay_master_log_file : "?", st->exec_master_log_pos ?
+		    st->exec_master_log_pos : "?");
+		return;
+	}
+	wait_timer(p, P_NEAR_M, NEAR_POLL_US);
+}
+
+static void
+near_r_ok(struct promotion *p, const struct db_result *res)
+{
+	with_status(p, res, near_status);
+}
+
+static void
+freeze_now(struct promotion *p)
+{
+	char *sql;
+
+	p->rec.freeze_ms = now_unix_ms();
+	/*
+	 * From here a failure must undo the freeze: the statement may take
+	 * effect on the server even if we give up waiting for it, so it counts
+	 * as done (restoring the old value is harmless).
+	 */
+	mark(p, CH_MASTER_RO);
+	sql = flavor_lock_wait_sql(FREEZE_LOCK_WAIT_S);
+	query(p, p->m, P_M_LWT, sql, 0);
+	free(sql);
+}
+
+static void
+m_lwt_ok(struct promotion *p, const struct db_result *res)
+{
+	query(p, p->m, P_M_RO, flavor_set_read_only_sql(1), FREEZE_QUERY_MS(p));
+}
+
+static void
+m_ro_ok(struct promotion *p, const struct db_result *res)
+{
+	if (!p->mfl.mariadb) {
+		mark(p, CH_MASTER_SRO);
+		query(p, p->m, P_M_SRO, flavor_set_super_read_only_sql(1),
+		    FREEZE_QUERY_MS(p));
+		return;
+	}
+	mark(p, CH_MASTER_LOCKED);
+	query(p, p->m, P_M_LOCK, flavor_read_lock_sql(), FREEZE_QUERY_MS(p));
+}
+
+static void
+m_sro_ok(struct promotion *p, const struct db_result *res)
+{
+	mark(p, CH_MASTER_LOCKED);
+	query(p, p->m, P_M_LOCK, flavor_read_lock_sql(), FREEZE_QUERY_MS(p));
+}
+
+/* 1205 (lock wait timeout): the freeze statements are retried. */
+static int
+freeze_err(struct promotion *p, const char *why)
+{
+	if (db_errno(p->m) != 1205 || ++p->freeze_tries >= FREEZE_TRIES)
+		return 0;
+	log_warnx("%s: %s waited %d s for a lock; retrying", p->t->name,
+	    phases[p->phase].name, FREEZE_LOCK_WAIT_S);
+	query(p, p->m, p->phase, p->phase == P_M_RO ?
+	    flavor_set_read_only_sql(1) : p->phase == P_M_SRO ?
+	    flavor_set_super_read_only_sql(1) : flavor_read_lock_sql(),
+	    FREEZE_QUERY_MS(p));
+	return 1;
+}
+
+static void
+m_lock_ok(struct promotion *p, const struct db_result *res)
+{
+	query(p, p->m, P_M_SESSIONS, flavor_sessions_sql(), 0);
+}
+
+static void
+kill_next(struct promotion *p)
+{
+	char *sql;
+
+	if (p->ikill >= p->nkill) {
+		query(p, p->m, P_M_POS, flavor_master_status_sql(&p->mfl), 0);
+		return;
+	}
+	sql = flavor_kill_sql(p->kill_ids[p->ikill++]);
+	query(p, p->m, P_M_KILL, sql, 0);
+	free(sql);
+}
+
+/*
+ * End every other client session: open transactions roll back (none was
+ * acknowledged), and the application reconnects, through the switch.
+ */
+static void
+m_sessions_ok(struct promotion *p, const struct db_result *res)
+{
+	const struct db_set *s = first_set(res);
+
+	free(p->kill_ids);
+	p->kill_ids = NULL;
+	p->nkill = p->ikill = 0;
+	if (s != NULL && s->nrows > 0) {
+		p->kill_ids = xcalloc(s->nrows, sizeof *p->kill_ids);
+		for (size_t i = 0; i < s->nrows; i++) {
+			const char *v = db_set_value(s, i, "id");
+
+			if (v != NULL)
+				p->kill_ids[p->nkill++] = strtoull(v, NULL, 10);
+		}
+		mark(p, CH_SESSIONS_KILLED);
+	}
+	kill_next(p);
+}
+
+static void
+m_kill_ok(struct promotion *p, const struct db_result *res)
+{
+	p->rec.killed++;
+	kill_next(p);
+}
+
+/* 1094: the session ended by itself meanwhile. */
+static int
+kill_err(struct promotion *p, const char *why)
+{
+	if (db_errno(p->m) != 1094)
+		return 0;
+	kill_next(p);
+	return 1;
+}
+
+static void
+m_pos_ok(struct promotion *p, const struct db_result *res)
+{
+	const char *v;
+
+	if ((v = value(res, "File")) == NULL) {
+		fail(p, "the old master has no binary log (%s returned no row)",
+		    flavor_master_status_sql(&p->mfl));
+		return;
+	}
+	snprintf(p->rec.final_file, sizeof p->rec.final_file, "%s", v);
+	v = value(res, "Position");
+	snprintf(p->rec.final_pos, sizeof p->rec.final_pos, "%s", v ? v : "0");
+	query(p, p->m, P_M_GTID, flavor_master_gtid_sql(&p->mfl), 0);
+}
+
+static void
+m_gtid_ok(struct promotion *p, const struct db_result *res)
+{
+	const char *v = value(res, "gtid");
+
+	snprintf(p->rec.final_gtid, sizeof p->rec.final_gtid, "%s", v ? v : "");
+	p->rec.have_final = 1;
+	p->use_poswait = 1;
+	if (p->rec.cur == PS_CATCHUP) {
+		/* --no-freeze: the position now is the floor of the catch-up. */
+		snprintf(p->rec.final_source, sizeof p->rec.final_source,
+		    "master before the catch-up (not frozen)");
+		steps[PS_CATCHUP].start(p);
+		return;
+	}
+	snprintf(p->rec.final_source, sizeof p->rec.final_source,
+	    "master at the freeze");
+	step_next(p, PSS_DONE, "old master read-only and locked at %s:%s%s%s; "
+	    "%d session%s ended", p->rec.final_file, p->rec.final_pos,
+	    p->rec.final_gtid[0] ? " gtid " : "", p->rec.final_gtid,
+	    p->rec.killed, p->rec.killed == 1 ? "" : "s");
+}
+
+/* ---- catchup ------------------------------------------------------------ */
+
+static void
+catchup_start(struct promotion *p)
+{
+	unsigned tmo;
+	char *sql;
+
+	if (!p->rec.have_final && has_master(p) && p->m != NULL &&
+	    db_connected(p->m)) {
+		/* Not frozen: catch up at least to where the master is now. */
+		query(p, p->m, P_M_POS, flavor_master_status_sql(&p->mfl), 0);
+		return;
+	}
+	p->deadline_us = now_mono_us() + (uint64_t)(p->opt.timeout_s * 1e6);
+	tmo = (unsigned)(p->opt.timeout_s + 0.999);
+	sql = p->use_poswait && p->rec.have_final ? flavor_pos_wait_sql(p->rfl,
+	    p->rec.final_file, p->rec.final_pos, tmo ? tmo : 1) : NULL;
+	if (sql == NULL) {
+		query(p, p->r, P_R_POLL, flavor_status_sql(p->rfl), 0);
+		return;
+	}
+	query(p, p->r, P_R_POSWAIT, sql, (tmo + 2) * 1000);
+	free(sql);
+}
+
+static void
+r_poswait_ok(struct promotion *p, const struct db_result *res)
+{
+	const struct db_set *s = first_set(res);
+	const char *v = s != NULL && s->nrows > 0 && s->ncols > 0 ?
+	    s->values[0] : NULL;
+
+	/* NULL: SQL thread not running; -1: timed out.  Look either way. */
+	if (v == NULL || atoll(v) < 0)
+		p->use_poswait = 0;
+	/* Reached: confirm by the status (and leave no doubt in the report). */
+	query(p, p->r, P_R_POLL, flavor_status_sql(p->rfl), 0);
+}
+
+/* A server that refuses the position wait: poll the status instead. */
+static int
+poswait_err(struct promotion *p, const char *why)
+{
+	if (db_errno(p->r) == 0)
+		return 0;
+	log_info("%s: position wait refused: %s; polling the status instead",
+	    p->t->name, why);
+	p->use_poswait = 0;
+	query(p, p->r, P_R_POLL, flavor_status_sql(p->rfl), 0);
+	return 1;
+}
+
+static void
+poll_status(struct promotion *p, const struct rw_status *st)
+{
+	if (caught_up(p, st)) {
+		step_next(p, PSS_DONE, "executed %s:%s%s",
+		    st->relay_master_log_file, st->exec_master_log_pos,
+		    !p->rec.have_final ? " = all it received (no master "
+		    "configured: no final position to compare with)" :
+		    strcmp(p->rec.final_source, "master at the freeze") != 0 ?
+		    ", at least the master's position before the catch-up "
+		    "(not frozen)" : " = the master's final position");
+		return;
+	}
+	if (st->last_sql_errno != 0 || st->sql != THREAD_YES) {
+		fail(p, "the SQL thread stopped during catch-up: %u %s",
+		    st->last_sql_errno, st->last_sql_error ? st->last_sql_error : "");
+		return;
+	}
+	if (now_mono_us() >= p->deadline_us) {
+		fail(p, "catch-up timed out after %g s at %s:%s (final %s:%s)",
+		    p->opt.timeout_s, st->relay_master_log_file ?
+		    st->relay_master_log_file : "?", st->exec_master_log_pos ?
+		    st->exec_master_log_pos : "?", p->rec.final_file,
+		    p->rec.final_pos);
+		return;
+	}
+	wait_timer(p, P_R_POLL, POLL_US);
+}
+
+static void
+r_poll_ok(struct promotion *p, const struct db_result *res)
+{
+	with_status(p, res, poll_status);
+}
+
+/* ---- switch --------------------------------------------------------------- */
+
+static void	switched(struct promotion *);
+
+/*
+ * Make the replica writable where SQL can, then move the traffic.  Nothing
+ * more can arrive through replication: the master is frozen and the replica
+ * has executed its final position.
+ */
+static void
+switch_start(struct promotion *p)
+{
+	if (p->rec.replica_orig_ro == 1 && !flavor_is_rds(p->rfl)) {
+		mark(p, CH_REPLICA_RW);
+		query(p, p->r, P_R_RW, flavor_set_read_only_sql(0), 0);
+		return;
+	}
+	set_phase(p, P_R_RW);
+	phases[P_R_RW].ok(p, NULL);
+}
+
+static void
+r_rw_ok(struct promotion *p, const struct db_result *res)
+{
+	if (p->t->cf->on_switch == NULL) {
+		switched(p);
+		return;
+	}
+	mark(p, CH_SWITCH_SENT);
+	switch_hook(p, P_SWITCH, 1);
+}
+
+static void
+switch_ok(struct promotion *p, const struct db_result *res)
+{
+	switched(p);
+}
+
+/* Past the point of no return. */
+static void
+switched(struct promotion *p)
+{
+	p->rec.switched_ms = now_unix_ms();
+	if (p->rec.freeze_ms != 0)
+		p->rec.write_blocked_ms = (double)(p->rec.switched_ms -
+		    p->rec.freeze_ms);
+	mark(p, CH_SWITCHED);
+	if (p->t->cf->on_switch == NULL)
+		todo(p, "no on_switch command is configured: point the "
+		    "application at the new master (%s:%u) yourself",
+		    p->t->cf->replica.host, p->t->cf->replica.port);
+	step_next(p, PSS_DONE, "%s%s", p->t->cf->on_switch != NULL ?
+	    "application moved by on_switch" : "no on_switch configured",
+	    p->rec.replica_orig_ro == 1 && !flavor_is_rds(p->rfl) ?
+	    "; the replica made writable" : "");
+}
+
+/* ---- stop, reset, verify, done ------------------------------------------ */
+
+static void
+stop_start(struct promotion *p)
+{
+	mark(p, CH_STOP_SENT);
 	control(p, P_R_STOP, REPL_STOP);
 }
 
 static void
-on_status(struct promotion *p, const struct rw_status *st)
+r_stop_ok(struct promotion *p, const struct db_result *res)
 {
-	switch (p->phase) {
-	case P_R_STATUS:
-		if (p->opt.resume) {
-			/* Pick up after the last step known done. */
-			if (!st->configured) {
-				p->reset_done = 1;
-				step_end(p, ST_RESET, SS_DONE, "no replication configured: "
-				    "the reset had completed");
-				step_begin(p, ST_VERIFY);
-				query(p, p->r, P_R_VERIFY_STATUS,
-				    flavor_status_sql(p->rfl), 0);
-			} else if (p->stopped) {
-				p->reset_started = 1;
-				step_begin(p, ST_RESET);
-				control(p, P_R_RESET, REPL_RESET);
-			} else if (st->io != THREAD_YES || st->sql != THREAD_YES) {
-				control(p, P_R_RESTART, REPL_START);
-			} else if (p->t->cf->master.host != NULL && p->opt.freeze_master)
-				connect_to(p, &p->m, &p->t->cf->master, P_M_CONNECT);
-			else
-				start_freeze(p);
-			break;
-		}
-		preflight_check(p, st);
-		break;
-	case P_R_POLL:
-		if (caught_up(p, st)) {
-			step_end(p, ST_CATCHUP, SS_DONE, "executed %s:%s%s",
-			    st->relay_master_log_file, st->exec_master_log_pos,
-			    p->unfrozen_target ? ", at least the master's position "
-			    "before the catch-up (not frozen)" :
-			    p->have_final ? " = the master's final position" :
-			    " = all it received (the master was not frozen: no "
-			    "final position to compare with)");
-			stop_replication(p);
-		} else if (st->last_sql_errno != 0 || st->sql != THREAD_YES)
-			fail(p, "the SQL thread stopped during catch-up: %u %s",
-			    st->last_sql_errno, st->last_sql_error ? st->last_sql_error : "");
-		else if (now_mono_us() >= p->deadline_us)
-			fail(p, "catch-up timed out after %g s at %s:%s (final %s:%s)",
-			    p->opt.timeout_s, st->relay_master_log_file ?
-			    st->relay_master_log_file : "?", st->exec_master_log_pos ?
-			    st->exec_master_log_pos : "?", p->final_file, p->final_pos);
-		else
-			poll_again(p);
-		break;
-	case P_R_STOP_CHECK:
-		if (p->have_final && !caught_up(p, st)) {
-			fail(p, "after the stop the replica executed %s:%s, not the "
-			    "final %s:%s", st->relay_master_log_file ?
-			    st->relay_master_log_file : "?", st->exec_master_log_pos ?
-			    st->exec_master_log_pos : "?", p->final_file, p->final_pos);
-			break;
-		}
-		p->stopped = 1;
-		snprintf(p->stop_file, sizeof p->stop_file, "%s",
-		    st->relay_master_log_file ? st->relay_master_log_file : "");
-		snprintf(p->stop_pos, sizeof p->stop_pos, "%s",
-		    st->exec_master_log_pos ? st->exec_master_log_pos : "");
-		step_end(p, ST_STOP, SS_DONE, "replication stopped at %s:%s",
-		    st->relay_master_log_file ? st->relay_master_log_file : "?",
-		    st->exec_master_log_pos ? st->exec_master_log_pos : "?");
-		/* The point of no return: journaled before the statement runs. */
-		p->reset_started = 1;
-		step_begin(p, ST_RESET);
-		control(p, P_R_RESET, REPL_RESET);
-		break;
-	case P_R_VERIFY_STATUS:
-		if (st->configured) {
-			fail(p, "replication is still configured after the reset");
-			break;
-		}
-		query(p, p->r, P_R_VERIFY_RO, flavor_read_only_sql(), 0);
-		break;
-	default:
-		break;
+	const struct rw_status *st = server_status(p->rs);
+	const char *f = st->relay_master_log_file, *o = st->exec_master_log_pos;
+
+	if (p->rec.have_final && !caught_up(p, st)) {
+		fail(p, "after the stop the replica executed %s:%s, not the "
+		    "final %s:%s", f ? f : "?", o ? o : "?", p->rec.final_file,
+		    p->rec.final_pos);
+		return;
 	}
+	snprintf(p->rec.stop_file, sizeof p->rec.stop_file, "%s", f ? f : "");
+	snprintf(p->rec.stop_pos, sizeof p->rec.stop_pos, "%s", o ? o : "");
+	mark(p, CH_STOPPED);
+	step_next(p, PSS_DONE, "replication stopped at %s:%s", f ? f : "?",
+	    o ? o : "?");
 }
 
 static void
-on_status_result(struct promotion *p, const struct db_result *res)
+reset_start(struct promotion *p)
 {
-	struct rw_status st = { 0 };
-
-	read_status(res, &st);
-	on_status(p, &st);
-	replstatus_clear(&st);
+	mark(p, CH_RESET_SENT);
+	control(p, P_R_RESET, REPL_RESET);
 }
 
 static void
-cb(struct db *db, enum db_status dst, const struct db_result *res, void *arg)
+r_reset_ok(struct promotion *p, const struct db_result *res)
 {
-	struct promotion *p = arg;
-	const char *v;
-
-	if (p->abort_requested && !p->rolling_back && !p->reset_started) {
-		fail(p, "aborted by request");
-		return;
-	}
-	if (dst != DB_OK) {
-		/* Errors some phases expect and handle. */
-		if (p->phase == P_R_POSWAIT && dst == DB_ERR_SERVER) {
-			log_info("%s: %s: %s; polling the status instead", p->t->name,
-			    "position wait refused", db_error(db));
-			p->use_poswait = 0;
-			query(p, p->r, P_R_POLL, flavor_status_sql(p->rfl), 0);
-			return;
-		}
-		if ((p->phase == P_M_RO_ON || p->phase == P_M_FTWRL) &&
-		    dst == DB_ERR_SERVER && db_errno(db) == 1205 &&
-		    ++p->freeze_tries < FREEZE_TRIES) {
-			log_warnx("%s: %s waited %d s for a lock; retrying",
-			    p->t->name, p->phase == P_M_RO_ON ? "read_only" :
-			    flavor_read_lock_sql(), FREEZE_LOCK_WAIT_S);
-			query(p, p->m, p->phase, p->phase == P_M_RO_ON ?
-			    flavor_set_read_only_sql(1) : flavor_read_lock_sql(),
-			    FREEZE_QUERY_MS(p));
-			return;
-		}
-		if (p->phase == P_M_UNLOCK) {
-			/* Promoted all the same; the lock dies with the link. */
-			todo(p, "%s on the old master failed (%s): its global "
-			    "read lock ends when replwatchd's connection closes",
-			    flavor_unlock_sql(), db_error(db));
-			p->ftwrl = 0;
-			dst = DB_OK;
-			goto unlocked;
-		}
-		if (p->phase == P_R_SET_RW && dst == DB_ERR_SERVER) {
-			todo(p, "could not make the replica writable (%s): run %s "
-			    "as an administrator", db_error(db),
-			    flavor_set_read_only_sql(0));
-			query(p, p->r, P_R_VERIFY_RO2, flavor_read_only_sql(), 0);
-			return;
-		}
-		if (p->rolling_back) {
-			log_warnx("%s: rollback step failed: %s", p->t->name, db_error(db));
-			todo(p, "rollback incomplete: %s", db_error(db));
-			/* Carry on with the remaining rollback steps. */
-			res = NULL;
-		} else {
-			fail(p, "%s", db_error(db));
-			return;
-		}
-	}
-
-	switch (p->phase) {
-	case P_R_LOCK:
-		v = value(res, "got");
-		if (v == NULL || strcmp(v, "1") != 0) {
-			snprintf(p->steps[ST_PREFLIGHT].detail,
-			    sizeof p->steps[ST_PREFLIGHT].detail, "another promotion "
-			    "of this replica holds the lock %s", p->lock_name);
-			snprintf(p->reason, sizeof p->reason, "%s",
-			    p->steps[ST_PREFLIGHT].detail);
-			step_end(p, ST_PREFLIGHT, SS_FAILED, NULL);
-			p->outcome = OUT_ABORTED;
-			finish(p);
-			return;
-		}
-		p->locked = 1;
-		query(p, p->r, P_R_STATUS, flavor_status_sql(p->rfl), 0);
-		break;
-	case P_R_STATUS:
-	case P_R_POLL:
-	case P_R_STOP_CHECK:
-	case P_R_VERIFY_STATUS:
-		on_status_result(p, res);
-		break;
-	case P_M_CONNECT:
-		query(p, p->m, P_M_PROBE, flavor_probe_sql, 0);
-		break;
-	case P_M_PROBE:
-		if (server_detect(&p->mfl, FLAVOR_AUTO, res) == -1) {
-			fail(p, "the old master's kind detection returned no row");
-			return;
-		}
-		query(p, p->m, P_M_VARS, flavor_read_only_sql(), 0);
-		break;
-	case P_M_VARS:
-		v = value(res, "ro");
-		/* On resume the journal knows the value from before the freeze. */
-		if (!p->opt.resume || p->master_orig_ro < 0)
-			p->master_orig_ro = v == NULL ? -1 : atoi(v) != 0;
-		if (p->opt.resume) {
-			start_freeze(p);
-			break;
-		}
-		p->phase = P_M_STATUS0;
-		advance(p);
-		break;
-	case P_M_LWT:
-		/*
-		 * From here a failure must undo the freeze: the statement may
-		 * take effect on the server even if we give up waiting for it,
-		 * so it counts as done (restoring the old value is harmless).
-		 */
-		p->frozen = 1;
-		journal_save(p);
-		query(p, p->m, P_M_RO_ON, flavor_set_read_only_sql(1),
-		    FREEZE_QUERY_MS(p));
-		break;
-	case P_M_RO_ON:
-		query(p, p->m, P_M_FTWRL, flavor_read_lock_sql(),
-		    FREEZE_QUERY_MS(p));
-		break;
-	case P_M_FTWRL:
-		p->ftwrl = 1;
-		query(p, p->m, P_M_POS, flavor_master_status_sql(&p->mfl), 0);
-		break;
-	case P_M_POS:
-		if ((v = value(res, "File")) == NULL) {
-			fail(p, "the old master has no binary log (%s returned no row)",
-			    flavor_master_status_sql(&p->mfl));
-			return;
-		}
-		snprintf(p->final_file, sizeof p->final_file, "%s", v);
-		v = value(res, "Position");
-		snprintf(p->final_pos, sizeof p->final_pos, "%s", v ? v : "0");
-		query(p, p->m, P_M_GTID, flavor_master_gtid_sql(&p->mfl), 0);
-		break;
-	case P_M_GTID:
-		v = value(res, "gtid");
-		snprintf(p->final_gtid, sizeof p->final_gtid, "%s", v ? v : "");
-		p->have_final = 1;
-		if (!p->unfrozen_target)
-			step_end(p, ST_FREEZE, SS_DONE, "old master read-only at "
-			    "%s:%s%s%s", p->final_file, p->final_pos,
-			    p->final_gtid[0] ? " gtid " : "", p->final_gtid);
-		p->use_poswait = 1;
-		start_catchup(p);
-		break;
-	case P_R_POSWAIT:
-		{
-			const struct db_set *s = first_set(res);
-
-			v = s != NULL && s->nrows > 0 && s->ncols > 0 ? s->values[0] : NULL;
-		}
-		if (v == NULL || atoll(v) < 0) {
-			/* NULL: SQL thread not running; -1: timed out.  Look. */
-			p->use_poswait = 0;
-			query(p, p->r, P_R_POLL, flavor_status_sql(p->rfl), 0);
-			return;
-		}
-		/* Reached; confirm by status (and leave no doubt in the report). */
-		query(p, p->r, P_R_POLL, flavor_status_sql(p->rfl), 0);
-		break;
-	case P_R_VERIFY_RO:
-	case P_R_VERIFY_RO2:
-		v = value(res, "ro");
-		p->replica_ro = v == NULL ? -1 : atoi(v) != 0;
-		if (p->replica_ro == 1 && p->phase == P_R_VERIFY_RO &&
-		    !flavor_is_rds(p->rfl)) {
-			query(p, p->r, P_R_SET_RW, flavor_set_read_only_sql(0), 0);
-			return;
-		}
-		if (p->replica_ro == 1 && flavor_is_rds(p->rfl))
-			todo(p, "read_only is ON on the RDS instance: set read_only = 0 "
-			    "in its DB parameter group (SQL cannot change it there)");
-		if (p->freeze_us != 0)
-			p->write_blocked_ms = ms_since(p->freeze_us);
-		step_end(p, ST_VERIFY, SS_DONE, "no replication configured; %s; "
-		    "read_only %s", p->have_final ? "final position applied" :
-		    "no frozen master position to compare with",
-		    p->replica_ro == 1 ? "ON" : p->replica_ro == 0 ? "OFF" : "unknown");
-		step_begin(p, ST_DONE);
-		if (p->ftwrl && p->m != NULL && db_connected(p->m)) {
-			query(p, p->m, P_M_UNLOCK, flavor_unlock_sql(), 0);
-			return;
-		}
-		p->phase = P_M_UNLOCK;
-		cb(db, DB_OK, NULL, p);
-		return;
-	case P_R_SET_RW:
-		query(p, p->r, P_R_VERIFY_RO2, flavor_read_only_sql(), 0);
-		break;
-	case P_M_UNLOCK:
-unlocked:
-		p->ftwrl = 0;
-		if (p->frozen)
-			todo(p, "the old master stays read-only: leave it so, or "
-			    "decommission it");
-		p->outcome = OUT_PROMOTED;
-		snprintf(p->reason, sizeof p->reason, "promoted%s%s%s%s",
-		    p->have_final ? " at " : "", p->have_final ? p->final_file : "",
-		    p->have_final ? ":" : "", p->have_final ? p->final_pos : "");
-		finish(p);
-		break;
-
-	/* Rollback: replication running again, the old master as it was. */
-	case P_RB_UNLOCK:
-		p->ftwrl = 0;
-		rollback_next(p);
-		break;
-	case P_RB_M_CONNECT:
-		p->rb_m_tried = 1;
-		rollback_next(p);
-		break;
-	case P_RB_RO:
-		if (res != NULL)
-			p->frozen = 0;
-		p->rb_ro_tried = 1;
-		rollback_next(p);
-		break;
-	default:
-		fail(p, "internal: unexpected result in phase %d", p->phase);
-	}
+	mark(p, CH_RESET_DONE);
+	step_next(p, PSS_DONE, "%s%s%s", server_statement(p->rs)[0] ?
+	    server_statement(p->rs) : "no statement needed",
+	    server_note(p->rs)[0] ? ": " : "", server_note(p->rs));
 }
 
-/* The replica's server object finished an open or a control action. */
 static void
-scb(struct server *srv, int ok, void *arg)
+verify_start(struct promotion *p)
 {
-	struct promotion *p = arg;
-	char *sql;
-
-	if (p->abort_requested && !p->rolling_back && !p->reset_started) {
-		fail(p, "aborted by request");
-		return;
-	}
-	if (!ok && p->phase != P_RB_START) {
-		fail(p, "%s", server_error(srv));
-		return;
-	}
-	if (server_note(srv)[0] != '\0')
-		log_info("%s: promotion: %s", p->t->name, server_note(srv));
-	switch (p->phase) {
-	case P_R_CONNECT:
-		/* Same kind as the monitor's: it knows whether status is denied. */
-		if (p->t->flavor_known && (p->rfl->rds & RDS_REPLICA_STATUS))
-			p->rfl->status_denied = p->t->flavor.status_denied;
-		sql = flavor_get_lock_sql(p->lock_name);
-		query(p, p->r, P_R_LOCK, sql, 0);
-		free(sql);
-		break;
-	case P_R_STOP:
-		p->phase = P_R_STOP_CHECK;
-		on_status(p, server_status(srv));
-		break;
-	case P_R_RESET:
-		p->reset_done = 1;
-		step_end(p, ST_RESET, SS_DONE, "%s%s%s", server_statement(srv)[0] ?
-		    server_statement(srv) : "no statement needed",
-		    server_note(srv)[0] ? ": " : "", server_note(srv));
-		step_begin(p, ST_VERIFY);
-		query(p, p->r, P_R_VERIFY_STATUS, flavor_status_sql(p->rfl), 0);
-		break;
-	case P_R_RESTART:
-		log_info("%s: resume: replication restarted", p->t->name);
-		p->stopped = 0;
-		if (p->t->cf->master.host != NULL && p->opt.freeze_master)
-			connect_to(p, &p->m, &p->t->cf->master, P_M_CONNECT);
-		else
-			start_freeze(p);
-		break;
-	case P_RB_START:
-		p->rb_start_tried = 1;
-		if (ok) {
-			p->stopped = p->stop_sent = 0;
-			snprintf(p->reason + strlen(p->reason), sizeof p->reason -
-			    strlen(p->reason), "; replication runs again%s%s",
-			    server_note(srv)[0] ? ": " : "", server_note(srv));
-		} else {
-			log_warnx("%s: rollback: restarting replication failed: %s",
-			    p->t->name, server_error(srv));
-			todo(p, "rollback incomplete: replication could not be "
-			    "restarted (%s): check it, then run replwatchctl start %s",
-			    server_error(srv), p->t->name);
-		}
-		rollback_next(p);
-		break;
-	default:
-		fail(p, "internal: server result in phase %d", p->phase);
-	}
+	query(p, p->r, P_R_VSTATUS, flavor_status_sql(p->rfl), 0);
 }
 
-/*
- * The next rollback action, from what is known to be changed: replication
- * stopped by us, the freeze lock, read_only set by us.  A failed action is
- * reported in "todo" and the rest still runs.
- */
 static void
-rollback_next(struct promotion *p)
+verify_status(struct promotion *p, const struct rw_status *st)
 {
-	int m_up = p->m != NULL && db_connected(p->m);
+	if (st->configured) {
+		fail(p, "replication is still configured after the reset");
+		return;
+	}
+	query(p, p->r, P_R_VRO, flavor_read_only_sql(), 0);
+}
 
-	if (!m_up)
-		p->ftwrl = 0;	/* the lock went with its connection */
-	/*
-	 * stop_sent: a stop in flight or unconfirmed may have run.  The
-	 * server object reconnects if the stop broke the link, and starts by
-	 * the state model (a half-stopped RDS replica is stopped first).
-	 */
-	if ((p->stopped || p->stop_sent) && !p->rb_start_tried) {
-		if (p->rs == NULL)
-			open_replica(p);
-		control(p, P_RB_START, REPL_START);
+static void
+r_vstatus_ok(struct promotion *p, const struct db_result *res)
+{
+	with_status(p, res, verify_status);
+}
+
+static void
+r_vro_ok(struct promotion *p, const struct db_result *res)
+{
+	p->rec.replica_ro = bool_value(res, "ro");
+	if (p->rec.replica_ro == 1)
+		todo(p, flavor_is_rds(p->rfl) ? "read_only is ON on the RDS "
+		    "instance: set read_only = 0 in its DB parameter group (SQL "
+		    "cannot change it there)" : "read_only is ON on the new "
+		    "master: run SET GLOBAL read_only = OFF as an administrator");
+	if (p->rec.write_blocked_ms < 0 && p->rec.freeze_ms != 0)
+		p->rec.write_blocked_ms = (double)(now_unix_ms() -
+		    p->rec.freeze_ms);
+	step_next(p, PSS_DONE, "no replication configured; %s; read_only %s",
+	    p->rec.have_final ? "final position applied" :
+	    "no frozen master position to compare with",
+	    p->rec.replica_ro == 1 ? "ON" : p->rec.replica_ro == 0 ? "OFF" :
+	    "unknown");
+}
+
+static void
+run_on_promoted(struct promotion *p)
+{
+	const struct rw_target_config *cf = p->t->cf;
+	char *env[12];
+	int n = 0, r;
+
+	set_phase(p, P_ON_PROMOTED);
+	xasprintf(&env[n++], "REPLWATCH_EVENT=promoted");
+	xasprintf(&env[n++], "REPLWATCH_TARGET=%s", p->t->name);
+	xasprintf(&env[n++], "REPLWATCH_OUTCOME=promoted");
+	xasprintf(&env[n++], "REPLWATCH_REASON=%s", p->rec.reason);
+	xasprintf(&env[n++], "REPLWATCH_FINAL_FILE=%s", p->rec.final_file);
+	xasprintf(&env[n++], "REPLWATCH_FINAL_POS=%s", p->rec.final_pos);
+	xasprintf(&env[n++], "REPLWATCH_FINAL_GTID=%s", p->rec.final_gtid);
+	xasprintf(&env[n++], "REPLWATCH_WRITE_BLOCKED_MS=%.1f",
+	    p->rec.write_blocked_ms < 0 ? 0 : p->rec.write_blocked_ms);
+	xasprintf(&env[n++], "REPLWATCH_REPLICA=%s:%u", cf->replica.host,
+	    cf->replica.port);
+	xasprintf(&env[n++], "REPLWATCH_NEW_MASTER_HOST=%s", cf->replica.host);
+	xasprintf(&env[n++], "REPLWATCH_NEW_MASTER_PORT=%u", cf->replica.port);
+	env[n] = NULL;
+	r = hooks_run("on_promoted", p->t->name, cf->on_promoted,
+	    cf->hook_timeout_ms, env, hook_done, p);
+	for (int i = 0; i < n; i++)
+		free(env[i]);
+	if (r == -1)
+		hook_done(0, "could not be started (see the log)", p);
+}
+
+static void
+done_start(struct promotion *p)
+{
+	if (CH(p, CH_MASTER_RO))
+		todo(p, "the old master stays read-only%s: leave it so, or "
+		    "decommission it", CH(p, CH_MASTER_LOCKED) ? " and fenced "
+		    "(replwatchctl unfence releases the lock)" : "");
+	p->rec.outcome = PO_PROMOTED;
+	snprintf(p->rec.reason, sizeof p->rec.reason, "promoted%s%s%s%s",
+	    p->rec.have_final ? " at " : "", p->rec.have_final ?
+	    p->rec.final_file : "", p->rec.have_final ? ":" : "",
+	    p->rec.have_final ? p->rec.final_pos : "");
+	if (p->t->cf->on_promoted != NULL) {
+		run_on_promoted(p);
 		return;
 	}
-	if (p->ftwrl && m_up) {
-		query(p, p->m, P_RB_UNLOCK, flavor_unlock_sql(), 0);
-		return;
-	}
-	if (p->frozen && !m_up && !p->rb_m_tried &&
-	    p->t->cf->master.host != NULL) {
-		connect_to(p, &p->m, &p->t->cf->master, P_RB_M_CONNECT);
-		return;
-	}
-	if (p->frozen && m_up && !p->rb_ro_tried) {
-		query(p, p->m, P_RB_RO,
-		    flavor_set_read_only_sql(p->master_orig_ro == 1), 0);
-		return;
-	}
-	if (p->stopped || p->stop_sent)
-		todo(p, "replication may be stopped: check, and run replwatchctl "
-		    "start %s", p->t->name);
-	if (p->frozen)
-		todo(p, "the old master is still read-only: run %s on it",
-		    flavor_set_read_only_sql(0));
 	finish(p);
 }
 
+static void
+on_promoted_ok(struct promotion *p, const struct db_result *res)
+{
+	finish(p);
+}
+
+/* Promoted all the same: the report shows it, the client's exit says it. */
+static int
+on_promoted_err(struct promotion *p, const char *why)
+{
+	todo(p, "the on_promoted hook failed (%s): do by hand what it should "
+	    "have done", why);
+	finish(p);
+	return 1;
+}
+
+/* ---- resume ------------------------------------------------------------- */
+
+static void
+resume_from(struct promotion *p, const struct rw_status *st)
+{
+	if (CH(p, CH_SWITCHED)) {
+		if (!st->configured) {
+			p->rec.changes |= CH_RESET_DONE;
+			step_end(p, PS_RESET, PSS_DONE, "no replication configured: "
+			    "the reset had completed");
+			step_begin(p, PS_VERIFY);
+			verify_start(p);
+			return;
+		}
+		step_begin(p, PS_STOP);
+		stop_start(p);
+		return;
+	}
+	/* Not yet switched: everything before is done again, safely. */
+	if (st->configured && (st->io != THREAD_YES || st->sql != THREAD_YES)) {
+		control(p, P_R_RESTART, REPL_START);
+		return;
+	}
+	set_phase(p, P_R_RESTART);
+	phases[P_R_RESTART].ok(p, NULL);
+}
+
+static void
+r_restart_ok(struct promotion *p, const struct db_result *res)
+{
+	p->rec.changes &= ~(CH_STOP_SENT | CH_STOPPED);
+	if (has_master(p)) {
+		connect_master(p, P_M_CONNECT);
+		return;
+	}
+	step_begin(p, PS_FREEZE);
+	freeze_start(p);
+}
+
+/* ---- failure and rollback ----------------------------------------------- */
+
 /*
- * A step failed.  Before the reset: roll back.  At or after it: the target
- * is left interrupted for --resume.
+ * A step failed.  Before the switch: roll back.  After it: the target is
+ * left interrupted for --resume.
  */
 static void
 fail(struct promotion *p, const char *fmt, ...)
 {
+	enum promo_step s = p->rec.cur;
 	char why[768];
 	va_list ap;
 
@@ -1059,52 +1384,288 @@ fail(struct promotion *p, const char *fmt, ...)
 		finish(p);
 		return;
 	}
-	if (p->steps[p->cur].st == SS_RUNNING)
-		step_end(p, p->cur, SS_FAILED, "%s", why);
-	if (p->reset_started) {
-		snprintf(p->reason, sizeof p->reason, "failed at or after the reset "
-		    "(%s): %s; run promote --resume", step_names[p->cur], why);
-		p->outcome = OUT_INTERRUPTED;
+	if (p->rec.steps[s].st == PSS_RUNNING)
+		step_end(p, s, PSS_FAILED, "%s", why);
+	if (CH(p, CH_SWITCHED)) {
+		snprintf(p->rec.reason, sizeof p->rec.reason, "failed after the "
+		    "switch (%s): %s; run promote --resume", promo_step_names[s],
+		    why);
+		p->rec.outcome = PO_INTERRUPTED;
 		finish(p);
 		return;
 	}
-	if (p->cur == ST_PREFLIGHT && !p->frozen && !p->stop_sent)
-		snprintf(p->reason, sizeof p->reason, "preflight failed: %s; "
-		    "nothing was changed", why);
+	if (p->rec.changes == 0)
+		snprintf(p->rec.reason, sizeof p->rec.reason, "%s failed: %s; "
+		    "nothing was changed", promo_step_names[s], why);
 	else
-		snprintf(p->reason, sizeof p->reason, "%s failed: %s; rolled back",
-		    step_names[p->cur], why);
-	p->outcome = OUT_ABORTED;
+		snprintf(p->rec.reason, sizeof p->rec.reason, "%s failed: %s; "
+		    "rolled back", promo_step_names[s], why);
+	p->rec.outcome = PO_ABORTED;
 	p->rolling_back = 1;
-	log_warnx("%s: promotion %s", p->t->name, p->reason);
+	log_warnx("%s: promotion %s", p->t->name, p->rec.reason);
 	rollback_next(p);
 }
 
-static void
-run_hook(struct promotion *p)
+/* Try the undo of change ch once; 1 if it was started. */
+static int
+undo_once(struct promotion *p, unsigned ch)
 {
-	const char *cmd = p->outcome == OUT_PROMOTED ? p->t->cf->on_promoted :
-	    p->t->cf->on_promote_failed;
-	char *env[10];
+	if (!CH(p, ch) || (p->rb_tried & ch))
+		return 0;
+	p->rb_tried |= ch;
+	return 1;
+}
+
+/*
+ * The next rollback action, from what was changed, latest first: the
+ * replica read-only again (no more writes that the old master lacks), the
+ * traffic back, replication running, the old master as it was.  A failed
+ * action is reported in todo and the rest still runs.
+ */
+static void
+rollback_next(struct promotion *p)
+{
+	int m_up = p->m != NULL && db_connected(p->m);
+	int stopped = CH(p, CH_STOP_SENT) || CH(p, CH_STOPPED);
+
+	if (!m_up)
+		p->rec.changes &= ~CH_MASTER_LOCKED;	/* gone with the link */
+	if (p->rs == NULL && !p->rb_reopened && (stopped ||
+	    CH(p, CH_REPLICA_RW))) {
+		p->rb_reopened = 1;
+		open_replica(p, P_RB_R_OPEN);
+		return;
+	}
+	if (undo_once(p, CH_REPLICA_RW)) {
+		query(p, p->r, P_RB_R_RO, flavor_set_read_only_sql(1), 0);
+		return;
+	}
+	if (undo_once(p, CH_SWITCH_SENT) && p->t->cf->on_switch != NULL) {
+		mark(p, CH_SWITCH_BACK);
+		switch_hook(p, P_RB_SWITCH, 0);
+		return;
+	}
+	if (stopped && !p->rb_start_tried) {
+		p->rb_start_tried = 1;
+		control(p, P_RB_START, REPL_START);
+		return;
+	}
+	if (undo_once(p, CH_MASTER_LOCKED)) {
+		query(p, p->m, P_RB_UNLOCK, flavor_unlock_sql(), 0);
+		return;
+	}
+	if ((CH(p, CH_MASTER_RO) || CH(p, CH_MASTER_SRO)) && !m_up &&
+	    !p->rb_reconnected && has_master(p)) {
+		p->rb_reconnected = 1;
+		connect_master(p, P_RB_M_CONNECT);
+		return;
+	}
+	if (m_up && undo_once(p, CH_MASTER_SRO)) {
+		query(p, p->m, P_RB_SRO, flavor_set_super_read_only_sql(
+		    p->rec.master_orig_sro == 1), 0);
+		return;
+	}
+	if (m_up && undo_once(p, CH_MASTER_RO)) {
+		query(p, p->m, P_RB_RO, flavor_set_read_only_sql(
+		    p->rec.master_orig_ro == 1), 0);
+		return;
+	}
+	if (stopped)
+		todo(p, "replication may be stopped: check, and run replwatchctl "
+		    "start %s", p->t->name);
+	if (CH(p, CH_MASTER_RO))
+		todo(p, "the old master is still read-only: run %s on it",
+		    flavor_set_read_only_sql(0));
+	if (CH(p, CH_REPLICA_RW))
+		todo(p, "the replica may still be writable: run %s on it",
+		    flavor_set_read_only_sql(1));
+	if (CH(p, CH_SWITCH_SENT) && !CH(p, CH_SWITCH_BACK))
+		todo(p, "the application may still be sent to the replica: "
+		    "point it back at the old master");
+	journal_save(p);
+	finish(p);
+}
+
+/* A rollback action ended (p->op_ok says how): forget the change undone. */
+static void
+rb_ok(struct promotion *p, const struct db_result *res)
+{
+	static const struct { enum phase ph; unsigned ch; } undone[] = {
+		{ P_RB_R_RO, CH_REPLICA_RW }, { P_RB_UNLOCK, CH_MASTER_LOCKED },
+		{ P_RB_SRO, CH_MASTER_SRO }, { P_RB_RO, CH_MASTER_RO },
+		{ P_RB_START, CH_STOP_SENT | CH_STOPPED },
+		{ P_RB_SWITCH, CH_SWITCH_SENT },
+	};
+
+	for (size_t i = 0; p->op_ok && i < sizeof undone / sizeof undone[0]; i++)
+		if (undone[i].ph == p->phase)
+			p->rec.changes &= ~undone[i].ch;
+	if (p->phase == P_RB_START && p->op_ok)
+		snprintf(p->rec.reason + strlen(p->rec.reason),
+		    sizeof p->rec.reason - strlen(p->rec.reason),
+		    "; replication runs again%s%s", server_note(p->rs)[0] ?
+		    ": " : "", server_note(p->rs));
+	if (p->phase == P_RB_SWITCH && p->op_ok)
+		p->rec.changes |= CH_SWITCH_BACK;
+	if (p->phase == P_RB_SWITCH && !p->op_ok)
+		p->rec.changes &= ~CH_SWITCH_BACK;
+	journal_save(p);
+	rollback_next(p);
+}
+
+/* ---- the tables ----------------------------------------------------------- */
+
+static const struct step_def steps[PS__COUNT] = {
+	[PS_PREFLIGHT] =	{ NULL },	/* begun by promote_start */
+	[PS_FREEZE] =		{ freeze_start },
+	[PS_CATCHUP] =		{ catchup_start },
+	[PS_SWITCH] =		{ switch_start },
+	[PS_STOP] =		{ stop_start },
+	[PS_RESET] =		{ reset_start },
+	[PS_VERIFY] =		{ verify_start },
+	[PS_DONE] =		{ done_start },
+};
+
+static const struct phase_def phases[P__COUNT] = {
+	[P_IDLE] =		{ "idle", NULL, NULL },
+	[P_R_OPEN] =		{ "connect to the replica", r_open_ok, NULL },
+	[P_R_LOCK] =		{ "take the promotion lock", r_lock_ok, NULL },
+	[P_R_STATUS] =		{ "read the replica's status", r_status_ok, NULL },
+	[P_R_RO0] =		{ "read the replica's read_only", r_ro0_ok, NULL },
+	[P_M_CONNECT] =		{ "connect to the old master", m_connect_ok, NULL },
+	[P_M_PROBE] =		{ "detect the old master's kind", m_probe_ok, NULL },
+	[P_M_VARS] =		{ "read the old master's read_only", m_vars_ok, NULL },
+	[P_M_WHO] =		{ "list who read_only exempts", m_who_ok, NULL },
+	[P_M_POS0] =		{ "read the old master's position", m_pos0_ok, NULL },
+	[P_M_POS1] =		{ "read it again", m_pos1_ok, NULL },
+	[P_NEAR_M] =		{ "read the old master's position", near_m_ok, NULL },
+	[P_NEAR_R] =		{ "read the replica's position", near_r_ok, NULL },
+	[P_M_LWT] =		{ "bound the freeze's lock waits", m_lwt_ok, NULL },
+	[P_M_RO] =		{ "SET GLOBAL read_only", m_ro_ok, freeze_err },
+	[P_M_SRO] =		{ "SET GLOBAL super_read_only", m_sro_ok, freeze_err },
+	[P_M_LOCK] =		{ "FLUSH TABLES WITH READ LOCK", m_lock_ok, freeze_err },
+	[P_M_SESSIONS] =	{ "list the old master's sessions", m_sessions_ok, NULL },
+	[P_M_KILL] =		{ "end a session", m_kill_ok, kill_err },
+	[P_M_POS] =		{ "read the final position", m_pos_ok, NULL },
+	[P_M_GTID] =		{ "read the final GTID", m_gtid_ok, NULL },
+	[P_R_POSWAIT] =		{ "wait for the final position", r_poswait_ok,
+				    poswait_err },
+	[P_R_POLL] =		{ "read the replica's status", r_poll_ok, NULL },
+	[P_R_RW] =		{ "make the replica writable", r_rw_ok, NULL },
+	[P_SWITCH] =		{ "on_switch", switch_ok, NULL },
+	[P_R_STOP] =		{ "stop replication", r_stop_ok, NULL },
+	[P_R_RESET] =		{ "reset replication", r_reset_ok, NULL },
+	[P_R_VSTATUS] =		{ "read the replica's status", r_vstatus_ok, NULL },
+	[P_R_VRO] =		{ "read the replica's read_only", r_vro_ok, NULL },
+	[P_ON_PROMOTED] =	{ "on_promoted", on_promoted_ok, on_promoted_err },
+	[P_R_RESTART] =		{ "restart replication", r_restart_ok, NULL },
+	[P_RB_R_OPEN] =		{ "reconnect to the replica", rb_ok, NULL },
+	[P_RB_R_RO] =		{ "make the replica read-only again", rb_ok, NULL },
+	[P_RB_SWITCH] =		{ "on_switch back", rb_ok, NULL },
+	[P_RB_START] =		{ "restart replication", rb_ok, NULL },
+	[P_RB_M_CONNECT] =	{ "reconnect to the old master", rb_ok, NULL },
+	[P_RB_UNLOCK] =		{ "UNLOCK TABLES", rb_ok, NULL },
+	[P_RB_SRO] =		{ "restore super_read_only", rb_ok, NULL },
+	[P_RB_RO] =		{ "restore read_only", rb_ok, NULL },
+};
+
+/* A timer phase ran out: its operation is sent again. */
+static void
+timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct promotion *p = arg;
+
+	if (p->abort_requested) {
+		fail(p, "aborted by request");
+		return;
+	}
+	switch (p->phase) {
+	case P_M_POS1:
+	case P_NEAR_M:
+		query(p, p->m, p->phase, flavor_master_status_sql(&p->mfl), 0);
+		break;
+	case P_R_POLL:
+		query(p, p->r, P_R_POLL, flavor_status_sql(p->rfl), 0);
+		break;
+	default:
+		fail(p, "internal: timer in phase %s", phases[p->phase].name);
+	}
+}
+
+/* ---- the dry run's plan ----------------------------------------------- */
+
+static void
+add_plan(struct promotion *p, const char *where, const char *sql)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "on", where);
+	cJSON_AddStringToObject(o, "sql", sql);
+	cJSON_AddItemToArray(p->rec.plan, o);
+}
+
+static void
+make_plan(struct promotion *p)
+{
+	int freeze = p->opt.freeze && has_master(p);
+	char *s;
+
+	p->rec.plan = cJSON_CreateArray();
+	if (freeze) {
+		add_plan(p, "master", flavor_master_status_sql(&p->mfl));
+		add_plan(p, "replica", flavor_status_sql(p->rfl));
+		add_plan(p, "master", flavor_set_read_only_sql(1));
+		if (!p->mfl.mariadb)
+			add_plan(p, "master", flavor_set_super_read_only_sql(1));
+		add_plan(p, "master", flavor_read_lock_sql());
+		add_plan(p, "master", flavor_sessions_sql());
+		add_plan(p, "master", "KILL CONNECTION <each of them>");
+		add_plan(p, "master", flavor_master_status_sql(&p->mfl));
+		/* Shown at the master's current position; read at the freeze. */
+		s = flavor_pos_wait_sql(p->rfl, p->t->master.log_file[0] ?
+		    p->t->master.log_file : "master-bin.000001",
+		    p->t->master.log_pos[0] ? p->t->master.log_pos : "4",
+		    (unsigned)(p->opt.timeout_s + 0.999));
+		add_plan(p, "replica", s ? s : flavor_status_sql(p->rfl));
+		free(s);
+	} else
+		add_plan(p, "replica", flavor_status_sql(p->rfl));
+	if (p->rec.replica_orig_ro == 1 && !flavor_is_rds(p->rfl))
+		add_plan(p, "replica", flavor_set_read_only_sql(0));
+	if (p->t->cf->on_switch != NULL)
+		add_plan(p, "switch", p->t->cf->on_switch);
+	add_plan(p, "replica", flavor_stop_sql(p->rfl));
+	add_plan(p, "replica", flavor_reset_sql(p->rfl));
+	add_plan(p, "replica", flavor_status_sql(p->rfl));
+	if (freeze)
+		add_plan(p, "master", "(the global read lock is held as the "
+		    "fence until replwatchctl unfence)");
+	if (p->t->cf->on_promoted != NULL)
+		add_plan(p, "on_promoted", p->t->cf->on_promoted);
+}
+
+/* ---- the end ------------------------------------------------------------ */
+
+static void
+run_failed_hook(struct promotion *p)
+{
+	const struct rw_target_config *cf = p->t->cf;
+	char *env[6];
 	int n = 0;
 
-	if (cmd == NULL || p->outcome == OUT_DRY_RUN)
+	if (cf->on_promote_failed == NULL || p->rec.outcome == PO_DRY_RUN ||
+	    p->rec.outcome == PO_PROMOTED)
 		return;
-	xasprintf(&env[n++], "REPLWATCH_EVENT=%s", p->outcome == OUT_PROMOTED ?
-	    "promoted" : "promote_failed");
+	xasprintf(&env[n++], "REPLWATCH_EVENT=promote_failed");
 	xasprintf(&env[n++], "REPLWATCH_TARGET=%s", p->t->name);
-	xasprintf(&env[n++], "REPLWATCH_OUTCOME=%s", outcome_names[p->outcome]);
-	xasprintf(&env[n++], "REPLWATCH_REASON=%s", p->reason);
-	xasprintf(&env[n++], "REPLWATCH_FINAL_FILE=%s", p->final_file);
-	xasprintf(&env[n++], "REPLWATCH_FINAL_POS=%s", p->final_pos);
-	xasprintf(&env[n++], "REPLWATCH_FINAL_GTID=%s", p->final_gtid);
-	xasprintf(&env[n++], "REPLWATCH_WRITE_BLOCKED_MS=%.1f",
-	    p->write_blocked_ms < 0 ? 0 : p->write_blocked_ms);
-	xasprintf(&env[n++], "REPLWATCH_REPLICA=%s:%u", p->t->cf->replica.host,
-	    p->t->cf->replica.port);
+	xasprintf(&env[n++], "REPLWATCH_OUTCOME=%s",
+	    promo_outcome_names[p->rec.outcome]);
+	xasprintf(&env[n++], "REPLWATCH_REASON=%s", p->rec.reason);
+	xasprintf(&env[n++], "REPLWATCH_REPLICA=%s:%u", cf->replica.host,
+	    cf->replica.port);
 	env[n] = NULL;
-	hooks_run(p->outcome == OUT_PROMOTED ? "on_promoted" : "on_promote_failed",
-	    p->t->name, cmd, p->t->cf->hook_timeout_ms, env);
+	hooks_run("on_promote_failed", p->t->name, cf->on_promote_failed,
+	    cf->hook_timeout_ms, env, NULL, NULL);
 	for (int i = 0; i < n; i++)
 		free(env[i]);
 }
@@ -1117,29 +1678,34 @@ finish(struct promotion *p)
 
 	evtimer_del(p->timer);
 	t->gen++;
-	p->finished_ms = now_unix_ms();
-	p->phase = P_IDLE;
-	if (p->outcome == OUT_RUNNING)
-		p->outcome = OUT_ABORTED;
-	if (p->outcome == OUT_PROMOTED)
-		step_end(p, ST_DONE, SS_DONE, "%s", p->reason);
+	set_phase(p, P_IDLE);
+	p->rec.finished_ms = now_unix_ms();
+	if (p->rec.outcome == PO_RUNNING)
+		p->rec.outcome = PO_ABORTED;
+	if (p->rec.outcome == PO_PROMOTED)
+		step_end(p, PS_DONE, PSS_DONE, "%s", p->rec.reason);
 	else
 		journal_save(p);
-	/* Closing the links releases GET_LOCK and any global read lock. */
+	/* The fence outlives the promotion: its link holds the lock. */
+	if (p->rec.outcome == PO_PROMOTED && CH(p, CH_MASTER_LOCKED) &&
+	    p->m != NULL && db_connected(p->m)) {
+		p->fence = fence_hold(t, p->m, !p->mfl.mariadb);
+		p->m = NULL;
+	}
+	/* Closing the links releases GET_LOCK and any other read lock. */
 	server_free(p->rs);
 	if (p->m != NULL)
 		db_free(p->m);
 	p->rs = NULL;
 	p->rfl = NULL;
 	p->r = p->m = NULL;
-	p->ftwrl = 0;
 
-	switch (p->outcome) {
-	case OUT_PROMOTED:
-		monitor_set_state(t, HEALTH_PROMOTED, p->reason);
+	switch (p->rec.outcome) {
+	case PO_PROMOTED:
+		monitor_set_state(t, HEALTH_PROMOTED, p->rec.reason);
 		break;
-	case OUT_INTERRUPTED:
-		monitor_set_state(t, HEALTH_PROMOTION_INTERRUPTED, p->reason);
+	case PO_INTERRUPTED:
+		monitor_set_state(t, HEALTH_PROMOTION_INTERRUPTED, p->rec.reason);
 		break;
 	default:
 		/* Back to what the samples say. */
@@ -1150,36 +1716,40 @@ finish(struct promotion *p)
 		}
 		break;
 	}
-	log_target(p->outcome == OUT_PROMOTED || p->outcome == OUT_DRY_RUN ?
-	    LOG_LVL_INFO : LOG_LVL_WARN, t->name, outcome_names[p->outcome], -1,
-	    "promotion %s: %s", outcome_names[p->outcome], p->reason);
-	run_hook(p);
+	log_target(p->rec.outcome == PO_PROMOTED ||
+	    p->rec.outcome == PO_DRY_RUN ? LOG_LVL_INFO : LOG_LVL_WARN, t->name,
+	    promo_outcome_names[p->rec.outcome], -1, "promotion %s: %s",
+	    promo_outcome_names[p->rec.outcome], p->rec.reason);
+	run_failed_hook(p);
 	monitor_pause(t, 0);
 
 	if (p->client != NULL) {
 		struct client *c = p->client;
+		int busy = p->rec.steps[PS_PREFLIGHT].st == PSS_FAILED &&
+		    strstr(p->rec.reason, "holds the lock") != NULL;
+		int refused = p->rec.steps[PS_PREFLIGHT].st == PSS_FAILED &&
+		    p->rec.changes == 0;
 
 		p->client = NULL;
 		client_stream_end(c);
-		report = report_json(p, 1);
-		switch (p->outcome) {
-		case OUT_PROMOTED:
-		case OUT_DRY_RUN:
+		report = promorec_report(&p->rec, t->name, 1);
+		switch (p->rec.outcome) {
+		case PO_PROMOTED:
+		case PO_DRY_RUN:
 			client_ok(c, p->id, report);
 			break;
 		default:
 			cJSON_AddStringToObject(report, "type", "report");
 			client_event(c, p->id, report);
-			client_error(c, p->id, p->outcome == OUT_INTERRUPTED ?
-			    PERR_SERVER_ERROR : p->steps[ST_PREFLIGHT].st == SS_FAILED &&
-			    strstr(p->reason, "holds the lock") != NULL ? PERR_BUSY :
-			    p->steps[ST_PREFLIGHT].st == SS_FAILED &&
-			    p->steps[ST_FREEZE].st == SS_PENDING ?
-			    PERR_PRECONDITION : PERR_ABORTED, "%s", p->reason);
+			client_error(c, p->id, p->rec.outcome == PO_INTERRUPTED ?
+			    PERR_SERVER_ERROR : busy ? PERR_BUSY : refused ?
+			    PERR_PRECONDITION : PERR_ABORTED, "%s", p->rec.reason);
 			break;
 		}
 	}
 }
+
+/* ---- the interface ----------------------------------------------------- */
 
 /*
  * GET_LOCK names are limited to 64 characters (MySQL 5.7+): a long target
@@ -1205,11 +1775,8 @@ promotion_new(struct target *t)
 	struct promotion *p = xcalloc(1, sizeof *p);
 
 	p->t = t;
-	p->master_orig_ro = -1;
-	p->replica_ro = -1;
-	p->write_blocked_ms = -1;
-	p->todo = cJSON_CreateArray();
-	p->timer = evtimer_new(t->d->base, poll_timer_cb, p);
+	promorec_init(&p->rec);
+	p->timer = evtimer_new(t->d->base, timer_cb, p);
 	p->journal = journal_path(t->d->conf->state_dir, t->name);
 	lock_name(t->name, p->lock_name, sizeof p->lock_name);
 	return p;
@@ -1220,12 +1787,13 @@ promotion_free(struct promotion *p)
 {
 	if (p == NULL)
 		return;
+	fence_release(p->fence);
 	server_free(p->rs);
 	if (p->m != NULL)
 		db_free(p->m);
 	event_free(p->timer);
-	cJSON_Delete(p->todo);
-	cJSON_Delete(p->plan);
+	promorec_clear(&p->rec);
+	free(p->kill_ids);
 	free(p->journal);
 	free(p);
 }
@@ -1233,7 +1801,7 @@ promotion_free(struct promotion *p)
 int
 promote_running(const struct target *t)
 {
-	return t->promotion != NULL && t->promotion->outcome == OUT_RUNNING;
+	return t->promotion != NULL && t->promotion->rec.outcome == PO_RUNNING;
 }
 
 void
@@ -1260,85 +1828,16 @@ promote_free(struct target *t)
 cJSON *
 snapshot_promotion(struct target *t)
 {
-	return t->promotion == NULL ? cJSON_CreateNull() :
-	    report_json(t->promotion, 0);
-}
+	struct promotion *p = t->promotion;
+	cJSON *o, *f;
 
-static int
-str_field(const cJSON *o, const char *key, char *buf, size_t len)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	if (!cJSON_IsString(v))
-		return -1;
-	snprintf(buf, len, "%s", v->valuestring);
-	return 0;
-}
-
-static int
-bool_field(const cJSON *o, const char *key)
-{
-	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, key));
-}
-
-/* Rebuild a promotion from its journal. */
-static struct promotion *
-from_journal(struct target *t, const cJSON *doc)
-{
-	struct promotion *p = promotion_new(t);
-	const cJSON *steps, *s, *f, *v;
-	char buf[64];
-
-	if (str_field(doc, "state", buf, sizeof buf) == 0)
-		for (int i = 0; i <= OUT_DRY_RUN; i++)
-			if (strcmp(buf, outcome_names[i]) == 0)
-				p->outcome = (enum outcome)i;
-	if (str_field(doc, "step", buf, sizeof buf) == 0)
-		for (int i = 0; i < ST__COUNT; i++)
-			if (strcmp(buf, step_names[i]) == 0)
-				p->cur = (enum step)i;
-	str_field(doc, "reason", p->reason, sizeof p->reason);
-	v = cJSON_GetObjectItemCaseSensitive(doc, "started_unix_ms");
-	p->started_ms = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
-	v = cJSON_GetObjectItemCaseSensitive(doc, "write_blocked_ms");
-	p->write_blocked_ms = cJSON_IsNumber(v) ? v->valuedouble : -1;
-	v = cJSON_GetObjectItemCaseSensitive(doc, "master_orig_read_only");
-	p->master_orig_ro = cJSON_IsNumber(v) ? v->valueint : -1;
-	p->frozen = bool_field(doc, "frozen");
-	p->stopped = bool_field(doc, "stopped");
-	p->reset_started = bool_field(doc, "reset_started");
-	p->reset_done = bool_field(doc, "reset_done");
-	p->opt.freeze_master = bool_field(doc, "freeze_master");
-	steps = cJSON_GetObjectItemCaseSensitive(doc, "steps");
-	cJSON_ArrayForEach(s, steps) {
-		for (int i = 0; i < ST__COUNT; i++) {
-			if (str_field(s, "step", buf, sizeof buf) == 0 &&
-			    strcmp(buf, step_names[i]) == 0) {
-				if (str_field(s, "status", buf, sizeof buf) == 0)
-					for (int k = 0; k <= SS_SKIPPED; k++)
-						if (strcmp(buf, sstat_names[k]) == 0)
-							p->steps[i].st = (enum sstat)k;
-				str_field(s, "detail", p->steps[i].detail,
-				    sizeof p->steps[i].detail);
-				v = cJSON_GetObjectItemCaseSensitive(s, "duration_ms");
-				p->steps[i].ms = cJSON_IsNumber(v) ? v->valuedouble : 0;
-			}
-		}
-	}
-	f = cJSON_GetObjectItemCaseSensitive(doc, "final");
-	if (cJSON_IsObject(f) && str_field(f, "log_file", p->final_file,
-	    sizeof p->final_file) == 0) {
-		str_field(f, "log_pos", p->final_pos, sizeof p->final_pos);
-		str_field(f, "gtid", p->final_gtid, sizeof p->final_gtid);
-		p->have_final = 1;
-	}
-	v = cJSON_GetObjectItemCaseSensitive(doc, "finished");
-	if (cJSON_IsString(v))
-		p->finished_ms = now_unix_ms();
-	/* A stop that began may have run, even if its check never came. */
-	if (p->steps[ST_STOP].st == SS_RUNNING || p->steps[ST_STOP].st == SS_FAILED)
-		p->stop_sent = 1;
-	return p;
+	if (p == NULL)
+		return cJSON_CreateNull();
+	o = promorec_report(&p->rec, t->name, 0);
+	if (p->fence != NULL && (f = cJSON_GetObjectItemCaseSensitive(o,
+	    "fence")) != NULL)
+		cJSON_AddItemToObject(f, "lock", fence_json(p->fence));
+	return o;
 }
 
 void
@@ -1359,20 +1858,43 @@ promote_load(struct target *t)
 	free(path);
 	if (doc == NULL)
 		return;
-	p = from_journal(t, doc);
+	p = promotion_new(t);
+	promorec_clear(&p->rec);
+	if (promorec_from_journal(&p->rec, doc, err, sizeof err) == -1) {
+		log_warnx("%s: %s: %s", t->name, p->journal, err);
+		cJSON_Delete(doc);
+		promotion_free(p);
+		monitor_set_state(t, HEALTH_PROMOTION_INTERRUPTED,
+		    "the promotion journal is not understood; inspect it, then "
+		    "remove it");
+		return;
+	}
 	cJSON_Delete(doc);
-	if (p->outcome == OUT_RUNNING || p->outcome == OUT_INTERRUPTED) {
-		p->outcome = OUT_INTERRUPTED;
-		snprintf(p->reason, sizeof p->reason, "the daemon stopped during the "
-		    "%s step; run promote --resume (or abort%s)", step_names[p->cur],
-		    p->reset_started ? ": too late, the reset had started" : "");
-		t->promotion = p;
-		monitor_set_state(t, HEALTH_PROMOTION_INTERRUPTED, p->reason);
-	} else if (p->outcome == OUT_PROMOTED) {
-		t->promotion = p;
-		monitor_set_state(t, HEALTH_PROMOTED, p->reason);
-	} else
-		t->promotion = p;	/* aborted: shown, monitoring as usual */
+	p->opt.freeze = p->rec.freeze;
+	t->promotion = p;
+	switch (p->rec.outcome) {
+	case PO_RUNNING:
+	case PO_INTERRUPTED:
+		p->rec.outcome = PO_INTERRUPTED;
+		snprintf(p->rec.reason, sizeof p->rec.reason, "the daemon stopped "
+		    "during the %s step; run promote --resume%s",
+		    promo_step_names[p->rec.cur], CH(p, CH_SWITCHED) ?
+		    " (the switch is done: there is no way back)" :
+		    " (or abort to roll back)");
+		monitor_set_state(t, HEALTH_PROMOTION_INTERRUPTED, p->rec.reason);
+		break;
+	case PO_PROMOTED:
+		monitor_set_state(t, HEALTH_PROMOTED, p->rec.reason);
+		/* The fence is held again until an operator releases it. */
+		if (CH(p, CH_MASTER_LOCKED) && !CH(p, CH_FENCE_RELEASED) &&
+		    has_master(p)) {
+			log_info("%s: fencing the old master again", t->name);
+			p->fence = fence_hold(t, NULL, p->rec.master_orig_sro >= 0);
+		}
+		break;
+	default:
+		break;	/* aborted: shown, monitoring as usual */
+	}
 }
 
 void
@@ -1383,11 +1905,11 @@ promote_start(struct target *t, struct client *c, long long id,
 
 	if (promote_running(t)) {
 		client_error(c, id, PERR_BUSY, "a promotion of %s is running (step %s)",
-		    t->name, step_names[t->promotion->cur]);
+		    t->name, promo_step_names[t->promotion->rec.cur]);
 		return;
 	}
 	if (opt->resume) {
-		if (old == NULL || old->outcome != OUT_INTERRUPTED) {
+		if (old == NULL || old->rec.outcome != PO_INTERRUPTED) {
 			client_error(c, id, PERR_NOT_FOUND, "no interrupted promotion "
 			    "of %s to resume", t->name);
 			return;
@@ -1396,14 +1918,16 @@ promote_start(struct target *t, struct client *c, long long id,
 		p->opt.resume = 1;
 		p->opt.timeout_s = opt->timeout_s;
 		p->opt.max_lag_s = opt->max_lag_s;
-		p->outcome = OUT_RUNNING;
-		p->finished_ms = 0;
+		p->rec.outcome = PO_RUNNING;
+		p->rec.finished_ms = 0;
 		p->rolling_back = 0;
 		p->abort_requested = 0;
-		if (p->steps[ST_PREFLIGHT].st != SS_DONE)
-			p->steps[ST_PREFLIGHT].st = SS_SKIPPED;
+		p->rb_tried = 0;
+		p->rb_start_tried = p->rb_reopened = p->rb_reconnected = 0;
+		if (p->rec.steps[PS_PREFLIGHT].st != PSS_DONE)
+			p->rec.steps[PS_PREFLIGHT].st = PSS_SKIPPED;
 	} else {
-		if (old != NULL && old->outcome == OUT_INTERRUPTED) {
+		if (old != NULL && old->rec.outcome == PO_INTERRUPTED) {
 			client_error(c, id, PERR_PRECONDITION, "an interrupted promotion "
 			    "of %s exists: use --resume, or abort it", t->name);
 			return;
@@ -1416,11 +1940,13 @@ promote_start(struct target *t, struct client *c, long long id,
 		promotion_free(old);
 		p = promotion_new(t);
 		p->opt = *opt;
+		p->rec.freeze = opt->freeze;
 	}
 	t->promotion = p;
 	p->client = c;
 	p->id = id;
-	p->started_ms = p->started_ms ? p->started_ms : now_unix_ms();
+	if (p->rec.started_ms == 0)
+		p->rec.started_ms = now_unix_ms();
 	p->start_us = now_mono_us();
 	client_stream_begin(c, id, detach_client, p);
 	if (!p->opt.dry_run) {
@@ -1430,13 +1956,10 @@ promote_start(struct target *t, struct client *c, long long id,
 	}
 	log_target(LOG_LVL_INFO, t->name, "promoting", t->lag_ms, "promotion %s%s%s",
 	    opt->resume ? "resumed" : "started", p->opt.dry_run ? " (dry run)" : "",
-	    p->opt.freeze_master ? " with --freeze-master" : "");
+	    !p->opt.freeze ? " with --no-freeze" : "");
 	if (!p->opt.resume)
-		step_begin(p, ST_PREFLIGHT);
-	open_replica(p);
-	p->phase = P_R_CONNECT;
-	if (server_open(p->rs, scb, p) == -1)
-		fail(p, "cannot start connecting to the replica");
+		step_begin(p, PS_PREFLIGHT);
+	open_replica(p, P_R_OPEN);
 }
 
 void
@@ -1445,25 +1968,27 @@ promote_abort(struct target *t, struct client *c, long long id)
 	struct promotion *p = t->promotion;
 	cJSON *o;
 
-	if (p == NULL || (p->outcome != OUT_RUNNING &&
-	    p->outcome != OUT_INTERRUPTED)) {
+	if (p == NULL || (p->rec.outcome != PO_RUNNING &&
+	    p->rec.outcome != PO_INTERRUPTED)) {
 		client_error(c, id, PERR_NOT_FOUND, "no promotion of %s to abort",
 		    t->name);
 		return;
 	}
-	if (p->reset_started) {
-		client_error(c, id, PERR_PRECONDITION, "the reset has started: past "
-		    "the point of no return; use promote --resume");
+	if (CH(p, CH_SWITCHED) || (p->rec.outcome == PO_RUNNING &&
+	    CH(p, CH_SWITCH_SENT))) {
+		client_error(c, id, PERR_PRECONDITION, "the switch has %s: past "
+		    "the point of no return; use promote --resume",
+		    CH(p, CH_SWITCHED) ? "happened" : "started");
 		return;
 	}
-	if (p->outcome == OUT_RUNNING) {
+	if (p->rec.outcome == PO_RUNNING) {
 		if (p->rolling_back) {
 			client_error(c, id, PERR_BUSY, "already rolling back");
 			return;
 		}
 		/* The next callback notices; waits are cut short now. */
 		p->abort_requested = 1;
-		if (p->phase == P_R_POLL && evtimer_pending(p->timer, NULL)) {
+		if (evtimer_pending(p->timer, NULL)) {
 			evtimer_del(p->timer);
 			fail(p, "aborted by request");
 		} else if (p->phase == P_R_POSWAIT) {
@@ -1472,18 +1997,46 @@ promote_abort(struct target *t, struct client *c, long long id)
 		}
 	} else {
 		/* Interrupted: roll back from the journal on fresh links. */
-		p->outcome = OUT_RUNNING;
+		p->rec.outcome = PO_RUNNING;
 		p->client = NULL;
 		p->start_us = now_mono_us();
 		monitor_pause(t, 1);
 		p->rolling_back = 1;
-		snprintf(p->reason, sizeof p->reason, "interrupted promotion rolled "
-		    "back by request");
-		open_replica(p);
+		p->rb_tried = 0;
+		p->rb_start_tried = p->rb_reopened = p->rb_reconnected = 0;
+		snprintf(p->rec.reason, sizeof p->rec.reason, "interrupted "
+		    "promotion rolled back by request");
+		p->rec.changes &= ~CH_MASTER_LOCKED;	/* died with the daemon */
 		rollback_next(p);
 	}
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "target", t->name);
 	cJSON_AddBoolToObject(o, "aborted", 1);
+	client_ok(c, id, o);
+}
+
+void
+promote_unfence(struct target *t, struct client *c, long long id)
+{
+	struct promotion *p = t->promotion;
+	cJSON *o;
+
+	if (p == NULL || p->rec.outcome != PO_PROMOTED ||
+	    !CH(p, CH_MASTER_LOCKED) || CH(p, CH_FENCE_RELEASED)) {
+		client_error(c, id, PERR_NOT_FOUND, "no fence of %s's old master "
+		    "is held", t->name);
+		return;
+	}
+	fence_release(p->fence);
+	p->fence = NULL;
+	mark(p, CH_FENCE_RELEASED);
+	log_target(LOG_LVL_INFO, t->name, "promoted", -1, "the old master's "
+	    "fence is released by request; its read_only stays as it is");
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "target", t->name);
+	cJSON_AddBoolToObject(o, "released", 1);
+	cJSON_AddStringToObject(o, "note", "the global read lock is released; "
+	    "read_only stays ON on the old master: SET GLOBAL read_only = OFF "
+	    "there makes it writable");
 	client_ok(c, id, o);
 }

@@ -1,8 +1,9 @@
 /*
  * The cut-over: a journaled state machine on its own connections.
- * preflight -> freeze -> catchup -> stop -> reset -> verify -> done; any
- * failure before the reset rolls back (old master writable again,
- * replication running).  See doc/PROTOCOL.md "promote".
+ * preflight -> freeze -> catchup -> switch -> stop -> reset -> verify ->
+ * done; any failure before the switch has succeeded rolls back (replica
+ * read-only, traffic back, old master writable, replication running); after
+ * it, only --resume goes on.  See doc/PROTOCOL.md "promote".
  */
 #ifndef RW_PROMOTE_H
 #define RW_PROMOTE_H
@@ -12,7 +13,7 @@
 #include "daemon.h"
 
 struct promote_opts {
-	int	 freeze_master;
+	int	 freeze;		/* freeze the old master (the default) */
 	int	 dry_run;
 	int	 force;
 	int	 resume;
@@ -27,6 +28,8 @@ void	 promote_start(struct target *, struct client *, long long id,
 	    const struct promote_opts *);
 /* Cancel a running promotion or roll back an interrupted one. */
 void	 promote_abort(struct target *, struct client *, long long id);
+/* Release the fence a promotion holds on the old master. */
+void	 promote_unfence(struct target *, struct client *, long long id);
 int	 promote_running(const struct target *);
 void	 promote_free(struct target *);	/* daemon shutdown */
 /* Replication was set up anew: drop a finished promotion and its journal. */

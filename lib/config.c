@@ -61,7 +61,7 @@ enum key {
 	K_TLS, K_TLS_CA, K_TLS_CERT, K_TLS_KEY,
 	K_MASTER_HOST, K_MASTER_PORT, K_MASTER_OPTION_FILE, K_MASTER_TLS,
 	K_MASTER_TLS_CA, K_MASTER_TLS_CERT, K_MASTER_TLS_KEY,
-	K_ON_STATE_CHANGE, K_ON_PROMOTED, K_ON_PROMOTE_FAILED,
+	K_ON_STATE_CHANGE, K_ON_PROMOTED, K_ON_PROMOTE_FAILED, K_ON_SWITCH,
 	K_HOOK_TIMEOUT_MS,
 	K_COUNT
 };
@@ -107,6 +107,7 @@ static const struct keydef {
 	[K_ON_STATE_CHANGE] =	{ "on_state_change", SECT_TARGET },
 	[K_ON_PROMOTED] =	{ "on_promoted", SECT_TARGET },
 	[K_ON_PROMOTE_FAILED] =	{ "on_promote_failed", SECT_TARGET },
+	[K_ON_SWITCH] =		{ "on_switch", SECT_TARGET },
 	[K_HOOK_TIMEOUT_MS] =	{ "hook_timeout_ms", SECT_TARGET },
 };
 
@@ -565,6 +566,7 @@ target_free(struct rw_target_config *t)
 	free(t->on_state_change);
 	free(t->on_promoted);
 	free(t->on_promote_failed);
+	free(t->on_switch);
 }
 
 /* Seconds from ms, without trailing zeros, for messages. */
@@ -911,6 +913,8 @@ set_target_key(struct parse *p, enum key k, const char *v)
 		return parse_command(p, k, v, &t->on_promoted);
 	case K_ON_PROMOTE_FAILED:
 		return parse_command(p, k, v, &t->on_promote_failed);
+	case K_ON_SWITCH:
+		return parse_command(p, k, v, &t->on_switch);
 	case K_HOOK_TIMEOUT_MS:
 		return parse_uint(p, k, v, 100, 600000, &t->hook_timeout_ms);
 	default:

@@ -54,6 +54,7 @@ struct rw_target_config {
 	char		*on_state_change;	/* hook commands, NULL: none */
 	char		*on_promoted;
 	char		*on_promote_failed;
+	char		*on_switch;	/* moves the application's traffic */
 	unsigned	 hook_timeout_ms;
 };
 

@@ -329,6 +329,66 @@ flavor_set_read_only_sql(int on)
 	return on ? "SET GLOBAL read_only = ON" : "SET GLOBAL read_only = OFF";
 }
 
+/* read_only, and super_read_only where the server has it (MySQL). */
+const char *
+flavor_ro_vars_sql(const struct rw_flavor *f)
+{
+	return f->mariadb ? "SELECT @@global.read_only AS ro, NULL AS sro" :
+	    "SELECT @@global.read_only AS ro, @@global.super_read_only AS sro";
+}
+
+const char *
+flavor_set_super_read_only_sql(int on)
+{
+	return on ? "SET GLOBAL super_read_only = ON" :
+	    "SET GLOBAL super_read_only = OFF";
+}
+
+/*
+ * The client sessions a freeze ends: everyone but this session, replication
+ * (binlog dump threads to replicas) and the server's own threads.
+ */
+const char *
+flavor_sessions_sql(void)
+{
+	return "SELECT ID AS id, USER AS user, HOST AS host FROM "
+	    "information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND "
+	    "COMMAND NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon', "
+	    "'Killed') AND USER NOT IN ('system user', 'event_scheduler') "
+	    "ORDER BY ID";
+}
+
+char *
+flavor_kill_sql(unsigned long long id)
+{
+	char *s;
+
+	xasprintf(&s, "KILL CONNECTION %llu", id);
+	return s;
+}
+
+/*
+ * Accounts that read_only does not stop: SUPER on both, READ_ONLY ADMIN on
+ * MariaDB 10.5.2+ (SUPER_READ_ONLY does not exist there), CONNECTION_ADMIN
+ * on MySQL only matters for super_read_only, which stops SUPER too.
+ */
+const char *
+flavor_bypass_ro_sql(const struct rw_flavor *f)
+{
+	return f->mariadb ? "SELECT DISTINCT GRANTEE AS who FROM "
+	    "information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE IN "
+	    "('SUPER', 'READ_ONLY ADMIN') ORDER BY 1" :
+	    "SELECT DISTINCT GRANTEE AS who FROM "
+	    "information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE IN "
+	    "('SUPER', 'SYSTEM_VARIABLES_ADMIN') ORDER BY 1";
+}
+
+const char *
+flavor_ping_sql(void)
+{
+	return "DO 0";
+}
+
 const char *
 flavor_read_lock_sql(void)
 {

@@ -76,6 +76,12 @@ const char *flavor_master_gtid_sql(const struct rw_flavor *);
 
 /* The freeze of an old master, and its undoing.  Constant strings. */
 const char *flavor_set_read_only_sql(int on);
+const char *flavor_ro_vars_sql(const struct rw_flavor *);	/* ro, sro */
+const char *flavor_set_super_read_only_sql(int on);
+const char *flavor_sessions_sql(void);		/* id, user, host to end */
+char	*flavor_kill_sql(unsigned long long id);
+const char *flavor_bypass_ro_sql(const struct rw_flavor *);	/* who */
+const char *flavor_ping_sql(void);
 const char *flavor_read_lock_sql(void);		/* the global read lock */
 const char *flavor_unlock_sql(void);		/* releases it */
 /* How long this session's statements wait for a metadata lock; malloc'd. */

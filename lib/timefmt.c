@@ -62,3 +62,15 @@ timefmt_parse_datetime(const char *s, int utc, int64_t *unix_us)
 	*unix_us = (int64_t)t * 1000000 + frac;
 	return 0;
 }
+
+void
+timefmt_iso8601(int64_t ms, char *buf, size_t len)
+{
+	time_t s = (time_t)(ms / 1000);
+	struct tm tm;
+	char tmp[32];
+
+	gmtime_r(&s, &tm);
+	strftime(tmp, sizeof tmp, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03dZ", tmp, (int)(ms % 1000));
+}

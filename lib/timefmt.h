@@ -5,6 +5,7 @@
  */
 #ifndef RW_TIMEFMT_H
 #define RW_TIMEFMT_H
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -13,5 +14,8 @@
  * time zone.  -1 on anything else.
  */
 int	timefmt_parse_datetime(const char *, int utc, int64_t *unix_us);
+
+/* unix_ms as 2026-12-02T10:40:02.123Z (UTC, milliseconds). */
+void	timefmt_iso8601(int64_t unix_ms, char *buf, size_t len);
 
 #endif

@@ -52,7 +52,8 @@ restart_daemon() {
 # at POINT of a promotion (REPLWATCH_TEST_CRASH=begin:STEP|end:STEP).
 crash_daemon_start() {
 	sandbox_up --replicate
-	REPLWATCH_TEST_CRASH=$1 daemon_start --master "${DAEMON_EXTRA[@]}"
+	REPLWATCH_TEST_CRASH=$1 DAEMON_BIN=$REPO/tests/replwatchd-faults \
+	    daemon_start --master "${DAEMON_EXTRA[@]}"
 	wait_state main ok 15
 }
 
