@@ -21,7 +21,7 @@ BUILD_DEB_PKGS := build-essential pkg-config libmariadb-dev libevent-dev \
 DEB_PKGS := $(BUILD_DEB_PKGS) libcmocka-dev bats jq \
             mariadb-server mariadb-client sysbench systemd openssl man-db \
             bash-completion python3 python3-prometheus-client valgrind \
-            percona-toolkit
+            percona-toolkit haproxy socat
 
 # PKG_CFLAGS and PKG_LIBS come from .cache/build.mk, which is written by
 # pkg-config only after tests/deps.sh has installed the -dev packages (as root;
@@ -53,8 +53,14 @@ CTL_OBJ   := $(CTL_SRC:.c=.o)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:.c=)
 
+# Test tools built by make (tests/tools/dbcheck is built by db.bats itself).
+TOOLS     := tests/tools/appwriter
+
 LIB       := lib/libreplwatch.a
 DAEMON    := daemon/replwatchd
+# The daemon with the promotion's crash points compiled in (-DRW_FAULTS), for
+# the crash tests only: the daemon that is installed has none.
+FAULTS    := tests/replwatchd-faults
 CTL       := ctl/replwatchctl
 
 .PHONY: all deps check unit integration asan install uninstall clean demo bench fuzz
@@ -73,6 +79,16 @@ $(DAEMON): $(DAEMON_OBJ) $(LIB)
 
 $(CTL): $(CTL_OBJ) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CTL_OBJ) $(LIB) $(LDLIBS)
+
+tests/promote-faults.o: daemon/promote.c $(wildcard lib/*.h daemon/*.h)
+	$(CC) $(ALL_CFLAGS) -Idaemon -DRW_FAULTS -c -o $@ $<
+
+$(FAULTS): $(filter-out daemon/promote.o,$(DAEMON_OBJ)) tests/promote-faults.o $(LIB)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Uses libmariadb only: no object of the library.
+tests/tools/appwriter: tests/tools/appwriter.c
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
 tests/unit/test_%: tests/unit/test_%.c $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
@@ -95,7 +111,7 @@ $(BUILD_MK): Makefile tests/deps.sh $(wildcard /var/lib/dpkg/status)
 unit: deps $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; ./$$t; done
 
-integration: deps all
+integration: deps all $(TOOLS) $(FAULTS)
 	@mkdir -p .cache
 	@set -o pipefail; BATS_TEST_TIMEOUT=180 bats --timing tests/integration | tee .cache/integration.tap; \
 	rc=$$?; t=.cache/integration.tap; \
@@ -193,5 +209,5 @@ fuzz: deps
 	done
 
 clean:
-	rm -f $(LIB_OBJ) $(DAEMON_OBJ) $(CTL_OBJ) $(LIB) $(DAEMON) $(CTL) $(UNIT_BIN) $(FUZZ_BIN)
+	rm -f $(LIB_OBJ) $(DAEMON_OBJ) $(CTL_OBJ) $(LIB) $(DAEMON) $(CTL) $(UNIT_BIN) $(FUZZ_BIN) $(TOOLS) $(FAULTS) tests/promote-faults.o
 	rm -rf .asan $(BUILD_MK) $(BUILD_MK).tmp
