@@ -34,7 +34,7 @@ _replwatchctl()
 		cword=$COMP_CWORD
 	fi
 
-	local commands="hello status lag history events watch check wait setup start stop promote abort reload"
+	local commands="hello status lag history events watch check wait setup start stop promote abort unfence reload"
 	local global_opts="-s --socket --json --timeout -h --help -V --version"
 	local i cmd="" cmd_at=0 sock=""
 
@@ -108,9 +108,9 @@ _replwatchctl()
 		files="--repl-password-file --from-dump"
 		target=required
 		;;
-	start | stop | abort) target=required ;;
+	start | stop | abort | unfence) target=required ;;
 	promote)
-		opts+=" --freeze-master --max-lag --timeout --dry-run --force"
+		opts+=" --no-freeze --max-lag --timeout --dry-run --force"
 		opts+=" --resume --yes"
 		valued="--max-lag --timeout"
 		target=required
