@@ -4,6 +4,7 @@ DESTDIR   ?=
 BINDIR    ?= $(PREFIX)/bin
 SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
+HOOKDIR   ?= $(PREFIX)/share/replwatch/hooks
 SYSCONFDIR ?= /etc
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
@@ -157,6 +158,11 @@ install: all
 		echo "install -D -m 0644 completion/replwatchctl.bash $(DESTDIR)$(COMPLDIR)/replwatchctl"; \
 		install -D -m 0644 completion/replwatchctl.bash $(DESTDIR)$(COMPLDIR)/replwatchctl; \
 	fi
+	@set -e; for f in conf/hooks/*; do \
+		[ -x "$$f" ] && m=0755 || m=0644; \
+		echo "install -D -m $$m $$f $(DESTDIR)$(HOOKDIR)/$${f##*/}"; \
+		install -D -m $$m "$$f" "$(DESTDIR)$(HOOKDIR)/$${f##*/}"; \
+	done
 	install -d -m 0750 $(DESTDIR)$(CONFDIR)
 	@set -e; if [ -f conf/replwatch.conf ]; then \
 		install -m 0640 conf/replwatch.conf $(DESTDIR)$(CONFDIR)/replwatch.conf.example; \
@@ -187,6 +193,7 @@ uninstall:
 		rm -f "$(DESTDIR)$(MANDIR)/man$${m##*.}/$$m"; \
 	done
 	rm -f $(DESTDIR)$(COMPLDIR)/replwatchctl
+	rm -rf $(DESTDIR)$(HOOKDIR)
 	rm -f $(DESTDIR)$(CONFDIR)/replwatch.conf.example $(DESTDIR)$(CONFDIR)/*.cnf.example
 
 demo: deps all

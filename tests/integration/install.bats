@@ -111,6 +111,17 @@ mode() { stat -c %a "$1"; }
 	cmp "$REPO/conf/replwatch.conf" "$d/etc/replwatch/replwatch.conf.example"
 }
 
+@test "the on_switch hooks land in share/replwatch/hooks: the tested one executable, the examples not" {
+	local h=$DEST/usr/share/replwatch/hooks
+	[[ $(mode "$h/haproxy-switch") == 755 ]]
+	cmp "$REPO/conf/hooks/haproxy-switch" "$h/haproxy-switch"
+	for f in "$REPO"/conf/hooks/*.example; do
+		[[ $(mode "$h/${f##*/}") == 644 ]]
+	done
+	# The config example names the installed path.
+	grep -q '^#on_switch = /usr/share/replwatch/hooks/haproxy-switch ' "$REPO/conf/replwatch.conf"
+}
+
 @test "make uninstall removes every file it installed and leaves the configuration" {
 	d=$BATS_TEST_TMPDIR/un
 	install_into "$d"
