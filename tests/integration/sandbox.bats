@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # Tests of tests/sandbox/sandbox itself: real mariadbd pairs, one replicating
 # sandbox per flavor, a fresh (not replicating) one, one for faults (its
-# master is shut down) and one for the test-speed options, all started in
-# parallel in setup_file. Tests that change replication run last per flavor.
+# master is shut down), one for the test-speed options and one with haproxy
+# in front (--proxy), all started in parallel in setup_file. Tests that change replication run last per flavor.
 #
 # The emulated RDS procedures keep RDS's real sleeps here (start and stop take
 # >= 3 s): they are what is tested. Only the "fast" sandbox scales them, to
@@ -16,7 +16,7 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
 	local name dir i rc=0
-	local -a names=(rds-mysql rds-mysql-84 rds-mariadb mariadb fresh faults fast) pids=() args
+	local -a names=(rds-mysql rds-mysql-84 rds-mariadb mariadb fresh faults fast proxy) pids=() args
 	for name in "${names[@]}"; do
 		dir=$(sandbox_new_dir)
 		printf '%s\n' "$dir" >"$BATS_FILE_TMPDIR/sb.$name"
@@ -25,6 +25,7 @@ setup_file() {
 		faults) args=(--flavor rds-mysql --replicate) ;;
 		# (scaled sleeps: this sandbox tests the options themselves)
 		fast) args=(--flavor rds-mysql --replicate --fast-reconnect --rds-sleep-scale 0.1) ;;
+		proxy) args=(--flavor mariadb --proxy) ;;
 		*) args=(--flavor "$name" --replicate) ;;
 		esac
 		"$SANDBOX" up "$dir" "${args[@]}" >"$BATS_FILE_TMPDIR/up.$name.log" 2>&1 &
@@ -704,6 +705,103 @@ check_lifecycle() {
 	assert_replicates after-master-restart
 }
 
+# --- up --proxy: haproxy in front of the servers (the "proxy" sandbox) ----------------
+
+# api LINE: haproxy's runtime API answer to LINE (socat, as HAProxy documents).
+api() { printf '%s\n' "$1" | socat -t 5 -T 5 - "UNIX-CONNECT:$HAPROXY_SOCKET"; }
+# server_state NAME: "op_state admin_state" of app/NAME ("show servers state").
+server_state() { api "show servers state app" | awk -v s="$1" '$2 == "app" && $4 == s { print $6, $7 }'; }
+via_proxy() { "$SANDBOX" sql "$SB" proxy "$@"; }
+
+@test "--proxy: env, option files, status; app and root through the proxy reach the master" {
+	use proxy
+	local f pw
+	[ "$PROXY_HOST" = 127.0.0.1 ]
+	[[ $PROXY_PORT =~ ^[0-9]+$ ]]
+	[ "$PROXY_PORT" != "$MASTER_PORT" ]
+	[ "$PROXY_PORT" != "$REPLICA_PORT" ]
+	[ "$HAPROXY_SOCKET" = "$SB/haproxy.sock" ]
+	[ "$HAPROXY_BACKEND/$HAPROXY_OLD_SERVER/$HAPROXY_NEW_SERVER" = app/old/new ]
+	[ -S "$HAPROXY_SOCKET" ]
+	[ "$(stat -c %a "$HAPROXY_SOCKET")" = 600 ]
+	refute process_gone "$HAPROXY_PID"
+	[ "$(cat "$SB/haproxy.pid")" = "$HAPROXY_PID" ]
+	grep -qx "haproxy $HAPROXY_PID" "$SB/pids"
+	for f in root admin app; do
+		[ "$(stat -c %a "$SB/proxy-$f.cnf")" = 600 ]
+		grep -qx "port=$PROXY_PORT" "$SB/proxy-$f.cnf"
+		grep -qx 'host=127.0.0.1' "$SB/proxy-$f.cnf"
+		grep -qx 'protocol=tcp' "$SB/proxy-$f.cnf"
+		grep -qx "user=$f" "$SB/proxy-$f.cnf"
+		pw=$(sed -n 's/^password=//p' "$SB/proxy-$f.cnf")
+		[ "$pw" = "$(sed -n 's/^password=//p' "$SB/master-$f.cnf")" ]
+		refute grep -qF "$pw" "$SB/env"
+	done
+	# "old" (the master) takes the traffic, "new" (the replica) is in
+	# maintenance; the configuration says how
+	[ "$(via_proxy app -N -B "SELECT @@port, @@server_id, CURRENT_USER()")" = "$(printf '%s\t1\tapp@%%' "$MASTER_PORT")" ]
+	[ "$(via_proxy -N -B "SELECT @@port")" = "$MASTER_PORT" ]
+	[ "$(echo "SELECT @@port" | via_proxy admin -N)" = "$MASTER_PORT" ]
+	grep -q "server old 127.0.0.1:$MASTER_PORT\$" "$SB/haproxy.cfg"
+	grep -q "server new 127.0.0.1:$REPLICA_PORT disabled\$" "$SB/haproxy.cfg"
+	grep -q "stats socket $HAPROXY_SOCKET mode 600 level admin\$" "$SB/haproxy.cfg"
+	haproxy -c -q -f "$SB/haproxy.cfg"
+	[ "$(api "show cli level")" = admin ]
+	[ "$(server_state old)" = "2 0" ]
+	[ "$(server_state new | cut -d' ' -f1)" = 0 ]
+	(($(server_state new | cut -d' ' -f2) & 1)) # forced maintenance
+	# the connections above went to old, one tcplog line each
+	grep -q ' app app/old ' "$SB/haproxy.log"
+	refute grep -q ' app app/new ' "$SB/haproxy.log"
+	[ "$("$SANDBOX" cnf "$SB" proxy app)" = "$SB/proxy-app.cnf" ]
+	[ "$("$SANDBOX" cnf "$SB" proxy)" = "$SB/proxy-root.cnf" ]
+	run "$SANDBOX" cnf "$SB" proxy repl
+	[ "$status" -eq 2 ]
+	[[ $output == *"the proxy has no repl option file"* ]]
+	run "$SANDBOX" status "$SB"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
+	[ "${lines[2]}" = "haproxy: running (pid $HAPROXY_PID, port $PROXY_PORT)" ]
+	# without --proxy: empty variables, no proxy files, a clear refusal
+	use fresh
+	[ -z "$PROXY_PORT$HAPROXY_SOCKET$HAPROXY_PID" ]
+	[ ! -e "$SB/haproxy.cfg" ]
+	run "$SANDBOX" sql "$SB" proxy app "SELECT 1"
+	[ "$status" -eq 1 ]
+	[[ $output == *"started without --proxy"* ]]
+	run "$SANDBOX" status "$SB"
+	[ "${#lines[@]}" -eq 2 ]
+}
+
+@test "--proxy: 'set server app/new state ready' takes effect at once (no health check to wait for); shutdown sessions cuts old ones" {
+	use proxy
+	local fifo=$BATS_TEST_TMPDIR/in out=$BATS_TEST_TMPDIR/out pid
+	# a session through the proxy, open on the master
+	mkfifo "$fifo"
+	mariadb --defaults-file="$SB/proxy-app.cnf" --skip-reconnect --unbuffered -N -B <"$fifo" >"$out" 2>&1 3>&- &
+	pid=$!
+	exec 5>"$fifo"
+	echo "SELECT @@port;" >&5
+	wait_until 10 grep -qx "$MASTER_PORT" "$out"
+	[ -z "$(api "set server app/old state maint; set server app/new state ready; shutdown sessions server app/old")" ]
+	# the very next connection, without any wait, goes to the replica
+	[ "$(via_proxy app -N -B "SELECT @@port")" = "$REPLICA_PORT" ]
+	[ "$(server_state new)" = "2 4" ] # running; only "disabled in the configuration" left
+	[ "$(cut -d' ' -f2 <<<"$(server_state old)")" = 1 ]
+	# and the open session was cut: its next statement fails
+	echo "SELECT @@port;" >&5
+	exec 5>&-
+	local rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -ne 0 ]
+	run cat "$out"
+	[[ $output == *"ERROR 20"[01][0-9]* ]] # 2006 gone away or 2013 lost
+	[[ $output != *"$REPLICA_PORT"* ]]
+	# and back
+	[ -z "$(api "set server app/new state maint; set server app/old state ready; shutdown sessions server app/new")" ]
+	[ "$(via_proxy app -N -B "SELECT @@port")" = "$MASTER_PORT" ]
+}
+
 # --- lib.bash ------------------------------------------------------------------------
 
 @test "lib: sandbox_up exports the sandbox, sql_* read stdin, sandbox_down stops it" {
@@ -779,6 +877,25 @@ check_lifecycle() {
 	done <"$dir/pids"
 }
 
+@test "up --proxy refusing haproxy's configuration (haproxy -c) fails with haproxy's message and stops the servers" {
+	local dir pid wrapper=$BATS_TEST_TMPDIR/haproxy
+	dir=$(sandbox_new_dir)
+	# the real haproxy, given one more configuration file that it refuses
+	printf 'global\n\tno-such-keyword 1\n' >"$BATS_TEST_TMPDIR/bad.cfg"
+	printf '#!/bin/sh\nexec %s "$@" -f %s\n' "$(command -v haproxy)" "$BATS_TEST_TMPDIR/bad.cfg" >"$wrapper"
+	chmod +x "$wrapper"
+	REPLWATCH_HAPROXY=$wrapper run "$SANDBOX" up "$dir" --flavor mariadb --proxy
+	[ "$status" -eq 1 ]
+	[[ $output == *"refuses the configuration"* ]]
+	[[ $output == *"no-such-keyword"* ]]
+	[[ $output == *"stopping what was started"* ]]
+	[ ! -e "$dir/env" ]
+	[ "$(wc -l <"$dir/pids")" -eq 2 ] # the servers; haproxy never started
+	while read -r _ pid; do
+		process_gone "$pid"
+	done <"$dir/pids"
+}
+
 @test "a cold cache is built once, even by two sandboxes starting at the same time" {
 	local cache=$BATS_TEST_TMPDIR/cache d1 d2 p1 p2
 	d1=$(sandbox_new_dir)
@@ -819,4 +936,33 @@ check_lifecycle() {
 	[ "$status" -eq 0 ]
 	run "$SANDBOX" down "$BATS_TEST_TMPDIR/no-such-dir"
 	[ "$status" -eq 0 ]
+}
+
+@test "down stops haproxy with the servers; status counts it" {
+	use proxy
+	refute process_gone "$HAPROXY_PID"
+	# haproxy gone alone: status says so and exits 3
+	kill -TERM "$HAPROXY_PID"
+	wait_until 10 process_gone "$HAPROXY_PID"
+	run "$SANDBOX" status "$SB"
+	[ "$status" -eq 3 ]
+	[ "${lines[0]}" = "master: running (pid $MASTER_PID, port $MASTER_PORT)" ]
+	[ "${lines[2]}" = "haproxy: not running" ]
+	# a new haproxy as up starts it (recorded in pids): down stops it too
+	(exec setsid haproxy -db -f "$SB/haproxy.cfg" </dev/null >>"$SB/haproxy.log" 2>&1 3>&- 4>&-) &
+	local pid=$!
+	printf 'haproxy %s\n' "$pid" >>"$SB/pids"
+	wait_until 10 test -S "$HAPROXY_SOCKET"
+	wait_until 10 eval '[ "$(via_proxy app -N -B "SELECT @@port")" = "$MASTER_PORT" ]'
+	run "$SANDBOX" status "$SB"
+	[ "$status" -eq 0 ]
+	[ "${lines[2]}" = "haproxy: running (pid $pid, port $PROXY_PORT)" ]
+	run "$SANDBOX" down "$SB"
+	[ "$status" -eq 0 ]
+	process_gone "$pid"
+	process_gone "$MASTER_PID"
+	process_gone "$REPLICA_PID"
+	run "$SANDBOX" status "$SB"
+	[ "$status" -eq 3 ]
+	[ "${lines[2]}" = "haproxy: not running" ]
 }
