@@ -1,0 +1,351 @@
+#!/usr/bin/env bats
+# The on_switch hook conf/hooks/haproxy-switch and the application-like
+# writer tests/tools/appwriter, against a real haproxy in front of a real
+# replicating pair (tests/sandbox/sandbox up --proxy): "app" has server "old"
+# (the master) and "new" (the replica, in maintenance). The hook runs as
+# replwatchd runs it: through /bin/sh -c with the REPLWATCH_* variables.
+
+# shellcheck disable=SC2030,SC2031,SC2154 # (bats' run sets status, output, stderr, stderr_lines per test)
+
+load lib
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	# (built by make integration; here too, for a bats run after a plain make)
+	make -C "$REPO" -s tests/tools/appwriter >&2
+	# The mariadb flavor: nothing here calls the RDS procedures.
+	sandbox_up --flavor mariadb --replicate --proxy
+}
+
+teardown_file() {
+	sandbox_down_all
+}
+
+HOOK=$REPO/conf/hooks/haproxy-switch
+APPWRITER=$REPO/tests/tools/appwriter
+REPORT=$REPO/tests/tools/appwriter-report
+
+# api LINE: haproxy's runtime API answer to LINE.
+api() { printf '%s\n' "$1" | socat -t 5 -T 5 - "UNIX-CONNECT:$HAPROXY_SOCKET"; }
+
+setup() {
+	# Every test starts with the traffic on the master, the replica read-only.
+	[ -z "$(api "set server app/new state maint; set server app/old state ready; shutdown sessions server app/new")" ]
+	sql_replica "SET GLOBAL read_only = 1"
+}
+
+teardown() {
+	if [[ -n ${SESSION_PID:-} ]]; then
+		kill "$SESSION_PID" 2>/dev/null || true
+	fi
+}
+
+# hook DIRECTION [ARG...]: the hook through /bin/sh -c as replwatchd runs it
+# (ARGs: its arguments, default the sandbox's socket, backend and servers).
+hook() {
+	local direction=$1 new_port=$REPLICA_PORT old_port=$MASTER_PORT
+	shift
+	(($#)) || set -- "$HAPROXY_SOCKET" app old new
+	if [[ $direction == back ]]; then
+		new_port=$MASTER_PORT old_port=$REPLICA_PORT
+	fi
+	env REPLWATCH_EVENT=switch REPLWATCH_TARGET=rds1 REPLWATCH_SWITCH_DIRECTION="$direction" \
+		REPLWATCH_NEW_MASTER_HOST=127.0.0.1 REPLWATCH_NEW_MASTER_PORT="$new_port" \
+		REPLWATCH_OLD_MASTER_HOST=127.0.0.1 REPLWATCH_OLD_MASTER_PORT="$old_port" \
+		REPLWATCH_REPLICA="127.0.0.1:$REPLICA_PORT" \
+		/bin/sh -c "$HOOK $*"
+}
+
+replica_has_table() {
+	[ "$(sql_replica "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'app' AND TABLE_NAME = '$1'")" = 1 ]
+}
+
+# The port a new connection through the proxy reaches.
+proxy_port() { mariadb --defaults-file="$SB/proxy-app.cnf" -N -B -e "SELECT @@port"; }
+
+# "op_state admin_state" of app/NAME.
+server_state() { api "show servers state app" | awk -v s="$1" '$2 == "app" && $4 == s { print $6, $7 }'; }
+in_maint() { (($(server_state "$1" | cut -d' ' -f2) & 1)); }
+# running, and out of maintenance (0x23) and drain (0x18)
+is_ready() {
+	local op adm
+	read -r op adm < <(server_state "$1")
+	((op == 2 && (adm & 0x3b) == 0))
+}
+
+# open_session PORT: a client session through the proxy, kept open (its
+# statements come from a fifo on fd 5), that reached the server at PORT.
+open_session() {
+	local n=${SESSION_N:-0}
+	SESSION_N=$((n + 1))
+	SESSION_IN=$BATS_TEST_TMPDIR/session$n.in
+	SESSION_OUT=$BATS_TEST_TMPDIR/session$n.out
+	mkfifo "$SESSION_IN"
+	mariadb --defaults-file="$SB/proxy-app.cnf" --skip-reconnect --unbuffered -N -B \
+		<"$SESSION_IN" >"$SESSION_OUT" 2>&1 3>&- &
+	SESSION_PID=$!
+	exec 5>"$SESSION_IN"
+	echo "SELECT @@port;" >&5
+	wait_until 10 grep -qx "$1" "$SESSION_OUT"
+}
+
+# session_was_cut: the open session's next statement fails (2006 server gone
+# away or 2013 lost connection) and the client ends with an error.
+session_was_cut() {
+	local rc=0
+	echo "SELECT @@port;" >&5
+	exec 5>&-
+	wait "$SESSION_PID" || rc=$?
+	SESSION_PID=
+	cat "$SESSION_OUT"
+	((rc != 0))
+	grep -Eq '^ERROR (2006|2013) ' "$SESSION_OUT"
+	[ "$(grep -cx '[0-9][0-9]*' "$SESSION_OUT")" -eq 1 ] # the first answer only
+}
+
+# --- haproxy-switch --------------------------------------------------------------------
+
+@test "forward: new connections reach the replica at once, an open session to the old master is cut; back reverses" {
+	local t0 ms
+	[ "$(proxy_port)" = "$MASTER_PORT" ]
+	open_session "$MASTER_PORT"
+	t0=${EPOCHREALTIME/./}
+	run --separate-stderr hook forward
+	ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
+	echo "forward: status $status in $ms ms: $output $stderr"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = "haproxy-switch: forward: traffic to app/new (127.0.0.1:$REPLICA_PORT, for 127.0.0.1:$REPLICA_PORT) now; app/old (127.0.0.1:$MASTER_PORT) in maintenance, its sessions shut down" ]
+	((ms < 2000)) # two socat calls; about 50 ms here
+	# no wait for a health check: the very next connection
+	[ "$(proxy_port)" = "$REPLICA_PORT" ]
+	is_ready new
+	in_maint old
+	session_was_cut
+
+	open_session "$REPLICA_PORT"
+	run --separate-stderr hook back
+	[ "$status" -eq 0 ]
+	[ "$output" = "haproxy-switch: back: traffic to app/old (127.0.0.1:$MASTER_PORT, for 127.0.0.1:$MASTER_PORT) now; app/new (127.0.0.1:$REPLICA_PORT) in maintenance, its sessions shut down" ]
+	[ "$(proxy_port)" = "$MASTER_PORT" ]
+	is_ready old
+	in_maint new
+	session_was_cut
+}
+
+@test "idempotent: forward twice, back twice, each succeeds and leaves the same state" {
+	hook forward
+	hook forward
+	[ "$(proxy_port)" = "$REPLICA_PORT" ]
+	is_ready new
+	in_maint old
+	hook back
+	hook back
+	[ "$(proxy_port)" = "$MASTER_PORT" ]
+	is_ready old
+	in_maint new
+}
+
+@test "configured by the environment instead of arguments; arguments win" {
+	HAPROXY_SWITCH_SOCKET=$HAPROXY_SOCKET HAPROXY_SWITCH_BACKEND=app \
+		HAPROXY_SWITCH_OLD=old HAPROXY_SWITCH_NEW=new \
+		REPLWATCH_SWITCH_DIRECTION=forward /bin/sh -c "$HOOK"
+	[ "$(proxy_port)" = "$REPLICA_PORT" ]
+	HAPROXY_SWITCH_SOCKET=/nonexistent HAPROXY_SWITCH_BACKEND=nope \
+		HAPROXY_SWITCH_OLD=x HAPROXY_SWITCH_NEW=y hook back
+	[ "$(proxy_port)" = "$MASTER_PORT" ]
+	# half an environment is a usage error
+	HAPROXY_SWITCH_SOCKET=$HAPROXY_SOCKET REPLWATCH_SWITCH_DIRECTION=forward run -2 /bin/sh -c "$HOOK"
+	[[ $output == *"HAPROXY_SWITCH_SOCKET, _BACKEND, _OLD and _NEW are not all set"* ]]
+}
+
+@test "--check changes nothing, prints both servers and the level; fails on a wrong name" {
+	run "$HOOK" --check "$HAPROXY_SOCKET" app old new
+	[ "$status" -eq 0 ]
+	[ "$output" = "haproxy-switch: backend app: old old (127.0.0.1:$MASTER_PORT) ready; new new (127.0.0.1:$REPLICA_PORT) in maintenance; level admin" ]
+	[ "$(proxy_port)" = "$MASTER_PORT" ]
+	run -1 "$HOOK" --check "$HAPROXY_SOCKET" app old rds
+	[ "$output" = "haproxy-switch: no server 'rds' in backend 'app'" ]
+	run -1 "$HOOK" --check "$HAPROXY_SOCKET" mysql old new
+	[ "$output" = "haproxy-switch: no backend 'mysql' in haproxy ($HAPROXY_SOCKET)" ]
+}
+
+# run_hook_fails STATUS DIRECTION ARG...: exits STATUS, nothing on stdout,
+# one line on stderr (in $stderr).
+run_hook_fails() {
+	local want=$1
+	shift
+	run --separate-stderr hook "$@"
+	echo "status $status, stdout '$output', stderr '$stderr'"
+	[ "$status" -eq "$want" ]
+	[ -z "$output" ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+}
+
+@test "a wrong server name fails with HAProxy's answer and never leaves the backend without a server" {
+	# NEW unknown: old went into maintenance, nothing became ready: old is
+	# made ready again
+	run_hook_fails 1 forward "$HAPROXY_SOCKET" app old rds
+	[ "$stderr" = "haproxy-switch: forward: set server app/rds state ready: No such server. (so app/old was made ready again)" ]
+	[ "$(proxy_port)" = "$MASTER_PORT" ]
+	is_ready old
+	# OLD unknown: new became ready, but the old one is not known to have
+	# left: an error (the rollback's back then takes new out again)
+	run_hook_fails 1 forward "$HAPROXY_SOCKET" app master new
+	[ "$stderr" = "haproxy-switch: forward: set server app/master state maint: No such server.; shutdown sessions server app/master: No such server." ]
+	hook back
+	[ "$(proxy_port)" = "$MASTER_PORT" ]
+	in_maint new
+	# unknown backend: nothing changed
+	run_hook_fails 1 forward "$HAPROXY_SOCKET" mysql old new
+	[[ $stderr == "haproxy-switch: forward: set server mysql/old state maint: No such backend.; "* ]]
+	[ "$(proxy_port)" = "$MASTER_PORT" ]
+}
+
+@test "socket missing, not a socket, nobody listening; a bad direction or event: non-zero with one line" {
+	run_hook_fails 1 forward "$BATS_TEST_TMPDIR/admin.sock" app old new
+	[ "$stderr" = "haproxy-switch: $BATS_TEST_TMPDIR/admin.sock: no such socket (haproxy not running, or no 'stats socket $BATS_TEST_TMPDIR/admin.sock ... level admin' in its configuration?)" ]
+	touch "$BATS_TEST_TMPDIR/file"
+	run_hook_fails 1 forward "$BATS_TEST_TMPDIR/file" app old new
+	[ "$stderr" = "haproxy-switch: $BATS_TEST_TMPDIR/file: not a socket" ]
+	# a socket file left behind by a haproxy that is gone
+	python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$BATS_TEST_TMPDIR/stale.sock"
+	run_hook_fails 1 forward "$BATS_TEST_TMPDIR/stale.sock" app old new
+	[ "$stderr" = "haproxy-switch: cannot talk to haproxy on $BATS_TEST_TMPDIR/stale.sock: Connection refused" ]
+	run_hook_fails 2 sideways
+	[ "$stderr" = "haproxy-switch: REPLWATCH_SWITCH_DIRECTION=sideways: neither forward nor back" ]
+	run -2 env -u REPLWATCH_SWITCH_DIRECTION /bin/sh -c "$HOOK $HAPROXY_SOCKET app old new"
+	[[ $output == *"REPLWATCH_SWITCH_DIRECTION is not set"* ]]
+	run -2 env REPLWATCH_EVENT=promoted REPLWATCH_SWITCH_DIRECTION=forward "$HOOK" "$HAPROXY_SOCKET" app old new
+	[[ $output == *"REPLWATCH_EVENT=promoted: this is an on_switch hook"* ]]
+	run -2 "$HOOK" "$HAPROXY_SOCKET" app old
+	[[ $output == *"takes 4 arguments, not 3"* ]]
+	run -2 "$HOOK" "$HAPROXY_SOCKET" app old old
+	[[ $output == *"both 'old'"* ]]
+	# and nothing moved
+	[ "$(proxy_port)" = "$MASTER_PORT" ]
+}
+
+# --- appwriter -------------------------------------------------------------------------------
+
+# acked PORT FILE: the seqs acknowledged by the server at PORT, sorted as text.
+acked() { awk -v p="$1" '$1 == "a" && $4 == p { print $2 }' "$2" | sort; }
+rows() { "sql_$1" "SELECT seq FROM $2" | sort; }
+report() { "$REPORT" "$1" | awk -v k="$2" '$1 == k { $1 = ""; sub(/^ /, ""); print }'; }
+port_acks() { "$REPORT" "$1" | awk -v p="$2" '$1 == "port" && $2 == p { print $4 }'; }
+
+@test "appwriter: usage errors, a refused first connection, --create, the ready file, the summary and the report" {
+	local out=$BATS_TEST_TMPDIR/w.out pid
+	run -2 "$APPWRITER" --defaults-file "$SB/master-app.cnf" --table app.w
+	[[ $output == *"usage: appwriter"* ]]
+	run -2 "$APPWRITER" --defaults-file "$SB/master-app.cnf" --table 'app.w;DROP' --out "$out"
+	[[ $output == *"--table: SCHEMA.TABLE"* ]]
+	run -2 "$APPWRITER" --defaults-file "$SB/master-app.cnf" --table app.w --out "$out" --interval-us x
+	sed 's/^password=.*/password=wrong/' "$SB/master-app.cnf" >"$BATS_TEST_TMPDIR/wrong.cnf"
+	run -1 "$APPWRITER" --defaults-file "$BATS_TEST_TMPDIR/wrong.cnf" --table app.w --out "$out"
+	[[ $output == *"Access denied for user 'app'"* ]]
+
+	"$APPWRITER" --defaults-file "$SB/master-app.cnf" --table app.direct --create --start-seq 100 \
+		--out "$out" 2>"$BATS_TEST_TMPDIR/w.err" 3>&- &
+	pid=$!
+	wait_until 10 test -e "$out.ready"
+	sleep 0.3
+	kill -TERM "$pid"
+	wait "$pid"
+	cat "$BATS_TEST_TMPDIR/w.err" "$out" | head -5
+	"$REPORT" "$out"
+	[[ $(cat "$BATS_TEST_TMPDIR/w.err") =~ ^appwriter:\ ([0-9]+)\ attempts,\ ([0-9]+)\ acks,\ 0\ errors,\ longest\ ack\ gap\ [0-9.]+\ ms,\ ports\ $MASTER_PORT$ ]]
+	local attempts=${BASH_REMATCH[1]} acks=${BASH_REMATCH[2]}
+	((acks > 10 && acks == attempts))
+	# the file: one "c" line, then acks of seq 100, 101, ... in order
+	[ "$(head -1 "$out" | cut -d' ' -f1,3,4)" = "c $MASTER_PORT 1" ]
+	[ "$(awk '$1 == "a" { if ($2 != 100 + n++) bad = 1 } END { print n, bad + 0 }' "$out")" = "$acks 0" ]
+	# the report
+	[ "$(report "$out" acks)" = "$acks" ]
+	[ "$(report "$out" attempts)" = "$acks" ]
+	[ "$(report "$out" errors)" = 0 ]
+	[ "$(report "$out" connects)" = 1 ]
+	[[ $(report "$out" gap_ms) =~ ^[0-9]+\.[0-9]{3}\ [0-9]{16}\ [0-9]{16}$ ]]
+	[[ $("$REPORT" "$out" | grep '^port ') =~ ^port\ $MASTER_PORT\ acks\ $acks\ first_us\ [0-9]{16}\ last_us\ [0-9]{16}$ ]]
+	# exactly the acknowledged rows are in the table
+	[ "$(acked "$MASTER_PORT" "$out")" = "$(rows master app.direct)" ]
+	# the report refuses what appwriter did not write
+	echo "x 1 2" >>"$out"
+	run -1 "$REPORT" "$out"
+	[[ $output == *"not an appwriter line: x 1 2"* ]]
+}
+
+@test "appwriter: a read-only server refuses every write (1290), and it drops each connection like a pool" {
+	local out=$BATS_TEST_TMPDIR/ro.out pid
+	sql_master "CREATE TABLE IF NOT EXISTS app.ro (seq BIGINT PRIMARY KEY, t_us BIGINT NOT NULL)"
+	wait_until 10 replica_has_table ro
+	"$APPWRITER" --defaults-file "$SB/replica-app.cnf" --table app.ro --out "$out" --retry-us 20000 2>/dev/null 3>&- &
+	pid=$!
+	wait_until 10 test -e "$out.ready"
+	sleep 0.3
+	kill -TERM "$pid"
+	wait "$pid"
+	"$REPORT" "$out"
+	[ "$(report "$out" acks)" = 0 ]
+	local errors
+	errors=$(report "$out" errors)
+	((errors > 3))
+	[ "$(report "$out" errno)" = "1290 $errors" ]
+	# a new connection after each refusal
+	(($(report "$out" connects) >= errors))
+	[ "$(sql_replica "SELECT COUNT(*) FROM app.ro")" = 0 ]
+}
+
+@test "appwriter through the proxy across a forward switch: acks on both ports, each acked row on the server that acked it" {
+	local out=$BATS_TEST_TMPDIR/cut.out pid t_start t_end
+	# the new master takes the application's writes (replwatchd's switch
+	# step does this on a real promotion)
+	sql_replica "SET GLOBAL read_only = 0"
+	"$APPWRITER" --defaults-file "$SB/proxy-app.cnf" --table app.cutover --create \
+		--out "$out" 2>"$BATS_TEST_TMPDIR/cut.err" 3>&- &
+	pid=$!
+	wait_until 10 test -e "$out.ready"
+	# the table has replicated: the replica can take the inserts
+	wait_until 10 replica_has_table cutover
+	sleep 0.3
+	t_start=${EPOCHREALTIME/./}
+	hook forward
+	t_end=${EPOCHREALTIME/./}
+	sleep 0.3
+	kill -TERM "$pid"
+	wait "$pid"
+	cat "$BATS_TEST_TMPDIR/cut.err"
+	"$REPORT" "$out"
+	grep '^[ce]' "$out"
+	# both servers acknowledged writes
+	local old_acks new_acks
+	old_acks=$(port_acks "$out" "$MASTER_PORT")
+	new_acks=$(port_acks "$out" "$REPLICA_PORT")
+	((old_acks > 10 && new_acks > 10))
+	# the sessions on the old master were cut: an error, then a connection to
+	# the replica
+	(($(report "$out" errors) >= 1))
+	[ "$(report "$out" connects)" -ge 2 ]
+	[ "$(awk '$1 == "c" { print $3 }' "$out" | tail -1)" = "$REPLICA_PORT" ]
+	# no ack from the old master after the switch, none from the new before it
+	local old_last new_first
+	old_last=$("$REPORT" "$out" | awk -v p="$MASTER_PORT" '$1 == "port" && $2 == p { print $8 }')
+	new_first=$("$REPORT" "$out" | awk -v p="$REPLICA_PORT" '$1 == "port" && $2 == p { print $6 }')
+	((old_last <= t_end))
+	((new_first >= t_start))
+	# nothing acknowledged is missing: every row acked by the old master is in
+	# its table, every row acked by the new one in the replica's (and not in
+	# the master's: nothing replicates back)
+	local missing
+	missing=$(comm -23 <(acked "$MASTER_PORT" "$out") <(rows master app.cutover))
+	[ -z "$missing" ]
+	missing=$(comm -23 <(acked "$REPLICA_PORT" "$out") <(rows replica app.cutover))
+	[ -z "$missing" ]
+	[ -z "$(comm -12 <(acked "$REPLICA_PORT" "$out") <(rows master app.cutover))" ]
+	# the application waited less than a second for the switch
+	local gap
+	gap=$(report "$out" gap_ms | cut -d' ' -f1)
+	echo "longest ack gap: $gap ms"
+	awk -v g="$gap" 'BEGIN { exit !(g < 1000) }'
+}
