@@ -1441,6 +1441,10 @@ rollback_next(struct promotion *p)
 		return;
 	}
 	if (undo_once(p, CH_SWITCH_SENT) && p->t->cf->on_switch != NULL) {
+		todo(p, "the application may have written to the replica after "
+		    "on_switch started and before the rollback made it read-only: "
+		    "such rows are not on the old master; compare the two (e.g. "
+		    "pt-table-checksum) before trying again");
 		mark(p, CH_SWITCH_BACK);
 		switch_hook(p, P_RB_SWITCH, 0);
 		return;
