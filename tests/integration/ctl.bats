@@ -124,14 +124,14 @@ status_script() {
 
 @test "--help lists every command and exits 0" {
 	run -0 "$CTL" --help
-	for c in hello status lag history events watch check wait setup start stop promote abort reload; do
+	for c in hello status lag history events watch check wait setup start stop promote abort unfence reload; do
 		[[ "$output" == *"  $c"* ]]
 	done
 	run -0 "$CTL" -h
 }
 
 @test "COMMAND --help for every command exits 0 with its usage" {
-	for c in hello status lag history events watch check wait setup start stop promote abort reload; do
+	for c in hello status lag history events watch check wait setup start stop promote abort unfence reload; do
 		run -0 "$CTL" "$c" --help
 		[[ "${lines[0]}" == "usage: replwatchctl "*" $c"* ]]
 	done
@@ -514,7 +514,7 @@ complete_words() {
 
 @test "completion: commands and options" {
 	run -0 complete_words "$CTL" ""
-	[ "$output" = "hello status lag history events watch check wait setup start stop promote abort reload" ]
+	[ "$output" = "hello status lag history events watch check wait setup start stop promote abort unfence reload" ]
 	run -0 complete_words "$CTL" wait rds1 --
 	[ "$output" = "--help --json --max-lag --timeout" ]
 	run -0 complete_words "$CTL" check rds1 --warn ""
@@ -755,13 +755,52 @@ EOF
 	[ "${lines[4]}" = "  catchup    done       1.50 s" ]
 	[ "${lines[5]}" = "rds1: promoted - promoted at master-bin.000001:31015" ]
 	[ "${lines[6]}" = "  final           master-bin.000001:31015, gtid 0-1-49" ]
-	[ "${lines[7]}" = "  writes blocked  84.2 ms, from the freeze to the promoted replica" ]
+	[ "${lines[7]}" = "  writes blocked  84.2 ms, from the freeze to the switch" ]
 	[ "${lines[8]}" = "  replica         read_only ON" ]
 	[ "${lines[9]}" = "  steps           preflight 3.2 ms, freeze 13.8 ms, catchup 1.50 s, stop 0.0 ms" ]
 	[[ "$output" == *$'you still must:\n  - read_only is ON on the RDS instance: set read_only=0 in its DB parameter group'* ]]
 	jq -e '.cmd == "promote" and .target == "rds1" and .freeze_master == true
 	    and .max_lag_s == 2 and .timeout_s == 30 and .dry_run == false
 	    and .force == false and .resume == false' "$TMP/requests"
+}
+
+@test "promote: the switch hook, the fence and who can still write are in the report" {
+	local r
+	r=$(report_json promoted 'promoted at master-bin.000001:31015' | jq -c '. + {hooks: {on_switch: {ok: true, detail: "exited 0: moved"}, on_promoted: null},
+	    fence: {frozen: true, locked: true, released: false, sessions_killed: 3, can_still_write: ["root@localhost, held back by the lock"]}}')
+	fake_daemon "{\"promote\": [{\"reply\": {\"ok\": true, \"result\": $r}}]}"
+	run -0 "$CTL" -s "$SOCK" promote rds1 --yes </dev/null
+	[[ "$output" == *$'\n  on_switch       ok (exited 0: moved)\n'* ]]
+	[[ "$output" == *$'\n  old master      read-only, fenced by a global read lock; 3 sessions ended at the freeze\n  can write there root@localhost, held back by the lock\n'* ]]
+}
+
+@test "promote: promoted but on_promoted failed: the report says so, exit 3" {
+	local r
+	r=$(report_json promoted 'promoted at master-bin.000001:31015' | jq -c '. + {hooks: {on_switch: null, on_promoted: {ok: false, detail: "exited with status 7: no route"}}}')
+	fake_daemon "{\"promote\": [{\"reply\": {\"ok\": true, \"result\": $r}}]}"
+	run -3 "$CTL" -s "$SOCK" promote rds1 --yes </dev/null
+	[[ "$output" == *"rds1: promoted - promoted at master-bin.000001:31015"* ]]
+	[[ "$output" == *$'\n  on_promoted     FAILED (exited with status 7: no route)\n'* ]]
+}
+
+@test "promote --no-freeze asks for no freeze; with --freeze-master it is a usage error" {
+	fake_daemon "{\"promote\": [{\"reply\": {\"ok\": true, \"result\": $(report_json promoted done)}}]}"
+	run -0 "$CTL" -s "$SOCK" promote rds1 --no-freeze --yes </dev/null
+	jq -e '.freeze_master == false' "$TMP/requests"
+	run -64 --separate-stderr "$CTL" -s "$SOCK" promote rds1 --no-freeze --freeze-master --yes </dev/null
+	[ "$stderr" = "replwatchctl: --no-freeze and --freeze-master contradict each other" ]
+}
+
+@test "unfence: the daemon's note; not_found exits 1" {
+	fake_daemon '{"unfence": [{"reply": {"ok": true, "result": {"target": "rds1", "released": true, "note": "read_only stays ON"}}}]}'
+	run -0 "$CTL" -s "$SOCK" unfence rds1
+	[ "$output" = "rds1: the old master's fence is released: read_only stays ON" ]
+	jq -e '.cmd == "unfence" and .target == "rds1"' "$TMP/requests"
+	kill "$FAKE_PID"; wait "$FAKE_PID" || true; rm -f "$SOCK"
+	fake_daemon '{"unfence": [{"reply": {"ok": false, "error": {"code": "not_found", "message": "no fence of rds1 is held"}}}]}'
+	run -1 --separate-stderr "$CTL" -s "$SOCK" unfence rds1
+	[ "$stderr" = "replwatchctl: not_found: no fence of rds1 is held" ]
+	run -64 "$CTL" -s "$SOCK" unfence
 }
 
 @test "promote --dry-run needs no --yes and prints the plan" {
@@ -872,7 +911,7 @@ on_tty() {
 
 @test "completion: the admin commands and their options" {
 	run -0 complete_words "$CTL" promote rds1 --
-	[ "$output" = "--help --json --freeze-master --max-lag --timeout --dry-run --force --resume --yes" ]
+	[ "$output" = "--help --json --no-freeze --max-lag --timeout --dry-run --force --resume --yes" ]
 	run -0 complete_words "$CTL" setup rds1 --repl-password-
 	[ "$output" = "--repl-password-file --repl-password-stdin" ]
 	run -0 complete_words "$CTL" reload --
