@@ -282,11 +282,12 @@ print("ok", n)
 	[ "$(stat -c %G "$SOCK")" = nogroup ]
 	run -0 rw_raw -u nobody '{"id": 1, "cmd": "hello"}' '{"id": 2, "cmd": "status", "target": "main"}' \
 		'{"id": 3, "cmd": "reload"}' '{"id": 4, "cmd": "stop", "target": "main"}' \
-		'{"id": 5, "cmd": "promote", "target": "main", "dry_run": true}'
+		'{"id": 5, "cmd": "promote", "target": "main", "dry_run": true}' \
+		'{"id": 6, "cmd": "unfence", "target": "main"}'
 	echo "$output"
 	[ "$status" -eq 0 ]
 	jq -se '.[0].result.admin == false and .[1].ok == true and .[1].result.target == "main"' <<<"$output"
-	jq -se '.[2:] | map(.error.code) == ["permission_denied", "permission_denied", "permission_denied"]' <<<"$output"
+	jq -se '.[2:] | map(.error.code) == ["permission_denied", "permission_denied", "permission_denied", "permission_denied"]' <<<"$output"
 	# The client, as nobody, reads too.
 	run -0 setpriv --reuid=nobody --regid=nogroup --clear-groups "$CTL_BIN" -s "$SOCK" --json status main
 	jq -e '.target == "main"' <<<"$output"
