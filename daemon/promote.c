@@ -86,6 +86,7 @@ struct promotion {
 	char		 pos0_file[256], pos0_pos[32];	/* --no-freeze check */
 	unsigned long long *kill_ids;
 	size_t		 nkill, ikill;
+	int		 unkillable;	/* sessions KILL was refused for */
 	int		 freeze_tries;
 	int		 use_poswait;
 	int		 locked;	/* GET_LOCK on the replica */
@@ -874,7 +875,9 @@ freeze_now(struct promotion *p)
 {
 	char *sql;
 
-	p->rec.freeze_ms = now_unix_ms();
+	/* Resumed: writes have been refused since the first freeze. */
+	if (p->rec.freeze_ms == 0)
+		p->rec.freeze_ms = now_unix_ms();
 	/*
 	 * From here a failure must undo the freeze: the statement may take
 	 * effect on the server even if we give up waiting for it, so it counts
@@ -939,6 +942,12 @@ kill_next(struct promotion *p)
 	char *sql;
 
 	if (p->ikill >= p->nkill) {
+		if (p->unkillable > 0)
+			todo(p, "%d session%s on the old master could not be ended "
+			    "(not permitted): grant CONNECTION ADMIN (MariaDB) or "
+			    "CONNECTION_ADMIN (MySQL) to replwatchd's master user; "
+			    "they stay, held back by read_only and the lock",
+			    p->unkillable, p->unkillable == 1 ? "" : "s");
 		query(p, p->m, P_M_POS, flavor_master_status_sql(&p->mfl), 0);
 		return;
 	}
@@ -959,6 +968,7 @@ m_sessions_ok(struct promotion *p, const struct db_result *res)
 	free(p->kill_ids);
 	p->kill_ids = NULL;
 	p->nkill = p->ikill = 0;
+	p->unkillable = 0;
 	if (s != NULL && s->nrows > 0) {
 		p->kill_ids = xcalloc(s->nrows, sizeof *p->kill_ids);
 		for (size_t i = 0; i < s->nrows; i++) {
@@ -979,11 +989,16 @@ m_kill_ok(struct promotion *p, const struct db_result *res)
 	kill_next(p);
 }
 
-/* 1094: the session ended by itself meanwhile. */
+/*
+ * 1094: the session ended by itself meanwhile.  1095: not ours to end (no
+ * CONNECTION ADMIN): it stays, held back by read_only and the lock alone.
+ */
 static int
 kill_err(struct promotion *p, const char *why)
 {
-	if (db_errno(p->m) != 1094)
+	if (db_errno(p->m) == 1095)
+		p->unkillable++;
+	else if (db_errno(p->m) != 1094)
 		return 0;
 	kill_next(p);
 	return 1;
@@ -1690,9 +1705,12 @@ finish(struct promotion *p)
 		step_end(p, PS_DONE, PSS_DONE, "%s", p->rec.reason);
 	else
 		journal_save(p);
-	/* The fence outlives the promotion: its link holds the lock. */
+	/*
+	 * The fence outlives the promotion: its link holds the lock (or, if
+	 * the link was lost, the fence takes it again).
+	 */
 	if (p->rec.outcome == PO_PROMOTED && CH(p, CH_MASTER_LOCKED) &&
-	    p->m != NULL && db_connected(p->m)) {
+	    has_master(p)) {
 		p->fence = fence_hold(t, p->m, !p->mfl.mariadb);
 		p->m = NULL;
 	}
