@@ -94,6 +94,9 @@ tests/tools/appwriter: tests/tools/appwriter.c
 tests/unit/test_%: tests/unit/test_%.c $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
 
+# test_promote compiles daemon/promote.c into itself, with fakes of the rest.
+tests/unit/test_promote: daemon/promote.c $(wildcard daemon/*.h)
+
 deps:
 	@./tests/deps.sh $(DEB_PKGS)
 

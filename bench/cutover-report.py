@@ -1,245 +1,286 @@
 #!/usr/bin/env python3
 """bench/cutover-report.py: analysis for bench/cutover.sh (not a benchmark).
 
-  cutover-report.py run --variant V --run I --dir RUNDIR --rc RC --tps T --lag-ms L
-      one JSON line for one run, from RUNDIR/events (the cut-over's stamped
-      output), RUNDIR/probe.tsv (bench/cutover-probe.c), RUNDIR/{master,
-      replica}.rows(.checksum) and RUNDIR/replwatchd.log
+  cutover-report.py run --variant V --run I --dir RUNDIR --rc RC --tps T
+      --tps-after T --lag-ms L --behind-bytes B --refusals N --rate R
+      --master-port P --replica-port P --run-s S
+      one JSON line for one run, from RUNDIR's files: events (the cut-over's
+      output, each line stamped on arrival), appwriter.out and
+      appwriter.report (tests/tools/appwriter, -report), {master,replica}.rows
+      and .probe (row images after the run), gtid, touched (the new master's
+      own binlog rows), sysbench (bench/cutover-sysbench.bash's log), cut
   cutover-report.py report RUNS.jsonl [--elapsed S]
       the Markdown tables
 
-All times are CLOCK_REALTIME microseconds taken on this machine (the probe,
-the stamps on the promotion's streamed events, the manual script's stamps).
+All times are CLOCK_REALTIME on this machine: appwriter's and the stamps in
+microseconds, the daemon's at_unix_ms / frozen_at_unix_ms in milliseconds.
 """
 import json
 import math
 import os
-import re
 import sys
 
-TARGET_MS = 150.0
-TARGET_RATIO = 5.0
-STALL_MS = 1000.0
-GAP_MS = 50.0
+TARGET_MEDIAN_MS = 150.0
+TARGET_MAX_MS = 1000.0
+VARIANTS = ["switch-at-caught-up", "switch-after-promoted", "manual"]
+LABEL = {
+    "switch-at-caught-up": "switch-at-caught-up (on_switch)",
+    "switch-after-promoted": "switch-after-promoted (on_promoted)",
+    "manual": "manual runbook",
+}
 
 
-def load_events(path, variant):
-    """[(t_us, payload)]: payload a dict (replwatch JSON) or a list of words."""
-    out = []
-    if not os.path.exists(path):
-        return out
-    with open(path) as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if not line:
-                continue
-            t, _, rest = line.partition(" ")
-            try:
-                t = int(t)
-            except ValueError:
-                continue
-            if variant == "replwatch":
-                try:
-                    out.append((t, json.loads(rest)))
-                except ValueError:
-                    out.append((t, {"raw": rest}))
-            else:
-                out.append((t, rest.split()))
-    return out
-
-
-def load_probe(path):
-    w, r = [], []
-    if not os.path.exists(path):
-        return w, r
-    with open(path) as f:
-        for line in f:
-            p = line.split("\t")
-            if p[0] == "w":
-                w.append((int(p[1]), int(p[2]), int(p[3]), int(p[4])))
-            elif p[0] == "r":
-                r.append((int(p[1]), int(p[2]), int(p[3])))
-    return w, r
-
-
-def load_rows(path):
-    rows = {}
-    if not os.path.exists(path):
+def lines(path):
+    try:
+        with open(path) as f:
+            return [l.rstrip("\n") for l in f]
+    except OSError:
         return None
-    with open(path) as f:
-        for line in f:
-            p = line.rstrip("\n").split("\t")
-            if len(p) == 3:
-                rows[(p[0], p[1])] = p[2]
-    return rows
+
+
+def overlap_ms(a0, a1, b0, b1):
+    if None in (a0, a1, b0, b1):
+        return None
+    return max(0.0, (min(a1, b1) - max(a0, b0)) / 1000.0)
 
 
 def ms(a, b):
     return None if a is None or b is None else (b - a) / 1000.0
 
 
-def analyse_replwatch(ev, res):
+def analyse_daemon(d, res):
+    """The promotion's JSON lines, each stamped on arrival."""
     report = None
-    base = None
-    lag = []
-    for t, o in ev:
-        if o.get("type") == "step" and isinstance(o.get("elapsed_ms"), (int, float)):
-            # Arrival time against the daemon's own clock: how late the
-            # client got each event (a starved client, not the promotion).
-            if base is None:
-                base = t - o["elapsed_ms"] * 1000
-            lag.append((t - base) / 1000.0 - o["elapsed_ms"])
+    at = {}
+    for line in lines(os.path.join(d, "events")) or []:
+        t, _, rest = line.partition(" ")
+        try:
+            o = json.loads(rest)
+        except ValueError:
+            continue
         if o.get("type") == "step":
-            if o.get("step") == "freeze" and o.get("status") == "running":
-                res.setdefault("freeze_start_us", t)
-            if o.get("step") == "verify" and o.get("status") == "done":
-                res["done_us"] = t
+            if isinstance(o.get("at_unix_ms"), (int, float)):
+                at[(o.get("step"), o.get("status"))] = o["at_unix_ms"] * 1000
         elif "outcome" in o:
             report = o
-            res.setdefault("done_us", t)
-    res["event_delivery_late_ms"] = max(lag) if lag else None
     if report is None:
         res["outcome"] = "no report"
+        res["reason"] = " ".join((lines(os.path.join(d, "promote.err")) or [])[-2:])[:300]
         return
     res["outcome"] = report.get("outcome")
-    res["write_blocked_ms"] = report.get("write_blocked_ms")
     res["reason"] = report.get("reason")
+    res["write_blocked_ms"] = report.get("write_blocked_ms")
     res["steps_ms"] = {s["step"]: s.get("duration_ms") for s in report.get("steps", [])
                        if s.get("status") in ("done", "failed")}
     res["steps_detail"] = {s["step"]: s.get("detail") for s in report.get("steps", [])}
+    if report.get("frozen_at_unix_ms"):
+        res["freeze_us"] = report["frozen_at_unix_ms"] * 1000
+    if report.get("switched_at_unix_ms"):
+        res["switched_us"] = report["switched_at_unix_ms"] * 1000
+    hooks = report.get("hooks") or {}
+    res["hooks"] = {k: v for k, v in hooks.items() if v is not None}
+    res["stop_start_us"] = at.get(("stop", "running"))
+    res["stop_end_us"] = at.get(("stop", "done")) or at.get(("stop", "failed"))
+    res["switch_start_us"] = at.get(("switch", "running"))
+    if res["variant"] == "switch-after-promoted":
+        # The application is moved by on_promoted, in the done step.
+        res["switch_start_us"] = at.get(("done", "running"))
+        res["switched_us"] = at.get(("done", "done")) or at.get(("done", "failed"))
+        if res.get("freeze_us") and res.get("switched_us"):
+            res["app_blocked_ms"] = ms(res["freeze_us"], res["switched_us"])
+    elif res.get("write_blocked_ms") is not None:
+        res["app_blocked_ms"] = res["write_blocked_ms"]
 
 
-def analyse_manual(ev, res, rc):
+def analyse_manual(d, res, rc):
     at = {}
     polls = 0
-    for t, words in ev:
-        if not words:
+    for line in lines(os.path.join(d, "events")) or []:
+        w = line.split()
+        if len(w) < 2:
             continue
-        at.setdefault(words[0], t)
-        if words[0] == "poll":
+        try:
+            t = int(w[0])
+        except ValueError:
+            continue
+        at.setdefault(w[1], t)
+        if w[1] == "poll":
             polls += 1
-        if words[0] == "error":
-            res["reason"] = " ".join(words[1:])
+        if w[1] == "error":
+            res["reason"] = " ".join(w[2:])
     res["polls"] = polls
-    res["freeze_start_us"] = at.get("freeze_start")
-    res["done_us"] = at.get("reset")
-    res["outcome"] = "promoted" if rc == 0 and "reset" in at else "failed"
-    res["write_blocked_ms"] = ms(at.get("freeze_start"), at.get("reset"))
+    res["outcome"] = "promoted" if rc == 0 and "switched" in at else "failed"
+    res["freeze_us"] = at.get("freeze_start")
+    res["switched_us"] = at.get("switched")
+    res["write_blocked_ms"] = ms(at.get("freeze_start"), at.get("switched"))
+    res["app_blocked_ms"] = res["write_blocked_ms"]
     res["steps_ms"] = {
         "freeze": ms(at.get("freeze_start"), at.get("final")),
         "catchup": ms(at.get("final"), at.get("caught")),
         "stop": ms(at.get("caught"), at.get("stopped")),
         "reset": ms(at.get("stopped"), at.get("reset")),
+        "switch": ms(at.get("switch_start"), at.get("switched")),
     }
-    res["read_only_ms"] = ms(at.get("freeze_start"), at.get("frozen"))
+    res["stop_start_us"] = at.get("caught")
+    res["stop_end_us"] = at.get("stopped")
+    res["switch_start_us"] = at.get("switch_start")
+
+
+def analyse_app(d, res, mport, rport):
+    """appwriter's record: gap, errors, acks per server; lost rows."""
+    rep = {}
+    errnos = {}
+    ports = {}
+    for line in lines(os.path.join(d, "appwriter.report")) or []:
+        w = line.split()
+        if not w:
+            continue
+        if w[0] == "errno" and len(w) == 3:
+            errnos[w[1]] = int(w[2])
+        elif w[0] == "port" and len(w) >= 8:
+            ports[w[1]] = {"acks": int(w[3]), "first_us": int(w[5]), "last_us": int(w[7])}
+        elif w[0] == "gap_ms" and len(w) == 4:
+            rep["gap_ms"], rep["gap_from_us"], rep["gap_to_us"] = float(w[1]), int(w[2]), int(w[3])
+        elif len(w) == 2:
+            rep[w[0]] = int(w[1])
+    res["gap_ms"] = rep.get("gap_ms")
+    res["gap_from_us"] = rep.get("gap_from_us")
+    res["gap_to_us"] = rep.get("gap_to_us")
+    res["acks"] = rep.get("acks")
+    res["errors"] = rep.get("errors")
+    res["connects"] = rep.get("connects")
+    res["errnos"] = errnos
+    res["acks_old"] = (ports.get(str(mport)) or {}).get("acks", 0)
+    res["acks_new"] = (ports.get(str(rport)) or {}).get("acks", 0)
+    res["other_ports"] = sorted(p for p in ports if p not in (str(mport), str(rport)))
+    res["last_old_ack_us"] = (ports.get(str(mport)) or {}).get("last_us")
+    res["first_new_ack_us"] = (ports.get(str(rport)) or {}).get("first_us")
+
+    acked = {"old": set(), "new": set()}
+    acks_t = []
+    for line in lines(os.path.join(d, "appwriter.out")) or []:
+        w = line.split()
+        if len(w) == 4 and w[0] == "a":
+            acks_t.append(int(w[2]))
+            if w[3] == str(mport):
+                acked["old"].add(w[1])
+            elif w[3] == str(rport):
+                acked["new"].add(w[1])
+    # The longest gap before the cut-over began: the machine's own noise.
+    cut = (lines(os.path.join(d, "cut")) or [""])[0].split()
+    if len(cut) == 2:
+        c0 = int(cut[0])
+        res["cut_start_us"], res["cut_end_us"] = c0, int(cut[1])
+        before = [t for t in acks_t if t <= c0]
+        res["gap_before_ms"] = max((b - a for a, b in zip(before, before[1:])), default=0) / 1000.0
+        res["gap_started_after_cut_ms"] = ms(c0, res.get("gap_from_us"))
+    old_rows = lines(os.path.join(d, "master.probe"))
+    new_rows = lines(os.path.join(d, "replica.probe"))
+    if old_rows is None or new_rows is None:
+        res["lost_acked"] = None
+        return
+    old_rows, new_rows = set(old_rows), set(new_rows)
+    res["lost_acked_old"] = len(acked["old"] - new_rows)
+    res["lost_acked_new"] = len(acked["new"] - new_rows)
+    res["lost_acked"] = res["lost_acked_old"] + res["lost_acked_new"]
+    res["acked_old_not_on_old"] = len(acked["old"] - old_rows)
+    # Rows the old master committed (acked or not: a killed connection hides
+    # the ack) that the new one lacks.
+    res["old_probe_rows_missing_on_new"] = len(old_rows - new_rows)
+    res["probe_rows_old"] = len(old_rows)
+
+
+def load_rows(path):
+    rows = {}
+    for line in lines(path) or []:
+        p = line.split("\t")
+        if len(p) == 3:
+            rows[(p[0], p[1])] = p[2]
+    return rows
+
+
+def analyse_sysbench(d, res):
+    m = lines(os.path.join(d, "master.rows"))
+    n = lines(os.path.join(d, "replica.rows"))
+    if m is None or n is None:
+        res["sb_lost"] = None
+    else:
+        m, n = load_rows(os.path.join(d, "master.rows")), load_rows(os.path.join(d, "replica.rows"))
+        touched = set()
+        for line in lines(os.path.join(d, "touched")) or []:
+            p = line.split("\t")
+            if len(p) == 2:
+                touched.add((p[0], p[1]))
+        keys = [k for k in m if k not in touched]
+        res["sb_rows_compared"] = len(keys)
+        res["sb_rows_left_out"] = len(touched)
+        res["sb_lost"] = sum(1 for k in keys if n.get(k) != m[k])
+        res["sb_extra"] = sum(1 for k in n if k not in m and k not in touched)
+    g = {}
+    for line in lines(os.path.join(d, "gtid")) or []:
+        p = line.split("\t")
+        if len(p) == 2:
+            g[p[0]] = p[1]
+    res["gtid_old"] = g.get("old_binlog_pos")
+    res["gtid_new_slave"] = g.get("new_slave_pos")
+    res["gtid_applied"] = (res["gtid_old"] is not None and res["gtid_old"] == res["gtid_new_slave"])
+    # sysbench restarts (each after a segfault, a failed connect, ...)
+    starts, exits = 0, {}
+    for line in lines(os.path.join(d, "sysbench")) or []:
+        w = line.split()
+        if w and w[0] == "start":
+            starts += 1
+        elif len(w) == 4 and w[0] == "exit":
+            exits[w[3]] = exits.get(w[3], 0) + 1
+    res["sysbench_starts"] = starts
+    res["sysbench_exits"] = exits
 
 
 def cmd_run(a):
     d = a["dir"]
     variant = a["variant"]
     rc = int(a["rc"])
-    res = {"variant": variant, "run": a["run"], "kind": a.get("kind", "load"),
-           "rate": int(a.get("rate") or 0),
-           "rc": rc, "lag_refusals": int(a.get("refusals") or 0),
-           "tps_before": float(a["tps"]) if a["tps"] else None,
-           "lag_before_ms": float(a["lag_ms"]) if a["lag_ms"] not in ("", "null") else None}
-    ev = load_events(os.path.join(d, "events"), variant)
-    if variant == "replwatch":
-        analyse_replwatch(ev, res)
-    else:
-        analyse_manual(ev, res, rc)
 
-    # The probe on the old master.
-    w, r = load_probe(os.path.join(d, "probe.tsv"))
-    res["probe_attempts"] = len(w)
-    res["probe_ok"] = sum(1 for x in w if x[3] == 0)
-    res["probe_refused"] = sum(1 for x in w if x[3] == 1290)
-    res["probe_other_errors"] = sorted({x[3] for x in w if x[3] not in (0, 1290)})
-    refused = [x for x in w if x[3] == 1290]
-    first_ref = min(refused, key=lambda x: x[2]) if refused else None
-    oks = [x for x in w if x[3] == 0 and (first_ref is None or x[2] <= first_ref[2])]
-    last_ok = max(oks, key=lambda x: x[2]) if oks else None
-    res["probe_ok_after_first_refusal"] = sum(
-        1 for x in w if x[3] == 0 and first_ref is not None and x[2] > first_ref[2])
-    fs = res.get("freeze_start_us")
-    done = res.get("done_us")
-    res["probe_last_ok_to_done_ms"] = ms(last_ok[2] if last_ok else None, done)
-    # Write unavailability as the probe saw it: every stretch of more than
-    # GAP_MS without a commit that ends after the freeze began, the last
-    # one ending when the promotion was done.  A freeze that fails, lets
-    # writes through and tries again is counted in full this way.
-    unavail = None
-    if fs is not None and done is not None and last_ok is not None:
-        ends = sorted(x[2] for x in oks)
-        unavail = sum((b - a) / 1000.0 for a, b in zip(ends, ends[1:])
-                      if b > fs and b - a > GAP_MS * 1000 and b <= done)
-        unavail += max(0.0, (done - ends[-1]) / 1000.0)
-        res["probe_commits_after_freeze_start"] = sum(1 for x in oks if x[2] > fs)
-    res["probe_unavailable_ms"] = unavail
-    res["probe_ok_to_refused_ms"] = ms(last_ok[2] if last_ok else None,
-                                       first_ref[2] if first_ref else None)
-    res["probe_last_ok_after_freeze_ms"] = ms(fs, last_ok[2] if last_ok else None)
-    # The slowest insert that started within 5 s of the freeze: a blocked one.
-    near = [x for x in w if fs is not None and abs(x[1] - fs) < 5_000_000]
-    res["probe_slowest_insert_ms"] = max(((x[2] - x[1]) / 1000.0 for x in near), default=None)
-    # The probe on the new master: when it held the last committed row.
-    if last_ok is not None:
-        seen = [t for t, v, e in r if e == 0 and v >= last_ok[0]]
-        res["replica_has_all_ms"] = ms(last_ok[2], min(seen)) if seen else None
-    # Lost rows: on the old master, not (or not the same) on the new one.
-    m = load_rows(os.path.join(d, "master.rows"))
-    n = load_rows(os.path.join(d, "replica.rows"))
-    if m is None or n is None:
-        res["lost"] = None
+    def num(k):
+        v = a.get(k)
+        return float(v) if v not in (None, "", "null") else None
+    res = {"variant": variant, "run": a["run"], "rc": rc, "rate": int(a.get("rate") or 0),
+           "lag_refusals": int(a.get("refusals") or 0), "tps_before": num("tps"),
+           "tps_after": num("tps_after"), "lag_before_ms": num("lag_ms"),
+           "behind_bytes": num("behind_bytes"), "run_s": num("run_s")}
+    if variant == "manual":
+        analyse_manual(d, res, rc)
     else:
-        res["lost"] = sum(1 for k, v in m.items() if n.get(k) != v)
-        res["extra"] = sum(1 for k in n if k not in m)
-        res["rows_compared"] = len(m)
-        acked = {str(x[0]) for x in w if x[3] == 0}
-        res["probe_acked_missing"] = sum(1 for s in acked if ("probe", s) not in n)
-        try:
-            with open(os.path.join(d, "master.rows.checksum")) as f1, \
-                    open(os.path.join(d, "replica.rows.checksum")) as f2:
-                res["checksums_equal"] = f1.read() == f2.read()
-        except OSError:
-            res["checksums_equal"] = None
-    # The freeze in the daemon's log: lock waits and retries.
-    log = os.path.join(d, "replwatchd.log")
-    res["lock_wait_retries"] = 0
-    if variant == "replwatch" and os.path.exists(log):
-        with open(log, errors="replace") as f:
-            text = f.read()
-        res["lock_wait_retries"] = len(re.findall(r"waited \d+ s for a lock", text))
-    fr = (res.get("steps_ms") or {}).get("freeze")
-    res["stalled"] = bool(res["lock_wait_retries"]) or (fr is not None and fr > STALL_MS)
-    # The forced lock cycle: how its two sessions ended.
-    cyc = os.path.join(d, "cycle-status.txt")
-    if os.path.exists(cyc):
-        res["cycle_status"] = open(cyc).read().split("\n")[:2]
-        for who in ("t2", "s1"):
-            try:
-                res[f"cycle_{who}_out"] = open(os.path.join(d, f"cycle-{who}.out")).read().strip()[-200:]
-            except OSError:
-                pass
-        try:
-            pl = open(os.path.join(d, "cycle-processlist.txt")).read()
-            res["cycle_backup_lock_waits"] = pl.count("Waiting for backup lock")
-            res["cycle_row_lock_waits"] = pl.count("LOCK WAIT")
-        except OSError:
-            pass
+        analyse_daemon(d, res)
+    analyse_app(d, res, a["master_port"], a["replica_port"])
+    analyse_sysbench(d, res)
+    st = res.get("stop_start_us")
+    en = res.get("stop_end_us")
+    res["stop_ms"] = ms(st, en)
+    # Where the gap goes.
+    res["last_old_ack_to_freeze_ms"] = ms(res.get("last_old_ack_us"), res.get("freeze_us"))
+    res["freeze_to_switch_start_ms"] = ms(res.get("freeze_us"), res.get("switch_start_us"))
+    res["switch_start_to_new_ack_ms"] = ms(res.get("switch_start_us"), res.get("first_new_ack_us"))
+    res["stop_in_gap_ms"] = overlap_ms(st, en, res.get("gap_from_us"), res.get("gap_to_us"))
     print(json.dumps(res, sort_keys=True))
 
 
+# ---- report -----------------------------------------------------------------
+
+def vals(rs, k):
+    return [r.get(k) for r in rs if r.get(k) is not None]
+
+
 def pct(v, p):
-    """Nearest-rank percentile of the non-None values."""
-    v = sorted(x for x in v if x is not None)
+    """Nearest-rank percentile."""
+    v = sorted(v)
     if not v:
         return None
     return v[max(0, math.ceil(p / 100.0 * len(v)) - 1)]
 
 
 def median(v):
-    v = sorted(x for x in v if x is not None)
+    v = sorted(v)
     if not v:
         return None
     n = len(v)
@@ -252,238 +293,230 @@ def f(x, nd=0):
     return f"{x:,.{nd}f}"
 
 
-def trio(v):
-    return f"{f(median(v))} / {f(pct(v, 90))} / {f(max((x for x in v if x is not None), default=None))}"
+def trio(v, nd=0):
+    return f"{f(median(v), nd)} / {f(pct(v, 95), nd)} / {f(max(v) if v else None, nd)}"
+
+
+def lost_of(r):
+    """Lost rows of one run, or None when unknown."""
+    parts = [r.get("lost_acked"), r.get("old_probe_rows_missing_on_new"), r.get("sb_lost")]
+    if any(x is None for x in parts):
+        return None
+    return sum(parts)
 
 
 def cmd_report(path, elapsed):
-    allruns = [json.loads(l) for l in open(path) if l.strip()]
-    runs = [r for r in allruns if r.get("kind", "load") == "load"]
-    cycles = [r for r in allruns if r.get("kind") == "cycle"]
-    light = [r for r in allruns if r.get("kind") == "light"]
-    order = ["replwatch", "manual", "manual-fast"]
+    runs = [json.loads(l) for l in open(path) if l.strip()]
+    order = [v for v in VARIANTS if any(r["variant"] == v for r in runs)]
     by = {v: [r for r in runs if r["variant"] == v] for v in order}
     ok = {v: [r for r in by[v] if r.get("outcome") == "promoted"] for v in order}
-    label = {"replwatch": "replwatch promote --freeze-master",
-             "manual": "manual script, 1 s polls",
-             "manual-fast": "manual script, 0.1 s polls"}
     out = []
     p = out.append
-    p("| variant | runs promoted | write_blocked ms, the tool's own: median / p90 / max "
-      "| write unavailability ms, probe: median / p90 / max "
-      "| last ok commit -> first refused ms: median / max "
-      "| lost rows (sum) | sysbench tps before (median) | lag before ms (median) |")
-    p("| --- | --- | --- | --- | --- | --- | --- | --- |")
+
+    p("| variant | runs promoted | app-visible longest write gap, ms: median / p95 / max "
+      "| app errors: total (median per run) | errors by errno (total) "
+      "| lost rows: acked app rows / other app rows / sysbench rows (sum) "
+      "| old master's last GTID applied on the new | write_blocked_ms, median (daemon's) "
+      "| stop step ms, median | stop inside the app's gap |")
+    p("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for v in order:
         rs, g = by[v], ok[v]
-        if not rs:
-            continue
-        lost = [r.get("lost") for r in rs]
-        lost_s = "?" if any(x is None for x in lost) else str(sum(lost))
-        refused = sum(r.get("lag_refusals") or 0 for r in rs)
-        p(f"| {label[v]} | {len(g)}/{len(rs)}"
-          f"{f' ({refused} lag refusals, retried)' if refused else ''} "
-          f"| {trio([r.get('write_blocked_ms') for r in g])} "
-          f"| {trio([r.get('probe_unavailable_ms') for r in g])} "
-          f"| {f(median([r.get('probe_ok_to_refused_ms') for r in g]), 1)} / "
-          f"{f(max((r.get('probe_ok_to_refused_ms') for r in g if r.get('probe_ok_to_refused_ms') is not None), default=None), 1)} "
-          f"| {lost_s} | {f(median([r.get('tps_before') for r in rs]))} "
-          f"| {f(median([r.get('lag_before_ms') for r in rs]))} |")
+        errs = vals(rs, "errors")
+        byerr = {}
+        for r in rs:
+            for e, n in (r.get("errnos") or {}).items():
+                byerr[e] = byerr.get(e, 0) + n
+        byerr_s = ", ".join(f"{e}: {n:,}" for e, n in sorted(byerr.items(), key=lambda x: int(x[0]))) or "none"
+
+        def sumk(k):
+            xs = [r.get(k) for r in rs]
+            return "?" if any(x is None for x in xs) else f"{sum(xs):,}"
+        wb = vals(g, "write_blocked_ms")
+        inside = sum(1 for r in g if (r.get("stop_in_gap_ms") or 0) > 0)
+        p(f"| {LABEL[v]} | {len(g)}/{len(rs)} | {trio(vals(rs, 'gap_ms'))} "
+          f"| {f(sum(errs))} ({f(median(errs))}) | {byerr_s} "
+          f"| {sumk('lost_acked')} / {sumk('old_probe_rows_missing_on_new')} / {sumk('sb_lost')} "
+          f"| {sum(1 for r in rs if r.get('gtid_applied'))}/{len(rs)} "
+          f"| {f(median(wb))}{' (its switch step moves nothing here)' if v == 'switch-after-promoted' else ''}{' (the script: read_only to switched)' if v == 'manual' else ''} "
+          f"| {f(median(vals(g, 'stop_ms')))} "
+          f"| {inside}/{len(g)} runs (median overlap {f(median(vals(g, 'stop_in_gap_ms')))} ms) |")
     p("")
-    p("- write_blocked (the tool's own number): replwatch: the report's "
-      "`write_blocked_ms`, from the start of the freeze to the verified promoted "
-      "replica (before the old master's UNLOCK TABLES); manual: the script's "
-      "clock from just before `SET GLOBAL read_only = ON` to the return of "
-      "`rds_reset_external_master`.")
-    p("- write unavailability (independent): the probe (application user, "
-      "old master, one insert every 2 ms) measures every stretch of more than "
-      f"{GAP_MS:.0f} ms in which none of its inserts committed and that ends after "
-      "the freeze began, the last one from its last commit to the moment the "
-      "cut-over was done (replwatch: the `verify done` event read by the "
-      "client; manual: the reset returned); normally that last stretch alone.  "
-      "The RDS emulation keeps "
-      "read_only ON on the promoted replica (a parameter-group setting), so the "
-      "application's first write there is not measured: the new master is "
-      "counted available when the promotion is done.")
-    p("- last ok commit -> first refused: how fast the freeze bites (the probe's "
-      "last committed insert to its first one refused with 1290).")
-    p("- lost rows: rows of sbtest1..4 and sbtest.probe on the old master that "
-      "the promoted replica lacks or holds differently, compared row by row "
-      "(CRC32 of every column) after the load stopped; CHECKSUM TABLE "
-      "compared too.  Must be 0.")
-    p("- tps before: the old master's Com_commit per second over 2 s, under "
-      "load, just before the cut-over (sysbench's transactions; the probe's "
-      "autocommit inserts are not counted).  lag before: replwatchd's "
-      "heartbeat lag just before it.")
+    p("- app-visible longest write gap: tests/tools/appwriter (one autocommit INSERT "
+      "every 1 ms as `app` through HAProxy, reconnecting on errors) — the longest "
+      "time between two consecutive acknowledged inserts over the whole run "
+      "(load before and after included), by tests/tools/appwriter-report; p95 "
+      "nearest-rank.  Computed over every run, promoted or not.")
+    p("- app errors: appwriter's failed inserts and connects (1290: read_only; "
+      "1927/2013/2006: the connection killed by the freeze or cut by HAProxy's "
+      "`shutdown sessions`; 2003/2013 at connect: no usable server for a moment).")
+    p("- lost rows: acked app rows = rows appwriter got an OK for (from the old "
+      "master or the new one) that the new master's sbtest.probe lacks; other "
+      "app rows = rows in the old master's sbtest.probe the new one lacks "
+      "(committed, ack lost); sysbench rows = rows of sbtest1..4 on the old "
+      "master (frozen) that the new master lacks or holds differently (CRC32 of "
+      "every column), leaving out the rows that the new master's own binary log "
+      "shows written after the switch.  GTID: the old master's "
+      "@@gtid_binlog_pos equals the new master's @@gtid_slave_pos: every "
+      "transaction the old master committed was applied.")
+    p("- write_blocked_ms: the daemon's report (from the freeze, read_only on the "
+      "old master, to the end of the switch step); manual: the script's clock "
+      "from `SET GLOBAL read_only = ON` to the hook's return.  stop: "
+      "rds_stop_replication's step (the daemon's step events; manual: the "
+      "script's stamps); inside the gap = it overlaps the application's longest "
+      "gap.")
     p("")
 
     # Steps.
-    p("| variant | freeze ms | catch-up ms | stop ms | reset ms | verify ms | new master has every committed row, ms after the last commit | manual polls |")
-    p("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    p("| variant | freeze | catchup | switch | stop | reset | verify | done (on_promoted) "
+      "| app blocked: freeze to switched, ms | gap began, ms after the cut-over began |")
+    p("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for v in order:
         g = ok[v]
-        if not by[v]:
-            continue
-        st = lambda s: f(median([(r.get("steps_ms") or {}).get(s) for r in g]), 1)
-        polls = "-" if v == "replwatch" else f(median([r.get("polls") for r in g]))
-        p(f"| {label[v]} | {st('freeze')} | {st('catchup')} | {st('stop')} | {st('reset')} "
-          f"| {st('verify') if v == 'replwatch' else '-'} "
-          f"| {f(median([r.get('replica_has_all_ms') for r in g]), 1)} | {polls} |")
+
+        def st(s):
+            return f(median([x for x in ((r.get("steps_ms") or {}).get(s) for r in g) if x is not None]), 1)
+        p(f"| {LABEL[v]} | {st('freeze')} | {st('catchup')} | {st('switch')} | {st('stop')} "
+          f"| {st('reset')} | {st('verify')} | {st('done')} "
+          f"| {trio(vals(g, 'app_blocked_ms'))} | {f(median(vals(by[v], 'gap_started_after_cut_ms')))} |")
     p("")
-    p("Medians over the promoted runs.  manual: freeze = read_only + SHOW MASTER "
-      "STATUS (two client runs), catch-up = the SHOW SLAVE STATUS polls, each "
-      "step one `mariadb` client run.")
-    p("")
-
-    # Ratios and target.
-    med = {v: median([r.get("write_blocked_ms") for r in ok[v]]) for v in order}
-    medp = {v: median([r.get("probe_unavailable_ms") for r in ok[v]]) for v in order}
-    lost_total = sum((r.get("lost") or 0) + (r.get("probe_acked_missing") or 0) for r in runs)
-    lost_unknown = any(r.get("lost") is None for r in runs)
-
-    def ratio(a, b):
-        return None if a is None or b in (None, 0) else a / b
-
-    rw, rwp = med["replwatch"], medp["replwatch"]
-    for v in ("manual", "manual-fast"):
-        p(f"- ratio {v} / replwatch of the medians: {f(ratio(med[v], rw), 1)}x "
-          f"(tool's own numbers), {f(ratio(medp[v], rwp), 1)}x (probe)")
-    met_ms = rw is not None and rwp is not None and rw < TARGET_MS and rwp < TARGET_MS
-    r1, r1p = ratio(med["manual"], rw), ratio(medp["manual"], rwp)
-    met_ratio = r1 is not None and r1p is not None and r1 >= TARGET_RATIO and r1p >= TARGET_RATIO
-    r2, r2p = ratio(med["manual-fast"], rw), ratio(medp["manual-fast"], rwp)
-    met_lost = not lost_unknown and lost_total == 0
-    all_promoted = len(ok["replwatch"]) == len(by["replwatch"]) > 0
-    p(f"- target: median write freeze under {TARGET_MS:.0f} ms: "
-      f"{'met' if met_ms else 'NOT met'} ({f(rw, 1)} ms own, {f(rwp, 1)} ms probe)")
-    p(f"- target: at least {TARGET_RATIO:.0f}x faster than the scripted manual "
-      f"procedure (1 s polls): {'met' if met_ratio else 'NOT met'} "
-      f"({f(r1, 1)}x own, {f(r1p, 1)}x probe); against the 0.1 s-poll script "
-      f"{f(r2, 1)}x / {f(r2p, 1)}x ({'met' if r2 and r2p and min(r2, r2p) >= TARGET_RATIO else 'not met'} there)")
-    p(f"- target: zero lost transactions: {'met' if met_lost else 'NOT met'} "
-      f"({'unknown' if lost_unknown else lost_total} rows lost over {len(runs)} runs, "
-      f"{sum(r.get('rows_compared') or 0 for r in runs):,} rows compared; "
-      f"checksums equal in {sum(1 for r in runs if r.get('checksums_equal'))}/{len(runs)} runs)")
-    p(f"- every replwatch promotion succeeded: {'yes' if all_promoted else 'NO'}")
-    overall = met_ms and met_ratio and met_lost and all_promoted
-    p(f"- **target met: {'yes' if overall else 'no'}**")
+    p("Step durations in ms, medians over the promoted runs (the daemon's report; "
+      "manual: the script's stamps, one `mariadb` client run per step, freeze = "
+      "read_only + SHOW MASTER STATUS, catchup = the SHOW SLAVE STATUS polls, "
+      "switch = the hook).  The daemon's freeze includes waiting for the "
+      "moment the replica is within 64 KiB.  app blocked: median / p95 / max.")
     p("")
 
-    # Stalls, failures, anomalies.
+    # Where the gap goes.
+    p("| variant | last ack on the old master -> the freeze begins | the freeze begins -> the switch begins "
+      "| the switch begins -> first ack on the new master | the switch's hook, whole (ends after that ack) |")
+    p("| --- | --- | --- | --- | --- |")
+    for v in order:
+        g = ok[v]
+        hook = [x for x in ((r.get("steps_ms") or {}).get("done" if v == "switch-after-promoted" else "switch")
+                            for r in g) if x is not None]
+        p(f"| {LABEL[v]} | {trio(vals(g, 'last_old_ack_to_freeze_ms'))} "
+          f"| {trio(vals(g, 'freeze_to_switch_start_ms'))} "
+          f"| {trio(vals(g, 'switch_start_to_new_ack_ms'))} | {trio(hook)} |")
+    p("")
+    p("ms, median / p95 / max over the promoted runs.  The freeze begins: the daemon's "
+      "frozen_at, taken as it sends read_only (ms resolution; an insert already "
+      "past the read_only check still commits, so the first column may be "
+      "negative); manual: the script's stamp before the client that runs `SET "
+      "GLOBAL read_only = ON` starts.  The "
+      "switch begins: the switch step's start (switch-after-promoted: the done "
+      "step's, which runs on_promoted; manual: just before the hook).  The "
+      "first ack on the new master needs the hook to have sent its one runtime "
+      "API line and appwriter to reconnect; the hook then reads the state back "
+      "and checks it, which the daemon's switch step (and write_blocked_ms) "
+      "includes.")
+    p("")
+
+    # Context.
+    p("| variant | longest gap before the cut-over, ms: median / max | sysbench tps "
+      "before (old) / after (new), median | replica behind before, bytes (median) "
+      "| sysbench starts per run (median) | rows compared: sysbench (median) / "
+      "left out as rewritten | appwriter acks old / new (median) | run s (median) |")
+    p("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for v in order:
+        rs = by[v]
+        gb = vals(rs, "gap_before_ms")
+        p(f"| {LABEL[v]} | {f(median(gb))} / {f(max(gb) if gb else None)} "
+          f"| {f(median(vals(rs, 'tps_before')))} / {f(median(vals(rs, 'tps_after')))} "
+          f"| {f(median(vals(rs, 'behind_bytes')))} | {f(median(vals(rs, 'sysbench_starts')))} "
+          f"| {f(median(vals(rs, 'sb_rows_compared')))} / {f(median(vals(rs, 'sb_rows_left_out')))} "
+          f"| {f(median(vals(rs, 'acks_old')))} / {f(median(vals(rs, 'acks_new')))} "
+          f"| {f(median(vals(rs, 'run_s')), 1)} |")
+    p("")
+    p("- longest gap before the cut-over: the same measure over the acks before the "
+      "cut-over began (2 s of load and the 2 s throughput sample): what this "
+      "machine does to a 1 ms writer without any cut-over.")
+    p("- tps: the server's Com_commit per second (sysbench's transactions), 2 s "
+      "on the old master before, 1 s on the new master after the cut-over "
+      "(the load reached it).  sysbench starts: 1 + its restarts (it segfaults "
+      "when reconnecting after a killed session; bench/cutover-sysbench.bash "
+      "starts it again).")
+    p("")
+
+    # Target.
+    if "switch-at-caught-up" in by:
+        rs, g = by["switch-at-caught-up"], ok["switch-at-caught-up"]
+        gaps = vals(rs, "gap_ms")
+        med, worst = median(gaps), (max(gaps) if gaps else None)
+        lost = [lost_of(r) for r in rs]
+        lost_unknown = any(x is None for x in lost)
+        lost_total = sum(x for x in lost if x is not None)
+        gtid_all = all(r.get("gtid_applied") for r in rs)
+        all_promoted = len(g) == len(rs) > 0
+        met_med = med is not None and med <= TARGET_MEDIAN_MS
+        met_max = worst is not None and worst <= TARGET_MAX_MS
+        met_lost = not lost_unknown and lost_total == 0 and gtid_all
+        p(f"- target (switch-at-caught-up): app-visible write gap median <= "
+          f"{TARGET_MEDIAN_MS:.0f} ms: {'met' if met_med else 'NOT met'} ({f(med, 1)} ms)")
+        p(f"- target: worst <= {TARGET_MAX_MS:.0f} ms: {'met' if met_max else 'NOT met'} "
+          f"({f(worst, 1)} ms)")
+        p(f"- target: 0 lost rows: {'met' if met_lost else 'NOT met'} "
+          f"({'unknown' if lost_unknown else f'{lost_total:,}'} lost over {len(rs)} runs; "
+          f"old master's last GTID applied in {sum(1 for r in rs if r.get('gtid_applied'))}/{len(rs)})")
+        inside = [r for r in g if (r.get("stop_in_gap_ms") or 0) > 0]
+        p(f"- the >= 3 s stop outside the application's gap: "
+          f"{len(g) - len(inside)}/{len(g)} runs (stop step median {f(median(vals(g, 'stop_ms')))} ms)")
+        p(f"- every promotion succeeded: {'yes' if all_promoted else 'NO'} ({len(g)}/{len(rs)})")
+        p(f"- **target met: {'yes' if met_med and met_max and met_lost and all_promoted else 'no'}**")
+        p("")
+
+    # Notes: failures, anomalies.
     notes = []
     for r in runs:
         tag = f"run {r['run']} {r['variant']}"
         if r.get("outcome") != "promoted":
-            notes.append(f"{tag}: not promoted ({r.get('outcome')}): {r.get('reason')}")
-        if r.get("stalled"):
-            notes.append(f"{tag}: freeze stalled: freeze step "
-                         f"{f((r.get('steps_ms') or {}).get('freeze'))} ms, "
-                         f"{r.get('lock_wait_retries', 0)} lock-wait retries of read_only "
-                         f"(lock_wait_timeout 2 s)")
-        if r.get("probe_ok_after_first_refusal"):
-            notes.append(f"{tag}: the probe committed {r['probe_ok_after_first_refusal']} "
-                         f"inserts after its first refusal (freeze rolled back?)")
-        if r.get("probe_other_errors"):
-            notes.append(f"{tag}: probe errors other than 1290: {r['probe_other_errors']}")
-        if r.get("extra"):
-            notes.append(f"{tag}: {r['extra']} rows on the new master that the old lacks")
-        if r.get("probe_acked_missing"):
-            notes.append(f"{tag}: {r['probe_acked_missing']} acknowledged probe inserts missing on the new master")
-    late = [r.get("event_delivery_late_ms") for r in ok["replwatch"]]
-    if any(x is not None for x in late):
-        p(f"- replwatch's step events reached the client late by up to "
-          f"{f(median(late))} ms (median over runs) / {f(max(x for x in late if x is not None))} ms "
-          f"(max) against the daemon's own clock (a CPU-starved client: sysbench "
-          f"retries refused writes at once); the probe's number includes that.")
-        p("")
-    p("Stalls, failures and anomalies: " + ("none." if not notes else ""))
+            notes.append(f"{tag}: not promoted ({r.get('outcome')}, exit {r.get('rc')}): {r.get('reason')}")
+        elif r.get("rc") not in (0, None):
+            notes.append(f"{tag}: promoted, exit {r.get('rc')}: {r.get('reason')}")
+        for h, hv in (r.get("hooks") or {}).items():
+            if isinstance(hv, dict) and not hv.get("ok", True):
+                notes.append(f"{tag}: hook {h} failed: {hv.get('detail')}")
+        if r.get("lag_refusals"):
+            notes.append(f"{tag}: {r['lag_refusals']} preflight refusal(s) for lag, retried")
+        for k, what in (("lost_acked_old", "rows acked by the old master missing on the new"),
+                        ("lost_acked_new", "rows acked by the new master missing there"),
+                        ("acked_old_not_on_old", "rows acked by the old master missing there"),
+                        ("old_probe_rows_missing_on_new", "probe rows of the old master missing on the new"),
+                        ("sb_lost", "sysbench rows lost"),
+                        ("sb_extra", "sysbench rows on the new master the old lacks (not rewritten after the switch)")):
+            if r.get(k):
+                notes.append(f"{tag}: {r[k]} {what}")
+        if r.get("gtid_applied") is False:
+            notes.append(f"{tag}: old master {r.get('gtid_old')} vs new master's slave pos {r.get('gtid_new_slave')}")
+        if r.get("other_ports"):
+            notes.append(f"{tag}: acks from unexpected ports {r['other_ports']}")
+        if r.get("acks_new") == 0 and r.get("outcome") == "promoted":
+            notes.append(f"{tag}: the application never wrote to the new master")
+    p("Failures and anomalies: " + ("none." if not notes else ""))
     for n in notes:
         p(f"- {n}")
     p("")
-    if cycles:
-        p("Forced lock cycle (REFERENCE §4's trap made to happen, same load): T2 "
-          "holds a row lock and writes again 1.5 s later, S1 waits for that row, "
-          "the freeze starts in between:")
-        p("")
-        p("| variant | outcome | write_blocked ms, own | write unavailability ms, probe "
-          "| freeze ms (read_only part) | read_only lock-wait retries | lost rows "
-          "| backup-lock / row-lock waits seen | T2, S1 |")
-        p("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-        for r in cycles:
-            fz = (r.get("steps_ms") or {}).get("freeze")
-            ro = r.get("read_only_ms")
-            sess = "; ".join(x for x in (r.get("cycle_status") or []) if x)
-            promoted = r.get("outcome") == "promoted"
-            p(f"| {label[r['variant']]} | {r.get('outcome')} | {f(r.get('write_blocked_ms'))} "
-              f"| {f(r.get('probe_unavailable_ms')) if promoted else '-'} | {f(fz)}{f' ({f(ro)})' if ro is not None else ''} "
-              f"| {r.get('lock_wait_retries', 0) if r['variant'] == 'replwatch' else 'n/a (no timeout)'} "
-              f"| {r.get('lost')} | {r.get('cycle_backup_lock_waits', '?')} / "
-              f"{r.get('cycle_row_lock_waits', '?')} | {sess} |")
-        p("")
-        for r in cycles:
-            if r.get("outcome") != "promoted":
-                p(f"- {label[r['variant']]}: {r.get('reason')}")
-        p("")
-        p("replwatch sets lock_wait_timeout = 2 s on its freeze session and retries "
-          "read_only (3 tries); the manual script's read_only has the server's "
-          "default (lock_wait_timeout 1 day), so it waits until InnoDB's "
-          "innodb_lock_wait_timeout (50 s) fails S1.  T2's and S1's exit statuses "
-          "show who was refused.")
-        p("")
-    if light:
-        rate = light[0].get("rate")
-        p(f"Supplement: the same cut-overs with sysbench throttled to --rate={rate} "
-          "(a load the replica keeps up with on this machine, so the catch-up is "
-          "short and the procedures' own costs show):")
-        p("")
-        p("| variant | runs promoted | write_blocked ms, own: median / p90 / max "
-          "| write unavailability ms, probe: median / p90 / max | lost rows "
-          "| tps before | freeze / catch-up / stop / reset ms (medians) |")
-        p("| --- | --- | --- | --- | --- | --- | --- |")
-        lm = {}
-        for v in order:
-            rs = [r for r in light if r["variant"] == v]
-            if not rs:
-                continue
-            g = [r for r in rs if r.get("outcome") == "promoted"]
-            lm[v] = (median([r.get("write_blocked_ms") for r in g]),
-                     median([r.get("probe_unavailable_ms") for r in g]))
-            lost = [r.get("lost") for r in rs]
-            st = " / ".join(f(median([(r.get("steps_ms") or {}).get(x) for r in g]), 1)
-                            for x in ("freeze", "catchup", "stop", "reset"))
-            p(f"| {label[v]} | {len(g)}/{len(rs)} | {trio([r.get('write_blocked_ms') for r in g])} "
-              f"| {trio([r.get('probe_unavailable_ms') for r in g])} "
-              f"| {'?' if any(x is None for x in lost) else sum(lost)} "
-              f"| {f(median([r.get('tps_before') for r in rs]))} | {st} |")
-        p("")
-        if "replwatch" in lm:
-            for v in ("manual", "manual-fast"):
-                if v in lm:
-                    p(f"- ratio {v} / replwatch of the medians here: "
-                      f"{f(ratio(lm[v][0], lm['replwatch'][0]), 1)}x own, "
-                      f"{f(ratio(lm[v][1], lm['replwatch'][1]), 1)}x probe")
-            p("")
-    p("Per run (write_blocked own / probe ms, lost):")
+
+    # Per run.
+    p("Per run: app-visible longest gap ms (app errors; lost rows; stop inside the gap ms):")
     p("")
-    p("| run | " + " | ".join(label[v] for v in order if by[v]) + " |")
-    p("| --- |" + " --- |" * len([v for v in order if by[v]]))
+    p("| run | " + " | ".join(LABEL[v] for v in order) + " |")
+    p("| --- |" + " --- |" * len(order))
     for i in sorted({r["run"] for r in runs}, key=lambda x: (len(str(x)), str(x))):
         cells = []
         for v in order:
-            if not by[v]:
-                continue
             r = next((x for x in by[v] if x["run"] == i), None)
             if r is None:
                 cells.append("-")
-            elif r.get("outcome") != "promoted":
-                cells.append(f"{r.get('outcome')}")
-            else:
-                cells.append(f"{f(r.get('write_blocked_ms'), 1)} / "
-                             f"{f(r.get('probe_unavailable_ms'), 1)}, lost {r.get('lost')}")
+                continue
+            out_s = "" if r.get("outcome") == "promoted" else f"{r.get('outcome')}: "
+            lost = lost_of(r)
+            cells.append(f"{out_s}{f(r.get('gap_ms'), 1)} ({f(r.get('errors'))}; "
+                         f"{'?' if lost is None else lost}; {f(r.get('stop_in_gap_ms'))})")
         p(f"| {i} | " + " | ".join(cells) + " |")
     p("")
     if elapsed is not None:
-        p(f"benchmark time: {elapsed} s for {len(runs)} runs")
+        p(f"benchmark time: {elapsed} s for {len(runs)} runs "
+          f"({elapsed / max(1, len(runs)):.1f} s per run)")
     print("\n".join(out))
 
 

@@ -80,6 +80,7 @@ struct promotion {
 	struct fence	*fence;		/* after promoted */
 	struct event	*timer;
 	char		*journal;
+	char		 journal_err[512];
 	char		 lock_name[96];
 
 	uint64_t	 start_us, deadline_us, step_us[PS__COUNT];
@@ -129,27 +130,41 @@ ms_since(uint64_t us)
 
 /* ---- journal and events ------------------------------------------------ */
 
-static void
+/* 0, or -1 with the reason in p->journal_err (and the log). */
+static int
 journal_save(struct promotion *p)
 {
 	cJSON *o;
-	char err[512];
+	int r = 0;
 
 	p->t->gen++;
 	if (p->opt.dry_run)
-		return;
+		return 0;
 	o = promorec_journal(&p->rec, p->t->name);
-	if (journal_write(p->journal, o, err, sizeof err) == -1)
-		log_warnx("%s: promotion journal: %s", p->t->name, err);
+	if (journal_write(p->journal, o, p->journal_err,
+	    sizeof p->journal_err) == -1) {
+		log_warnx("%s: promotion journal: %s", p->t->name, p->journal_err);
+		r = -1;
+	}
 	cJSON_Delete(o);
+	return r;
 }
 
-/* Record a change on the servers, durably, before making it. */
-static void
+/*
+ * Record a change on the servers, durably, before making it.  A change
+ * that cannot be journaled is not made: -1, and the promotion fails (rolls
+ * back, or stops where it is after the switch).  The caller returns.
+ */
+static int
 mark(struct promotion *p, unsigned ch)
 {
 	p->rec.changes |= ch;
-	journal_save(p);
+	if (journal_save(p) == 0 || p->rolling_back)
+		return 0;
+	p->rec.changes &= ~ch;
+	fail(p, "the journal cannot be written (%s): nothing more is changed",
+	    p->journal_err);
+	return -1;
 }
 
 static void
@@ -883,7 +898,8 @@ freeze_now(struct promotion *p)
 	 * effect on the server even if we give up waiting for it, so it counts
 	 * as done (restoring the old value is harmless).
 	 */
-	mark(p, CH_MASTER_RO);
+	if (mark(p, CH_MASTER_RO) == -1)
+		return;
 	sql = flavor_lock_wait_sql(FREEZE_LOCK_WAIT_S);
 	query(p, p->m, P_M_LWT, sql, 0);
 	free(sql);
@@ -899,19 +915,22 @@ static void
 m_ro_ok(struct promotion *p, const struct db_result *res)
 {
 	if (!p->mfl.mariadb) {
-		mark(p, CH_MASTER_SRO);
+		if (mark(p, CH_MASTER_SRO) == -1)
+			return;
 		query(p, p->m, P_M_SRO, flavor_set_super_read_only_sql(1),
 		    FREEZE_QUERY_MS(p));
 		return;
 	}
-	mark(p, CH_MASTER_LOCKED);
+	if (mark(p, CH_MASTER_LOCKED) == -1)
+		return;
 	query(p, p->m, P_M_LOCK, flavor_read_lock_sql(), FREEZE_QUERY_MS(p));
 }
 
 static void
 m_sro_ok(struct promotion *p, const struct db_result *res)
 {
-	mark(p, CH_MASTER_LOCKED);
+	if (mark(p, CH_MASTER_LOCKED) == -1)
+		return;
 	query(p, p->m, P_M_LOCK, flavor_read_lock_sql(), FREEZE_QUERY_MS(p));
 }
 
@@ -977,7 +996,8 @@ m_sessions_ok(struct promotion *p, const struct db_result *res)
 			if (v != NULL)
 				p->kill_ids[p->nkill++] = strtoull(v, NULL, 10);
 		}
-		mark(p, CH_SESSIONS_KILLED);
+		if (mark(p, CH_SESSIONS_KILLED) == -1)
+			return;
 	}
 	kill_next(p);
 }
@@ -1144,7 +1164,8 @@ static void
 switch_start(struct promotion *p)
 {
 	if (p->rec.replica_orig_ro == 1 && !flavor_is_rds(p->rfl)) {
-		mark(p, CH_REPLICA_RW);
+		if (mark(p, CH_REPLICA_RW) == -1)
+			return;
 		query(p, p->r, P_R_RW, flavor_set_read_only_sql(0), 0);
 		return;
 	}
@@ -1159,7 +1180,8 @@ r_rw_ok(struct promotion *p, const struct db_result *res)
 		switched(p);
 		return;
 	}
-	mark(p, CH_SWITCH_SENT);
+	if (mark(p, CH_SWITCH_SENT) == -1)
+		return;
 	switch_hook(p, P_SWITCH, 1);
 }
 
@@ -1177,7 +1199,8 @@ switched(struct promotion *p)
 	if (p->rec.freeze_ms != 0)
 		p->rec.write_blocked_ms = (double)(p->rec.switched_ms -
 		    p->rec.freeze_ms);
-	mark(p, CH_SWITCHED);
+	if (mark(p, CH_SWITCHED) == -1)
+		return;
 	if (p->t->cf->on_switch == NULL)
 		todo(p, "no on_switch command is configured: point the "
 		    "application at the new master (%s:%u) yourself",
@@ -1193,7 +1216,8 @@ switched(struct promotion *p)
 static void
 stop_start(struct promotion *p)
 {
-	mark(p, CH_STOP_SENT);
+	if (mark(p, CH_STOP_SENT) == -1)
+		return;
 	control(p, P_R_STOP, REPL_STOP);
 }
 
@@ -1211,7 +1235,8 @@ r_stop_ok(struct promotion *p, const struct db_result *res)
 	}
 	snprintf(p->rec.stop_file, sizeof p->rec.stop_file, "%s", f ? f : "");
 	snprintf(p->rec.stop_pos, sizeof p->rec.stop_pos, "%s", o ? o : "");
-	mark(p, CH_STOPPED);
+	if (mark(p, CH_STOPPED) == -1)
+		return;
 	step_next(p, PSS_DONE, "replication stopped at %s:%s", f ? f : "?",
 	    o ? o : "?");
 }
@@ -1219,14 +1244,16 @@ r_stop_ok(struct promotion *p, const struct db_result *res)
 static void
 reset_start(struct promotion *p)
 {
-	mark(p, CH_RESET_SENT);
+	if (mark(p, CH_RESET_SENT) == -1)
+		return;
 	control(p, P_R_RESET, REPL_RESET);
 }
 
 static void
 r_reset_ok(struct promotion *p, const struct db_result *res)
 {
-	mark(p, CH_RESET_DONE);
+	if (mark(p, CH_RESET_DONE) == -1)
+		return;
 	step_next(p, PSS_DONE, "%s%s%s", server_statement(p->rs)[0] ?
 	    server_statement(p->rs) : "no statement needed",
 	    server_note(p->rs)[0] ? ": " : "", server_note(p->rs));
@@ -1460,7 +1487,8 @@ rollback_next(struct promotion *p)
 		    "on_switch started and before the rollback made it read-only: "
 		    "such rows are not on the old master; compare the two (e.g. "
 		    "pt-table-checksum) before trying again");
-		mark(p, CH_SWITCH_BACK);
+		if (mark(p, CH_SWITCH_BACK) == -1)
+			return;
 		switch_hook(p, P_RB_SWITCH, 0);
 		return;
 	}
@@ -1948,6 +1976,13 @@ promote_start(struct target *t, struct client *c, long long id,
 		p->rb_start_tried = p->rb_reopened = p->rb_reconnected = 0;
 		if (p->rec.steps[PS_PREFLIGHT].st != PSS_DONE)
 			p->rec.steps[PS_PREFLIGHT].st = PSS_SKIPPED;
+		if (journal_save(p) == -1) {
+			p->rec.outcome = PO_INTERRUPTED;
+			client_error(c, id, PERR_SERVER_ERROR, "the promotion journal "
+			    "%s cannot be written (%s): not resumed", p->journal,
+			    p->journal_err);
+			return;
+		}
 	} else {
 		if (old != NULL && old->rec.outcome == PO_INTERRUPTED) {
 			client_error(c, id, PERR_PRECONDITION, "an interrupted promotion "
@@ -1979,8 +2014,15 @@ promote_start(struct target *t, struct client *c, long long id,
 	log_target(LOG_LVL_INFO, t->name, "promoting", t->lag_ms, "promotion %s%s%s",
 	    opt->resume ? "resumed" : "started", p->opt.dry_run ? " (dry run)" : "",
 	    !p->opt.freeze ? " with --no-freeze" : "");
+	p->journal_err[0] = '\0';
 	if (!p->opt.resume)
 		step_begin(p, PS_PREFLIGHT);
+	/* Nothing is changed that cannot be journaled. */
+	if (!p->opt.resume && !p->opt.dry_run && p->journal_err[0] != '\0') {
+		refuse(p, "the promotion journal %s cannot be written: %s",
+		    p->journal, p->journal_err);
+		return;
+	}
 	open_replica(p, P_R_OPEN);
 }
 
@@ -2049,9 +2091,16 @@ promote_unfence(struct target *t, struct client *c, long long id)
 		    "is held", t->name);
 		return;
 	}
+	/* Journaled first: a restarted daemon must not take it again. */
+	p->rec.changes |= CH_FENCE_RELEASED;
+	if (journal_save(p) == -1) {
+		p->rec.changes &= ~CH_FENCE_RELEASED;
+		client_error(c, id, PERR_SERVER_ERROR, "the journal cannot be "
+		    "written (%s): the fence stays", p->journal_err);
+		return;
+	}
 	fence_release(p->fence);
 	p->fence = NULL;
-	mark(p, CH_FENCE_RELEASED);
 	log_target(LOG_LVL_INFO, t->name, "promoted", -1, "the old master's "
 	    "fence is released by request; its read_only stays as it is");
 	o = cJSON_CreateObject();

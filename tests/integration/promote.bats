@@ -841,9 +841,10 @@ kill_stop_call() {
 	wait_until 10 fence_held
 	fenced
 	[[ $(master_ro) == 1 ]]
-	# Lost while held (its session killed by an operator): taken again.
+	# Lost while held (an operator kills the daemon's sessions there, the
+	# fence's and the monitor's): taken again.
 	local id
-	id=$(sql_master "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO IS NULL AND USER = 'root' AND ID <> CONNECTION_ID() AND COMMAND = 'Sleep' ORDER BY ID")
+	id=$(sql_master "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'root' AND ID <> CONNECTION_ID() ORDER BY ID")
 	echo "root sessions on the old master: $id"
 	for i in $id; do sql_master "KILL CONNECTION $i" || true; done
 	wait_log 10 'fence on the old master is lost'
