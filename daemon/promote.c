@@ -361,7 +361,8 @@ hook_done(int ok, const char *detail, void *arg)
 
 	h->ran = 1;
 	h->ok = ok;
-	snprintf(h->detail, sizeof h->detail, "%s", detail);
+	snprintf(h->detail, sizeof h->detail, "%s%s",
+	    p->phase == P_RB_SWITCH ? "run back: " : "", detail);
 	done(p, ok, NULL, detail);
 }
 
@@ -739,7 +740,7 @@ m_who_ok(struct promotion *p, const struct db_result *res)
 		    "nobody while super_read_only is ON; an account with SUPER "
 		    "or SYSTEM_VARIABLES_ADMIN can turn it off"));
 	else if (who[0] != '\0') {
-		char line[512];
+		char line[sizeof who + 256];
 
 		snprintf(line, sizeof line, "accounts that read_only exempts "
 		    "(SUPER, READ_ONLY ADMIN): %s; held back only by replwatchd's "
@@ -914,6 +915,7 @@ m_lwt_ok(struct promotion *p, const struct db_result *res)
 static void
 m_ro_ok(struct promotion *p, const struct db_result *res)
 {
+	p->freeze_tries = 0;	/* FREEZE_TRIES for each statement */
 	if (!p->mfl.mariadb) {
 		if (mark(p, CH_MASTER_SRO) == -1)
 			return;
@@ -929,6 +931,7 @@ m_ro_ok(struct promotion *p, const struct db_result *res)
 static void
 m_sro_ok(struct promotion *p, const struct db_result *res)
 {
+	p->freeze_tries = 0;
 	if (mark(p, CH_MASTER_LOCKED) == -1)
 		return;
 	query(p, p->m, P_M_LOCK, flavor_read_lock_sql(), FREEZE_QUERY_MS(p));
@@ -1442,7 +1445,7 @@ fail(struct promotion *p, const char *fmt, ...)
 	else
 		snprintf(p->rec.reason, sizeof p->rec.reason, "%s failed: %s; "
 		    "rolled back", promo_step_names[s], why);
-	p->rec.outcome = PO_ABORTED;
+	/* Running (promote_running) until finish() makes it aborted. */
 	p->rolling_back = 1;
 	log_warnx("%s: promotion %s", p->t->name, p->rec.reason);
 	rollback_next(p);
@@ -1472,7 +1475,8 @@ rollback_next(struct promotion *p)
 
 	if (!m_up)
 		p->rec.changes &= ~CH_MASTER_LOCKED;	/* gone with the link */
-	if (p->rs == NULL && !p->rb_reopened && (stopped ||
+	if ((p->rs == NULL || !db_connected(p->r)) && !p->rb_reopened &&
+	    (stopped ||
 	    CH(p, CH_REPLICA_RW))) {
 		p->rb_reopened = 1;
 		open_replica(p, P_RB_R_OPEN);
@@ -1737,9 +1741,10 @@ finish(struct promotion *p)
 	 * The fence outlives the promotion: its link holds the lock (or, if
 	 * the link was lost, the fence takes it again).
 	 */
-	if (p->rec.outcome == PO_PROMOTED && CH(p, CH_MASTER_LOCKED) &&
-	    has_master(p)) {
-		p->fence = fence_hold(t, p->m, !p->mfl.mariadb);
+	if ((p->rec.outcome == PO_PROMOTED || (p->rec.outcome ==
+	    PO_INTERRUPTED && CH(p, CH_SWITCHED))) && p->fence == NULL &&
+	    CH(p, CH_MASTER_LOCKED) && has_master(p)) {
+		p->fence = fence_hold(t, p->m, p->rec.master_orig_sro >= 0);
 		p->m = NULL;
 	}
 	/* Closing the links releases GET_LOCK and any other read lock. */
@@ -1932,6 +1937,9 @@ promote_load(struct target *t)
 		    " (the switch is done: there is no way back)" :
 		    " (or abort to roll back)");
 		monitor_set_state(t, HEALTH_PROMOTION_INTERRUPTED, p->rec.reason);
+		if (CH(p, CH_SWITCHED) && CH(p, CH_MASTER_LOCKED) &&
+		    has_master(p))
+			p->fence = fence_hold(t, NULL, p->rec.master_orig_sro >= 0);
 		break;
 	case PO_PROMOTED:
 		monitor_set_state(t, HEALTH_PROMOTED, p->rec.reason);
@@ -2038,6 +2046,10 @@ promote_abort(struct target *t, struct client *c, long long id)
 		    t->name);
 		return;
 	}
+	if (p->rec.outcome == PO_RUNNING && p->rolling_back) {
+		client_error(c, id, PERR_BUSY, "already rolling back");
+		return;
+	}
 	if (CH(p, CH_SWITCHED) || (p->rec.outcome == PO_RUNNING &&
 	    CH(p, CH_SWITCH_SENT))) {
 		client_error(c, id, PERR_PRECONDITION, "the switch has %s: past "
@@ -2046,10 +2058,6 @@ promote_abort(struct target *t, struct client *c, long long id)
 		return;
 	}
 	if (p->rec.outcome == PO_RUNNING) {
-		if (p->rolling_back) {
-			client_error(c, id, PERR_BUSY, "already rolling back");
-			return;
-		}
 		/* The next callback notices; waits are cut short now. */
 		p->abort_requested = 1;
 		if (evtimer_pending(p->timer, NULL)) {

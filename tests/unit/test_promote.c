@@ -8,8 +8,7 @@
  * journal is the real one, in a temporary state directory; the clock is
  * ours, and the promotion's timer is fired by hand after moving it on.
  *
- * RW_TEST_VERBOSE=1 shows promote.c's log; RW_TEST_KNOWN_BUGS=1 also runs
- * the tests of behaviour that promote.c does not have yet (skipped).
+ * RW_TEST_VERBOSE=1 shows promote.c's log.
  */
 #include "../../daemon/promote.c"
 
@@ -891,13 +890,6 @@ replica_rds_mysql(void)
 	flavor_detect(&S.rfl, FLAVOR_AUTO, "8.0.36", "Source distribution",
 	    "rds_set_external_master,rds_start_replication,"
 	    "rds_stop_replication,rds_reset_external_master");
-}
-
-static void
-known_bug(void)
-{
-	if (getenv("RW_TEST_KNOWN_BUGS") == NULL)
-		skip();
 }
 
 static int
@@ -1872,10 +1864,9 @@ test_dry_run(void **state)
 }
 
 /*
- * Not yet in promote.c (RW_TEST_KNOWN_BUGS=1 runs it): the replica's link
- * is lost by the statement that makes it writable; the rollback must
- * reconnect to make it read-only again, as it does for the old master,
- * instead of sending on the dead link.
+ * The replica's link is lost by the statement that makes it writable; the
+ * rollback must reconnect to make it read-only again, as it does for the
+ * old master, instead of sending on the dead link.
  */
 static void
 test_rollback_reopens_lost_replica(void **state)
@@ -1891,7 +1882,6 @@ test_rollback_reopens_lost_replica(void **state)
 		END
 	};
 
-	known_bug();
 	promote(ops, opts(1, 0, 5));
 	assert_int_equal(P()->rec.outcome, PO_ABORTED);
 	assert_int_equal(P()->rec.changes, CH_SESSIONS_KILLED);
@@ -1917,15 +1907,13 @@ static const struct op stop_resumed[] = {
 };
 
 /*
- * Not yet in promote.c (RW_TEST_KNOWN_BUGS=1 runs it): once the switch has
- * happened the old master's fence must stay held through an interruption
- * (the application is on the new master already), in the daemon that was
- * interrupted as in one restarted from the journal.
+ * Once the switch has happened the old master's fence must stay held
+ * through an interruption (the application is on the new master already),
+ * in the daemon that was interrupted as in one restarted from the journal.
  */
 static void
 test_fence_held_while_interrupted(void **state)
 {
-	known_bug();
 	promote(stop_fails, opts(1, 0, 5));
 	assert_int_equal(P()->rec.outcome, PO_INTERRUPTED);
 	assert_non_null(P()->fence);
@@ -1939,16 +1927,14 @@ test_fence_held_while_interrupted(void **state)
 }
 
 /*
- * Not yet in promote.c (RW_TEST_KNOWN_BUGS=1 runs it): a restarted daemon
- * resuming after the switch never probes the old master, so its kind must
- * come from the journal (super_read_only NULL: MariaDB), not from the
- * empty flavor, which says MySQL: a fence that sets super_read_only on
- * MariaDB fails, and retries, for ever.
+ * A restarted daemon resuming after the switch never probes the old master,
+ * so its kind must come from the journal (super_read_only NULL: MariaDB),
+ * not from the empty flavor, which says MySQL: a fence that sets
+ * super_read_only on MariaDB fails, and retries, for ever.
  */
 static void
 test_fence_kind_after_resume(void **state)
 {
-	known_bug();
 	write_journal(PO_RUNNING, PS_STOP, CH_MASTER_RO | CH_MASTER_LOCKED |
 	    CH_SWITCH_SENT | CH_SWITCHED | CH_STOP_SENT);
 	promote_load(&S.t);
@@ -1960,10 +1946,9 @@ test_fence_kind_after_resume(void **state)
 }
 
 /*
- * Not yet in promote.c (RW_TEST_KNOWN_BUGS=1 runs it): a promotion that is
- * rolling back is still running -- for another promote, abort, set-up,
- * start, stop or reload -- and its journal says so until the rollback ends,
- * so that a daemon killed meanwhile can roll back the rest.
+ * A promotion that is rolling back is still running -- for another promote,
+ * abort, set-up, start, stop or reload -- and its journal says so until the
+ * rollback ends, so that a daemon killed meanwhile can roll back the rest.
  */
 static void
 test_rollback_is_running(void **state)
@@ -1984,7 +1969,6 @@ test_rollback_is_running(void **state)
 	};
 	struct promotion *p;
 
-	known_bug();
 	promote(ops, opts(1, 0, 5));
 	p = P();
 	assert_int_equal(p->phase, P_RB_SWITCH);
