@@ -780,22 +780,35 @@ kill_stop_call() {
 
 @test "promote: afterwards the old master is fenced (root cannot commit: 1205); the report names who could; unfence releases it" {
 	start_pair
-	# An idle application session on the old master: the freeze ends it.
+	# Two application sessions on the old master, which the freeze ends: one
+	# in a long statement, one idle in a transaction that has written a row
+	# and would commit 8 s later.
 	mariadb --defaults-file="$SB/master-app.cnf" -N -B -e "SELECT SLEEP(600)" \
-		>"$BATS_TEST_TMPDIR/idle.out" 2>&1 3>&- &
+		>"$BATS_TEST_TMPDIR/busy.out" 2>&1 3>&- &
 	BG_PID=$!
-	wait_until 10 eval '[[ $(app_sessions) == 1 ]]'
+	{
+		echo "BEGIN; INSERT INTO app.items (name, qty) VALUES ('open-trx', 1);"
+		sleep 8
+		echo "COMMIT;"
+	} | mariadb --defaults-file="$SB/master-app.cnf" >"$BATS_TEST_TMPDIR/trx.out" 2>&1 3>&- &
+	WRITER_PID=$!
+	wait_until 10 eval '[[ $(app_sessions) == 2 ]]'
 	promote
 	show
 	[[ $status == 0 ]]
 	jq -e '.outcome == "promoted" and .fence.frozen == true and .fence.locked == true and .fence.released == false' <<<"$REPORT"
-	jq -e '.fence.sessions_killed >= 1' <<<"$REPORT"
+	jq -e '.fence.sessions_killed >= 2' <<<"$REPORT"
 	local rc=0
 	wait "$BG_PID" || rc=$?
 	BG_PID=
-	cat "$BATS_TEST_TMPDIR/idle.out"
+	cat "$BATS_TEST_TMPDIR/busy.out"
 	((rc != 0))
 	[[ $(app_sessions) == 0 ]]
+	# The open transaction was rolled back, never acknowledged: its row is
+	# on neither server, and its COMMIT fails.
+	[[ $(sql_master "SELECT COUNT(*) FROM app.items WHERE name = 'open-trx'") == 0 ]]
+	[[ $(sql_replica "SELECT COUNT(*) FROM app.items WHERE name = 'open-trx'") == 0 ]]
+	same_items
 	# Who read_only does not stop: the root accounts (SUPER), held back only
 	# by the daemon's global read lock.
 	jq -r '.fence.can_still_write[]' <<<"$REPORT"
@@ -827,6 +840,13 @@ kill_stop_call() {
 	run --separate-stderr ctl unfence main
 	show
 	[[ $status == 1 && $stderr == *not_found* ]]
+	# The transaction's client, at its COMMIT: the connection is gone.
+	rc=0
+	wait "$WRITER_PID" || rc=$?
+	WRITER_PID=
+	cat "$BATS_TEST_TMPDIR/trx.out"
+	((rc != 0))
+	[[ $(sql_master "SELECT COUNT(*) FROM app.items WHERE name = 'open-trx'") == 0 ]]
 }
 
 @test "promote: the fence survives a daemon restart; after unfence a restart does not take it again" {
