@@ -268,6 +268,10 @@ def cmd_run(a):
     res["freeze_to_switch_start_ms"] = ms(res.get("freeze_us"), res.get("switch_start_us"))
     res["switch_start_to_new_ack_ms"] = ms(res.get("switch_start_us"), res.get("first_new_ack_us"))
     res["stop_in_gap_ms"] = overlap_ms(st, en, res.get("cut_gap_from_us"), res.get("cut_gap_to_us"))
+    # The freeze's statements that waited lock_wait_timeout and were tried
+    # again (promote.c: "... waited N s for a lock; retrying").
+    log = lines(os.path.join(d, "replwatchd.log")) or []
+    res["freeze_lock_retries"] = [l.split(" ", 3)[-1] for l in log if "for a lock; retrying" in l]
     print(json.dumps(res, sort_keys=True))
 
 
@@ -301,6 +305,26 @@ def f(x, nd=0):
 
 def trio(v, nd=0):
     return f"{f(median(v), nd)} / {f(pct(v, 95), nd)} / {f(max(v) if v else None, nd)}"
+
+
+def switch_gap(r):
+    """The gap across the switch: the last ack on the old master to the
+    first on the new one."""
+    a, b = r.get("last_old_ack_us"), r.get("first_new_ack_us")
+    return None if a is None or b is None else (b - a) / 1000.0
+
+
+def where_gap(r):
+    """Where the longest gap from the cut-over on lies."""
+    a, b = r.get("cut_gap_from_us"), r.get("cut_gap_to_us")
+    lo, fn = r.get("last_old_ack_us"), r.get("first_new_ack_us")
+    if None in (a, b, lo, fn):
+        return None
+    if a == lo and b == fn:
+        return "across the switch"
+    if a >= fn:
+        return "on the new master"
+    return "on the old master"
 
 
 def lost_of(r):
@@ -397,14 +421,18 @@ def cmd_report(path, elapsed):
     p("")
 
     # Where the gap goes.
-    p("| variant | last ack on the old master -> the freeze begins | the freeze begins -> the switch begins "
+    p("| variant | runs whose longest gap is the one across the switch "
+      "| gap across the switch: last ack on the old master -> first on the new "
+      "| last ack on the old master -> the freeze begins | the freeze begins -> the switch begins "
       "| the switch begins -> first ack on the new master | the switch's hook, whole (ends after that ack) |")
-    p("| --- | --- | --- | --- | --- |")
+    p("| --- | --- | --- | --- | --- | --- | --- |")
     for v in order:
         g = ok[v]
         hook = [x for x in ((r.get("steps_ms") or {}).get("done" if v == "switch-after-promoted" else "switch")
                             for r in g) if x is not None]
-        p(f"| {LABEL[v]} | {trio(vals(g, 'last_old_ack_to_freeze_ms'))} "
+        sg = [x for x in (switch_gap(r) for r in g) if x is not None]
+        across = sum(1 for r in g if where_gap(r) == "across the switch")
+        p(f"| {LABEL[v]} | {across}/{len(g)} | {trio(sg)} | {trio(vals(g, 'last_old_ack_to_freeze_ms'))} "
           f"| {trio(vals(g, 'freeze_to_switch_start_ms'))} "
           f"| {trio(vals(g, 'switch_start_to_new_ack_ms'))} | {trio(hook)} |")
     p("")
@@ -466,6 +494,9 @@ def cmd_report(path, elapsed):
           f"{TARGET_MEDIAN_MS:.0f} ms: {'met' if met_med else 'NOT met'} ({f(med, 1)} ms)")
         p(f"- target: worst <= {TARGET_MAX_MS:.0f} ms: {'met' if met_max else 'NOT met'} "
           f"({f(worst, 1)} ms)")
+        sg = [x for x in (switch_gap(r) for r in rs) if x is not None]
+        p(f"- the gap across the switch alone (last ack on the old master to the first on the "
+          f"new): median {f(median(sg), 1)} ms, worst {f(max(sg) if sg else None, 1)} ms")
         p(f"- the same over the whole run, the load before the cut-over included: median "
           f"{f(wmed, 1)} ms ({'met' if wmed is not None and wmed <= TARGET_MEDIAN_MS else 'NOT met'}), "
           f"worst {f(wworst, 1)} ms ({'met' if wworst is not None and wworst <= TARGET_MAX_MS else 'NOT met'})")
@@ -506,6 +537,18 @@ def cmd_report(path, elapsed):
             notes.append(f"{tag}: acks from unexpected ports {r['other_ports']}")
         if r.get("acks_new") == 0 and r.get("outcome") == "promoted":
             notes.append(f"{tag}: the application never wrote to the new master")
+        for l in r.get("freeze_lock_retries") or []:
+            notes.append(f"{tag}: the freeze waited for a lock and tried again, replwatchd.log: "
+                         f"\"{l}\" (freeze step {f((r.get('steps_ms') or {}).get('freeze'))} ms)")
+        w = where_gap(r)
+        if w and w != "across the switch" and (r.get("cut_gap_ms") or 0) > TARGET_MEDIAN_MS:
+            into = ""
+            if r.get("stop_in_gap_ms"):
+                into = (f", {f((r['cut_gap_from_us'] - r['stop_start_us']) / 1000.0)} ms into "
+                        f"the stop step, which it overlaps by {f(r['stop_in_gap_ms'])} ms")
+            notes.append(f"{tag}: the longest gap from the cut-over on ({f(r['cut_gap_ms'])} ms) "
+                         f"lies {w}{into}, not across the switch ({f(switch_gap(r))} ms); "
+                         f"{sum((r.get('errnos') or {}).values())} app errors in the run")
     p("Failures and anomalies: " + ("none." if not notes else ""))
     for n in notes:
         p(f"- {n}")

@@ -63,8 +63,8 @@
 # bench/out/cutover.txt; one JSON line per run in
 # bench/out/cutover-runs.jsonl; each run's raw files (events, appwriter's
 # record, logs) in bench/out/cutover-raw/.  CUTOVER_VARIANTS="a b" runs only
-# those.  About 26 s per run here: full run (60 runs) about 26 minutes,
-# --quick (9 runs) about 4.  The previous version's forced lock-wait cycle
+# those.  About 20 s per run here (most of it the sandbox's start): full
+# run (60 runs) about 20 minutes, --quick (9 runs) about 3.  The previous version's forced lock-wait cycle
 # (one run each, the manual one a 50 s stall) and its throttled supplement
 # are gone, to keep 60 runs under 30 minutes: the load is throttled now,
 # and the cycle measured the freeze's lock-wait retries, not the
