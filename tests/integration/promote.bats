@@ -686,12 +686,14 @@ kill_stop_call() {
 	[[ $(step_status switch) == done && $(step_status stop) == failed ]]
 	wait_state main promotion_interrupted 5
 	# Past the point of no return: no rollback, no abort; the old master
-	# stays read-only, the replica still replicates.
+	# stays read-only and fenced, the replica still replicates.
 	run --separate-stderr ctl abort main
 	[[ $status == 1 && $stderr == *precondition_failed*point\ of\ no\ return* ]]
 	[[ $(master_ro) == 1 ]]
 	replicating
 	run -1 insert_master refused-while-interrupted
+	wait_until 5 fence_held
+	fenced
 	promote --resume
 	show
 	[[ $status == 0 ]]
@@ -927,6 +929,8 @@ kill_stop_call() {
 	jq -e '[.steps[] | select(.step == "switch")][0].detail | test("exited with status 1")' <<<"$REPORT"
 	jq -e '.reason | test("switch failed.*exited with status 1.*rolled back")' <<<"$REPORT"
 	jq -e '.fence.frozen == false and .fence.locked == false' <<<"$REPORT"
+	# hooks.on_switch is its last run: the run back.
+	jq -e '.hooks.on_switch.ok == true and (.hooks.on_switch.detail | test("^run back: exited 0"))' <<<"$REPORT"
 	# Rows the application may have written on the replica meanwhile: said.
 	jq -e '.todo | map(test("written to the replica after on_switch started")) | any' <<<"$REPORT"
 	local log=$BATS_TEST_TMPDIR/switch.log
@@ -953,7 +957,7 @@ kill_stop_call() {
 	jq -e '.promotion.state == "aborted"' <<<"$(status_json main)"
 }
 
-@test "promote: SIGKILL right after the switch: interrupted, abort refused, --resume finishes promoted" {
+@test "promote: SIGKILL right after the switch: interrupted and still fenced, abort refused, --resume finishes promoted and fenced" {
 	crash_daemon_start end:switch
 	insert_master before-crash
 	promote
@@ -968,48 +972,27 @@ kill_stop_call() {
 	restart_daemon
 	wait_state main promotion_interrupted 5
 	jq -e '.promotion.state == "interrupted" and (.reason | test("no way back"))' <<<"$(status_json main)"
+	# The application has moved: the restarted daemon fences the old master
+	# again while the promotion waits for --resume.
+	wait_until 10 fence_held
+	fenced
 	run --separate-stderr ctl abort main
 	show
 	[[ $status == 1 && $stderr == *precondition_failed*point\ of\ no\ return* ]]
 	promote --resume
 	show
 	[[ $status == 0 ]]
-	jq -e '.outcome == "promoted"' <<<"$REPORT"
+	jq -e '.outcome == "promoted" and .fence.locked == true' <<<"$REPORT"
 	[[ $(step_status stop) == done && $(step_status reset) == done && $(step_status verify) == done ]]
 	not_configured
 	same_items
 	[[ $(sql_replica "SELECT COUNT(*) FROM app.items WHERE name = 'before-crash'") == 1 ]]
 	[[ $(master_ro) == 1 ]]
 	wait_state main promoted 5
-}
-
-# KNOWN DAEMON BUG (fails until fixed in daemon/promote.c): a promotion
-# resumed by a restarted daemon past the switch reaches "promoted" with a
-# fence that is never held.  resume_from() goes from the journal's
-# CH_SWITCHED straight to the stop, never connecting to the old master, so
-# p->mfl is never detected (all zero); finish() then calls
-# fence_hold(t, NULL, !p->mfl.mariadb), i.e. "MySQL", and the fence sends
-# SET GLOBAL super_read_only = ON to the MariaDB old master: "Unknown system
-# variable 'super_read_only'", retried every second for ever.  The report
-# says fence.locked = true, status shows fence.lock.held = false with that
-# last_error, and root commits on the old master.  (promote_load() decides
-# by p->rec.master_orig_sro >= 0 instead, which is right: a later restart
-# does take the fence.)
-@test "promote: a promotion resumed after a crash past the switch ends fenced like any other (KNOWN DAEMON BUG: fails)" {
-	crash_daemon_start end:switch
-	promote
-	[[ $status != 0 ]]
-	wait_until 5 process_gone "$DAEMON_PID"
-	restart_daemon
-	wait_state main promotion_interrupted 5
-	promote --resume
-	show
-	[[ $status == 0 ]]
-	jq -e '.outcome == "promoted" and .fence.locked == true' <<<"$REPORT"
-	[[ $(master_ro) == 1 ]]
-	jq -c '.promotion.fence' <<<"$(status_json main)"
-	# What every promoted target has: the lock held, root held back.
-	wait_until 5 fence_held
+	# Promoted through a resume by another daemon: fenced like any other.
+	# (A resumed promotion once took the fence as MySQL's, with
+	# super_read_only, and never held it on MariaDB: fixed in 2250fc0.)
+	fence_held
 	fenced
 }
 
