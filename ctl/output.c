@@ -536,7 +536,8 @@ output_promote_event(const cJSON *e)
 static void
 promote_hooks_text(const cJSON *h)
 {
-	static const char *const names[] = { "on_switch", "on_promoted" };
+	static const char *const names[] = { "on_switch", "on_switch_back",
+	    "on_promoted" };
 	const cJSON *o;
 	char b[300];
 

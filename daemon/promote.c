@@ -357,12 +357,12 @@ hook_done(int ok, const char *detail, void *arg)
 {
 	struct promotion *p = arg;
 	struct promo_hook *h = p->phase == P_ON_PROMOTED ?
-	    &p->rec.on_promoted : &p->rec.on_switch;
+	    &p->rec.on_promoted : p->phase == P_RB_SWITCH ?
+	    &p->rec.on_switch_back : &p->rec.on_switch;
 
 	h->ran = 1;
 	h->ok = ok;
-	snprintf(h->detail, sizeof h->detail, "%s%s",
-	    p->phase == P_RB_SWITCH ? "run back: " : "", detail);
+	snprintf(h->detail, sizeof h->detail, "%s", detail);
 	done(p, ok, NULL, detail);
 }
 

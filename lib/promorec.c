@@ -138,6 +138,7 @@ promorec_report(const struct promo_record *r, const char *target, int full)
 	    cJSON_Duplicate(r->still_write, 1));
 	h = cJSON_AddObjectToObject(o, "hooks");
 	add_hook(h, "on_switch", &r->on_switch);
+	add_hook(h, "on_switch_back", &r->on_switch_back);
 	add_hook(h, "on_promoted", &r->on_promoted);
 	cJSON_AddStringToObject(o, "reason", r->reason);
 	cJSON_AddItemToObject(o, "todo", cJSON_Duplicate(r->todo, 1));
@@ -292,6 +293,7 @@ promorec_from_journal(struct promo_record *r, const cJSON *doc, char *why,
 	f = cJSON_GetObjectItemCaseSensitive(doc, "hooks");
 	if (cJSON_IsObject(f)) {
 		hook_field(f, "on_switch", &r->on_switch);
+		hook_field(f, "on_switch_back", &r->on_switch_back);
 		hook_field(f, "on_promoted", &r->on_promoted);
 	}
 	x = cJSON_GetObjectItemCaseSensitive(doc, "todo");

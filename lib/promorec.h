@@ -69,7 +69,7 @@ struct promo_record {
 	double		 write_blocked_ms;	/* < 0: not known */
 	int		 killed;		/* sessions ended at the freeze */
 
-	struct promo_hook on_switch, on_promoted;
+	struct promo_hook on_switch, on_switch_back, on_promoted;
 	char		 reason[1024];
 	cJSON		*todo;		/* strings: what is left to an operator */
 	cJSON		*still_write;	/* strings: who can still write there */
