@@ -169,7 +169,7 @@ not_configured() { [[ -z $(mariadb --defaults-file="$SB/replica-root.cnf" -N -B 
 	sleep 0.3
 	stop_writer
 	REPORT=$(jq -c 'select(.type == "report")' <<<"$output")
-	jq -e '.outcome == "aborted" and (.switched | not) and .hooks.on_switch.ok == true' <<<"$REPORT"
+	jq -e '.outcome == "aborted" and (.switched | not) and .hooks.on_switch.ok == false and .hooks.on_switch_back.ok == true' <<<"$REPORT"
 	grep -q 'hook on_switch: .*back: traffic to' "$DAEMON_LOG"
 	jq -e '.todo | any(test("may have written to the replica"))' <<<"$REPORT"
 	# Rolled back: the replica read-only and replicating, the old master

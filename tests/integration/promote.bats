@@ -929,8 +929,9 @@ kill_stop_call() {
 	jq -e '[.steps[] | select(.step == "switch")][0].detail | test("exited with status 1")' <<<"$REPORT"
 	jq -e '.reason | test("switch failed.*exited with status 1.*rolled back")' <<<"$REPORT"
 	jq -e '.fence.frozen == false and .fence.locked == false' <<<"$REPORT"
-	# hooks.on_switch is its last run: the run back.
-	jq -e '.hooks.on_switch.ok == true and (.hooks.on_switch.detail | test("^run back: exited 0"))' <<<"$REPORT"
+	# Both runs of the hook: forward failed, back succeeded.
+	jq -e '.hooks.on_switch.ok == false and (.hooks.on_switch.detail | test("exited with status 1"))' <<<"$REPORT"
+	jq -e '.hooks.on_switch_back.ok == true and (.hooks.on_switch_back.detail | test("^exited 0"))' <<<"$REPORT"
 	# Rows the application may have written on the replica meanwhile: said.
 	jq -e '.todo | map(test("written to the replica after on_switch started")) | any' <<<"$REPORT"
 	local log=$BATS_TEST_TMPDIR/switch.log
