@@ -44,6 +44,7 @@
 #define NEAR_POLL_US		5000	/* waiting for the moment to freeze */
 #define NEAR_BYTES		65536	/* "caught up enough" to freeze */
 #define MOVE_CHECK_US		300000	/* --no-freeze: does the binlog move? */
+#define FREEZE_UNBLOCK_MS	250	/* a freeze statement waits: end sessions */
 
 enum phase {
 	P_IDLE,
@@ -88,6 +89,13 @@ struct promotion {
 	unsigned long long *kill_ids;
 	size_t		 nkill, ikill;
 	int		 unkillable;	/* sessions KILL was refused for */
+	/* Unblocking a freeze statement that waits, on a link of its own. */
+	struct db	*mk;
+	struct event	*unblock_timer;
+	int		 unblocking, uk_phase;
+	unsigned long	 m_id;		/* p->m's connection id: not ended */
+	unsigned long long *uk_ids;
+	size_t		 uk_n, uk_i;
 	int		 freeze_tries;
 	int		 use_poswait;
 	int		 locked;	/* GET_LOCK on the replica */
@@ -384,8 +392,8 @@ control(struct promotion *p, enum phase ph, enum rw_repl_action act)
 		done(p, 0, NULL, "the replica's connection is busy");
 }
 
-static void
-connect_master(struct promotion *p, enum phase ph)
+static struct db *
+master_db(struct promotion *p)
 {
 	const struct rw_endpoint *ep = &p->t->cf->master;
 	struct db_params dp = {
@@ -397,9 +405,15 @@ connect_master(struct promotion *p, enum phase ph)
 		.query_timeout_ms = p->t->cf->query_timeout_ms,
 	};
 
+	return db_new(p->t->d->base, p->t->d->dns, &dp);
+}
+
+static void
+connect_master(struct promotion *p, enum phase ph)
+{
 	if (p->m != NULL)
 		db_free(p->m);
-	p->m = db_new(p->t->d->base, p->t->d->dns, &dp);
+	p->m = master_db(p);
 	set_phase(p, ph);
 	if (db_connect(p->m, db_done, p) == -1)
 		done(p, 0, NULL, "cannot start connecting to the old master");
@@ -906,9 +920,138 @@ freeze_now(struct promotion *p)
 	free(sql);
 }
 
+/* ---- unblocking a waiting freeze ------------------------------------ */
+
+/*
+ * SET GLOBAL read_only and FLUSH TABLES WITH READ LOCK wait for running
+ * statements, and a statement can wait for a row lock held by a transaction
+ * whose next statement waits for the freeze: a cycle InnoDB does not see
+ * (REFERENCE §4), which would block every write until the freeze's lock
+ * wait ends (2 s) and is retried.  So a freeze statement still waiting
+ * after FREEZE_UNBLOCK_MS ends the old master's other sessions, as the
+ * freeze does anyway once it holds the lock, from a second link: the cycle
+ * breaks, their transactions roll back (none was acknowledged), and the
+ * statement completes.  Runs beside the freeze, outside the phase table.
+ */
+enum { UK_CONNECT, UK_LIST, UK_KILL };
+
+static int
+freezing(const struct promotion *p)
+{
+	return p->phase == P_M_RO || p->phase == P_M_SRO || p->phase == P_M_LOCK;
+}
+
+static void
+arm_unblock(struct promotion *p)
+{
+	struct timeval tv = { FREEZE_UNBLOCK_MS / 1000,
+	    FREEZE_UNBLOCK_MS % 1000 * 1000 };
+
+	evtimer_add(p->unblock_timer, &tv);
+}
+
+static void	unblock_cb(struct db *, enum db_status, const struct db_result *,
+		    void *);
+
+static void
+unblock_ask(struct promotion *p, int ph, const char *sql)
+{
+	p->uk_phase = ph;
+	if (db_query(p->mk, sql, 0, unblock_cb, p) == -1)
+		p->unblocking = 0;
+}
+
+static void
+unblock_next(struct promotion *p)
+{
+	char *sql;
+
+	if (p->uk_i >= p->uk_n) {
+		p->unblocking = 0;
+		if (freezing(p))
+			arm_unblock(p);	/* still waiting: again later */
+		return;
+	}
+	sql = flavor_kill_sql(p->uk_ids[p->uk_i++]);
+	unblock_ask(p, UK_KILL, sql);
+	free(sql);
+}
+
+static void
+unblock_cb(struct db *db, enum db_status st, const struct db_result *res,
+    void *arg)
+{
+	struct promotion *p = arg;
+	const struct db_set *s;
+
+	if (st != DB_OK && !(p->uk_phase == UK_KILL && db_errno(db) == 1094)) {
+		log_warnx("%s: cannot end the sessions the freeze waits for: %s",
+		    p->t->name, db_error(db));
+		p->unblocking = 0;
+		return;
+	}
+	switch (p->uk_phase) {
+	case UK_CONNECT:
+		unblock_ask(p, UK_LIST, flavor_sessions_sql());
+		break;
+	case UK_LIST:
+		s = first_set(res);
+		free(p->uk_ids);
+		p->uk_ids = NULL;
+		p->uk_n = p->uk_i = 0;
+		if (s != NULL && s->nrows > 0) {
+			p->uk_ids = xcalloc(s->nrows, sizeof *p->uk_ids);
+			for (size_t i = 0; i < s->nrows; i++) {
+				const char *v = db_set_value(s, i, "id");
+				unsigned long long id = v ? strtoull(v, NULL, 10) : 0;
+
+				if (id != 0 && id != p->m_id)
+					p->uk_ids[p->uk_n++] = id;
+			}
+		}
+		if (p->uk_n > 0) {
+			p->rec.changes |= CH_SESSIONS_KILLED;
+			journal_save(p);
+		}
+		unblock_next(p);
+		break;
+	case UK_KILL:
+		if (st == DB_OK)
+			p->rec.killed++;
+		unblock_next(p);
+		break;
+	}
+}
+
+static void
+unblock_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct promotion *p = arg;
+
+	if (!freezing(p) || p->unblocking || p->m == NULL)
+		return;
+	p->unblocking = 1;
+	p->m_id = db_thread_id(p->m);
+	log_warnx("%s: %s has waited %d ms: ending the old master's other "
+	    "sessions (a lock-wait cycle with the application's transactions "
+	    "would otherwise last until the lock wait times out)", p->t->name,
+	    phases[p->phase].name, FREEZE_UNBLOCK_MS);
+	if (p->mk != NULL && db_connected(p->mk)) {
+		unblock_ask(p, UK_LIST, flavor_sessions_sql());
+		return;
+	}
+	if (p->mk != NULL)
+		db_free(p->mk);
+	p->mk = master_db(p);
+	p->uk_phase = UK_CONNECT;
+	if (db_connect(p->mk, unblock_cb, p) == -1)
+		p->unblocking = 0;
+}
+
 static void
 m_lwt_ok(struct promotion *p, const struct db_result *res)
 {
+	arm_unblock(p);
 	query(p, p->m, P_M_RO, flavor_set_read_only_sql(1), FREEZE_QUERY_MS(p));
 }
 
@@ -916,6 +1059,7 @@ static void
 m_ro_ok(struct promotion *p, const struct db_result *res)
 {
 	p->freeze_tries = 0;	/* FREEZE_TRIES for each statement */
+	arm_unblock(p);
 	if (!p->mfl.mariadb) {
 		if (mark(p, CH_MASTER_SRO) == -1)
 			return;
@@ -932,6 +1076,7 @@ static void
 m_sro_ok(struct promotion *p, const struct db_result *res)
 {
 	p->freeze_tries = 0;
+	arm_unblock(p);
 	if (mark(p, CH_MASTER_LOCKED) == -1)
 		return;
 	query(p, p->m, P_M_LOCK, flavor_read_lock_sql(), FREEZE_QUERY_MS(p));
@@ -945,6 +1090,7 @@ freeze_err(struct promotion *p, const char *why)
 		return 0;
 	log_warnx("%s: %s waited %d s for a lock; retrying", p->t->name,
 	    phases[p->phase].name, FREEZE_LOCK_WAIT_S);
+	arm_unblock(p);
 	query(p, p->m, p->phase, p->phase == P_M_RO ?
 	    flavor_set_read_only_sql(1) : p->phase == P_M_SRO ?
 	    flavor_set_super_read_only_sql(1) : flavor_read_lock_sql(),
@@ -955,6 +1101,7 @@ freeze_err(struct promotion *p, const char *why)
 static void
 m_lock_ok(struct promotion *p, const struct db_result *res)
 {
+	evtimer_del(p->unblock_timer);
 	query(p, p->m, P_M_SESSIONS, flavor_sessions_sql(), 0);
 }
 
@@ -1424,6 +1571,7 @@ fail(struct promotion *p, const char *fmt, ...)
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
 	evtimer_del(p->timer);
+	evtimer_del(p->unblock_timer);
 	if (p->rolling_back) {
 		todo(p, "rollback incomplete: %s", why);
 		finish(p);
@@ -1728,6 +1876,7 @@ finish(struct promotion *p)
 	cJSON *report;
 
 	evtimer_del(p->timer);
+	evtimer_del(p->unblock_timer);
 	t->gen++;
 	set_phase(p, P_IDLE);
 	p->rec.finished_ms = now_unix_ms();
@@ -1748,6 +1897,10 @@ finish(struct promotion *p)
 		p->m = NULL;
 	}
 	/* Closing the links releases GET_LOCK and any other read lock. */
+	if (p->mk != NULL)
+		db_free(p->mk);
+	p->mk = NULL;
+	p->unblocking = 0;
 	server_free(p->rs);
 	if (p->m != NULL)
 		db_free(p->m);
@@ -1832,6 +1985,7 @@ promotion_new(struct target *t)
 	p->t = t;
 	promorec_init(&p->rec);
 	p->timer = evtimer_new(t->d->base, timer_cb, p);
+	p->unblock_timer = evtimer_new(t->d->base, unblock_timer_cb, p);
 	p->journal = journal_path(t->d->conf->state_dir, t->name);
 	lock_name(t->name, p->lock_name, sizeof p->lock_name);
 	return p;
@@ -1847,6 +2001,10 @@ promotion_free(struct promotion *p)
 	if (p->m != NULL)
 		db_free(p->m);
 	event_free(p->timer);
+	event_free(p->unblock_timer);
+	if (p->mk != NULL)
+		db_free(p->mk);
+	free(p->uk_ids);
 	promorec_clear(&p->rec);
 	free(p->kill_ids);
 	free(p->journal);

@@ -197,3 +197,42 @@ not_configured() { [[ -z $(mariadb --defaults-file="$SB/replica-root.cnf" -N -B 
 	[[ $(replica_status Slave_SQL_Running) == Yes ]]
 	[[ $(state_of main) == ok ]] || wait_state main ok 5
 }
+
+@test "a freeze caught in a lock-wait cycle with the application ends its sessions instead of waiting out the lock wait" {
+	# REFERENCE §4's trap: T2 holds a row lock and sleeps; S1 waits for
+	# that row lock; the freeze's read_only waits for S1's statement; T2's
+	# next statement would wait for read_only.  InnoDB sees no cycle.
+	sandbox_up --flavor rds-mysql --replicate
+	sql_replica "SET GLOBAL read_only = 0"
+	daemon_start --master
+	wait_state main ok 15
+	local app=$SB/master-app.cnf
+	mariadb --defaults-file="$app" -N -B -e "BEGIN;
+		UPDATE app.items SET qty = qty + 1 WHERE id = 1; SELECT SLEEP(3);
+		UPDATE app.items SET qty = qty + 1 WHERE id = 2; COMMIT" \
+		>"$BATS_TEST_TMPDIR/t2.out" 2>&1 3>&- &
+	local t2=$!
+	sleep 0.3
+	mariadb --defaults-file="$app" -N -B -e "UPDATE app.items SET qty = qty + 1 WHERE id = 1" \
+		>"$BATS_TEST_TMPDIR/s1.out" 2>&1 3>&- &
+	local s1=$!
+	sleep 0.3
+	run --separate-stderr ctl --json promote main --yes
+	echo "$output" | tail -n 1
+	wait "$t2" || true
+	wait "$s1" || true
+	cat "$BATS_TEST_TMPDIR/t2.out" "$BATS_TEST_TMPDIR/s1.out"
+	grep 'freeze\|waited\|ending' "$DAEMON_LOG" || true
+	[[ $status == 0 ]]
+	REPORT=$(tail -n 1 <<<"$output")
+	jq -e '.outcome == "promoted" and .fence.sessions_killed >= 2' <<<"$REPORT"
+	# Unblocked by ending the sessions, not by the lock wait's time-out.
+	grep -q 'SET GLOBAL read_only has waited 250 ms: ending the old master' "$DAEMON_LOG"
+	run ! grep -q 'waited 2 s for a lock; retrying' "$DAEMON_LOG"
+	# T2 never committed: its first update is on neither server.
+	[[ $(sql_master "SELECT qty FROM app.items WHERE id = 2") == \
+		"$(sql_replica "SELECT qty FROM app.items WHERE id = 2")" ]]
+	[[ $(sql_master "CHECKSUM TABLE app.items" | cut -f2) == \
+		"$(sql_replica "CHECKSUM TABLE app.items" | cut -f2)" ]]
+	grep -q 'ERROR' "$BATS_TEST_TMPDIR/t2.out"
+}

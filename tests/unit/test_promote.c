@@ -452,6 +452,13 @@ db_connected(const struct db *d)
 	return d->connected;
 }
 
+/* The freeze's unblocking needs the freeze link's id (no server: 0). */
+unsigned long
+db_thread_id(const struct db *d)
+{
+	return 0;
+}
+
 unsigned
 db_errno(const struct db *d)
 {
