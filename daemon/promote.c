@@ -1624,8 +1624,7 @@ rollback_next(struct promotion *p)
 	if (!m_up)
 		p->rec.changes &= ~CH_MASTER_LOCKED;	/* gone with the link */
 	if ((p->rs == NULL || !db_connected(p->r)) && !p->rb_reopened &&
-	    (stopped ||
-	    CH(p, CH_REPLICA_RW))) {
+	    (stopped || CH(p, CH_REPLICA_RW))) {
 		p->rb_reopened = 1;
 		open_replica(p, P_RB_R_OPEN);
 		return;
@@ -1704,8 +1703,7 @@ rb_ok(struct promotion *p, const struct db_result *res)
 		    sizeof p->rec.reason - strlen(p->rec.reason),
 		    "; replication runs again%s%s", server_note(p->rs)[0] ?
 		    ": " : "", server_note(p->rs));
-	if (p->phase == P_RB_SWITCH && p->op_ok)
-		p->rec.changes |= CH_SWITCH_BACK;
+	/* Marked before the run: it stands only if the run succeeded. */
 	if (p->phase == P_RB_SWITCH && !p->op_ok)
 		p->rec.changes &= ~CH_SWITCH_BACK;
 	journal_save(p);
