@@ -30,16 +30,16 @@ teardown_file() {
 	sandbox_down_all
 }
 
-# start_cutover FLAVOR [CONFIG LINE...]: a replicating pair behind HAProxy,
-# a daemon whose on_switch is the HAProxy hook, and the application writing.
+# start_cutover FLAVOR [HOOK]: a replicating pair behind HAProxy, a daemon
+# whose on_switch is HOOK (default: the HAProxy hook) with the proxy's
+# socket, backend and servers, and the application writing.
 start_cutover() {
-	local flavor=$1
-	shift
+	local flavor=$1 hook=${2:-$REPO/conf/hooks/haproxy-switch}
 	sandbox_up --flavor "$flavor" --replicate --proxy
 	# shellcheck disable=SC1091
 	. "$SB/env"
 	[[ $flavor == rds-* ]] && sql_replica "SET GLOBAL read_only = 0"
-	daemon_start --master "on_switch = $REPO/conf/hooks/haproxy-switch $HAPROXY_SOCKET $HAPROXY_BACKEND $HAPROXY_OLD_SERVER $HAPROXY_NEW_SERVER" "$@"
+	daemon_start --master "on_switch = $hook $HAPROXY_SOCKET $HAPROXY_BACKEND $HAPROXY_OLD_SERVER $HAPROXY_NEW_SERVER"
 	wait_state main ok 15
 	W=$BATS_TEST_TMPDIR/writer.out
 	"$REPO/tests/tools/appwriter" --defaults-file "$SB/proxy-app.cnf" \
@@ -147,17 +147,7 @@ not_configured() { [[ -z $(mariadb --defaults-file="$SB/replica-root.cnf" -N -B 
 	exit 1
 	EOF
 	chmod +x "$hook"
-	sandbox_up --flavor mariadb --replicate --proxy
-	# shellcheck disable=SC1091
-	. "$SB/env"
-	daemon_start --master "on_switch = $hook $HAPROXY_SOCKET $HAPROXY_BACKEND $HAPROXY_OLD_SERVER $HAPROXY_NEW_SERVER"
-	wait_state main ok 15
-	W=$BATS_TEST_TMPDIR/writer.out
-	"$REPO/tests/tools/appwriter" --defaults-file "$SB/proxy-app.cnf" \
-		--table app.probe --create --out "$W" 2>"$W.err" 3>&- &
-	WRITER_PID=$!
-	wait_until 10 test -e "$W.ready"
-	wait_until 10 eval '(($(sql_master "SELECT COUNT(*) FROM app.probe") >= 300))'
+	start_cutover mariadb "$hook"
 	run --separate-stderr ctl --json promote main --yes
 	echo "$output" | tail -n 2
 	echo "$stderr"
