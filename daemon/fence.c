@@ -6,6 +6,7 @@
 #include "fence.h"
 #include "flavor.h"
 #include "log.h"
+#include "server.h"
 #include "xmalloc.h"
 
 #define FENCE_CHECK_MS		1000	/* ping, or retry a failed take */
@@ -49,19 +50,9 @@ ask(struct fence *f, enum fphase ph, const char *sql)
 static void
 take(struct fence *f)
 {
-	const struct rw_endpoint *ep = &f->t->cf->master;
-	struct db_params dp = {
-		.host = ep->host, .port = ep->port,
-		.option_file = ep->option_file, .tls = ep->tls,
-		.tls_ca = ep->tls_ca, .tls_cert = ep->tls_cert,
-		.tls_key = ep->tls_key,
-		.connect_timeout_ms = f->t->cf->connect_timeout_ms,
-		.query_timeout_ms = f->t->cf->query_timeout_ms,
-	};
-
 	if (f->m != NULL)
 		db_free(f->m);
-	f->m = db_new(f->t->d->base, f->t->d->dns, &dp);
+	f->m = endpoint_db(f->t->d, &f->t->cf->master, f->t->cf);
 	f->phase = F_CONNECT;
 	if (db_connect(f->m, fence_cb, f) == -1)
 		later(f);

@@ -26,32 +26,12 @@ static void	tick_cb(evutil_socket_t, short, void *);
 static void	master_tick_cb(evutil_socket_t, short, void *);
 
 static void
-db_params_from(struct db_params *p, const struct rw_target_config *cf,
-    const struct rw_endpoint *ep)
-{
-	memset(p, 0, sizeof *p);
-	p->host = ep->host;
-	p->port = ep->port;
-	p->option_file = ep->option_file;
-	p->tls = ep->tls;
-	p->tls_ca = ep->tls_ca;
-	p->tls_cert = ep->tls_cert;
-	p->tls_key = ep->tls_key;
-	p->connect_timeout_ms = cf->connect_timeout_ms;
-	p->query_timeout_ms = cf->query_timeout_ms;
-}
-
-static void
 open_handles(struct target *t)
 {
-	struct db_params p;
-
 	t->srv = server_new(t->d, &t->cf->replica, t->cf, t->name);
 	t->db = server_db(t->srv);
-	if (t->cf->master.host != NULL) {
-		db_params_from(&p, t->cf, &t->cf->master);
-		t->master.db = db_new(t->d->base, t->d->dns, &p);
-	}
+	if (t->cf->master.host != NULL)
+		t->master.db = endpoint_db(t->d, &t->cf->master, t->cf);
 }
 
 static void

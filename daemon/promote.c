@@ -395,17 +395,7 @@ control(struct promotion *p, enum phase ph, enum rw_repl_action act)
 static struct db *
 master_db(struct promotion *p)
 {
-	const struct rw_endpoint *ep = &p->t->cf->master;
-	struct db_params dp = {
-		.host = ep->host, .port = ep->port,
-		.option_file = ep->option_file, .tls = ep->tls,
-		.tls_ca = ep->tls_ca, .tls_cert = ep->tls_cert,
-		.tls_key = ep->tls_key,
-		.connect_timeout_ms = p->t->cf->connect_timeout_ms,
-		.query_timeout_ms = p->t->cf->query_timeout_ms,
-	};
-
-	return db_new(p->t->d->base, p->t->d->dns, &dp);
+	return endpoint_db(p->t->d, &p->t->cf->master, p->t->cf);
 }
 
 static void

@@ -62,11 +62,10 @@ static void	srv_cb(struct db *, enum db_status, const struct db_result *,
 static void	decide(struct server *);
 static void	settle_cb(evutil_socket_t, short, void *);
 
-struct server *
-server_new(struct daemon *d, const struct rw_endpoint *ep,
-    const struct rw_target_config *cf, const char *name)
+struct db *
+endpoint_db(struct daemon *d, const struct rw_endpoint *ep,
+    const struct rw_target_config *cf)
 {
-	struct server *s = xcalloc(1, sizeof *s);
 	struct db_params dp = {
 		.host = ep->host, .port = ep->port,
 		.option_file = ep->option_file, .tls = ep->tls,
@@ -76,11 +75,20 @@ server_new(struct daemon *d, const struct rw_endpoint *ep,
 		.query_timeout_ms = cf->query_timeout_ms,
 	};
 
+	return db_new(d->base, d->dns, &dp);
+}
+
+struct server *
+server_new(struct daemon *d, const struct rw_endpoint *ep,
+    const struct rw_target_config *cf, const char *name)
+{
+	struct server *s = xcalloc(1, sizeof *s);
+
 	s->d = d;
 	s->ep = ep;
 	s->cf = cf;
 	snprintf(s->name, sizeof s->name, "%s", name);
-	s->db = db_new(d->base, d->dns, &dp);
+	s->db = endpoint_db(d, ep, cf);
 	s->timer = evtimer_new(d->base, settle_cb, s);
 	s->messages = cJSON_CreateArray();
 	return s;

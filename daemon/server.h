@@ -23,6 +23,10 @@ enum server_err {
 	SERR_CONNECT
 };
 
+/* A link to ep with cf's timeouts, not yet connected. */
+struct db *endpoint_db(struct daemon *, const struct rw_endpoint *ep,
+	    const struct rw_target_config *cf);
+
 /* ok: the operation did what was asked; else server_error() says why. */
 typedef void (*server_cb)(struct server *, int ok, void *arg);
 

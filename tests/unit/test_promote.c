@@ -387,6 +387,16 @@ db_new(struct event_base *base, struct evdns_base *dns,
 	return db_fake('m');
 }
 
+/* server.c's: the promotion's links to the old master come from here. */
+struct db *
+endpoint_db(struct daemon *d, const struct rw_endpoint *ep,
+    const struct rw_target_config *cf)
+{
+	struct db_params dp = { .host = ep->host, .port = ep->port };
+
+	return db_new(d->base, d->dns, &dp);
+}
+
 void
 db_free(struct db *d)
 {
