@@ -3,7 +3,6 @@
  * the fan-out of what the monitor sees.  Never forks; logs to stderr or the
  * journal.
  */
-#include <sys/stat.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +21,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "hooks.h"
+#include "journal.h"
 #include "log.h"
 #include "timefmt.h"
 #include "metrics.h"
@@ -134,6 +134,23 @@ resolve_admin_group(struct daemon *d, const struct rw_config *conf, char *err,
 	return 0;
 }
 
+/*
+ * A promotion changes nothing it cannot journal: a state_dir that cannot be
+ * written is a configuration error, found here and not at the freeze.
+ */
+static int
+check_state_dir(const struct rw_config *conf, int create, char *err,
+    size_t errlen)
+{
+	char why[768];
+
+	if (journal_dir_check(conf->state_dir, create, why, sizeof why) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: state_dir %s (promotions need it to journal their steps)",
+	    conf->path, why);
+	return -1;
+}
+
 int
 daemon_reload(struct daemon *d, char *err, size_t errlen)
 {
@@ -154,7 +171,9 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 			goto refuse;
 		}
 	}
-	if (resolve_admin_group(d, conf, err, errlen) == -1) {
+	if (resolve_admin_group(d, conf, err, errlen) == -1 ||
+	    (strcmp(conf->state_dir, old->state_dir) != 0 &&
+	    check_state_dir(conf, 1, err, errlen) == -1)) {
 		config_free(conf);
 		goto refuse;
 	}
@@ -255,17 +274,6 @@ start_watchdog(struct daemon *d)
 	sd_notify(0, "WATCHDOG=1");
 }
 
-static void
-ensure_state_dir(const char *dir)
-{
-	struct stat st;
-
-	if (stat(dir, &st) == 0)
-		return;
-	if (errno != ENOENT || mkdir(dir, 0750) == -1)
-		log_warn("state directory %s (promotions need it)", dir);
-}
-
 static __attribute__((noreturn)) void
 usage(int status)
 {
@@ -328,6 +336,11 @@ main(int argc, char *argv[])
 		config_free(d->conf);
 		return 1;
 	}
+	if (check_state_dir(d->conf, !check_only, err, sizeof err) == -1) {
+		fprintf(stderr, "%s\n", err);
+		config_free(d->conf);
+		return 1;
+	}
 	if (check_only) {
 		printf("%s: configuration OK (%zu target%s)\n", path,
 		    d->conf->ntargets, d->conf->ntargets == 1 ? "" : "s");
@@ -355,7 +368,6 @@ main(int argc, char *argv[])
 	if (d->dns != NULL)
 		evdns_base_load_hosts(d->dns, NULL);
 
-	ensure_state_dir(d->conf->state_dir);
 	if (control_init(d, err, sizeof err) == -1)
 		fatalx("%s", err);
 	hooks_init(d);

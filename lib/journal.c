@@ -241,3 +241,74 @@ journal_remove(const char *path)
 		return errno == ENOENT ? 0 : -1;
 	return fsync_dir(path, err, sizeof(err));
 }
+
+/* A page: on a full tmpfs even one byte needs one. */
+#define PROBE_SIZE	4096
+
+int
+journal_dir_check(const char *dir, int create, char *err, size_t errlen)
+{
+	struct stat st;
+	char *probe, *copy, buf[PROBE_SIZE];
+	const char *step;
+	int fd, saved;
+
+	if (stat(dir, &st) == -1) {
+		if (errno != ENOENT) {
+			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+			return -1;
+		}
+		if (!create) {
+			/* -n: startup will create it if the parent lets it. */
+			copy = xstrdup(dir);
+			saved = access(dirname(copy), W_OK | X_OK) == -1 ?
+			    errno : 0;
+			free(copy);
+			if (saved != 0) {
+				snprintf(err, errlen, "%s: does not exist and "
+				    "cannot be created: %s", dir,
+				    strerror(saved));
+				return -1;
+			}
+			return 0;
+		}
+		if (mkdir(dir, 0750) == -1) {
+			snprintf(err, errlen, "%s: does not exist and cannot be "
+			    "created: %s", dir, strerror(errno));
+			return -1;
+		}
+		if (stat(dir, &st) == -1) {
+			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+			return -1;
+		}
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a directory", dir);
+		return -1;
+	}
+	xasprintf(&probe, "%s/.replwatch-probe.XXXXXX", dir);
+	step = "create";
+	if ((fd = mkostemp(probe, O_CLOEXEC)) == -1)
+		goto fail;
+	memset(buf, 0, sizeof buf);
+	step = "write";
+	if (write_all(fd, buf, sizeof buf) == -1)
+		goto fail;
+	step = "fsync";
+	if (fsync(fd) == -1)
+		goto fail;
+	close(fd);
+	unlink(probe);
+	free(probe);
+	return 0;
+fail:
+	saved = errno;
+	snprintf(err, errlen, "%s: cannot write a journal there: %s: %s", dir,
+	    step, strerror(saved));
+	if (fd != -1) {
+		close(fd);
+		unlink(probe);
+	}
+	free(probe);
+	return -1;
+}

@@ -175,19 +175,6 @@ not_configured() { [[ -z $(mariadb --defaults-file="$SB/replica-root.cnf" -N -B 
 	wait_until 10 eval '[[ -z $(comm -23 <(rows master) <(rows replica)) ]]'
 }
 
-@test "no journal, no promotion: a state_dir that cannot be written refuses before anything changes" {
-	sandbox_up --flavor mariadb --replicate
-	daemon_start --master '[daemon]' "state_dir = $BATS_TEST_TMPDIR/missing/state"
-	wait_state main ok 15
-	run --separate-stderr ctl promote main --yes
-	echo "$output"
-	echo "$stderr"
-	[[ $status == 1 && $stderr == *precondition_failed*journal*cannot\ be\ written* ]]
-	[[ $(sql_master "SELECT @@global.read_only") == 0 ]]
-	[[ $(replica_status Slave_SQL_Running) == Yes ]]
-	[[ $(state_of main) == ok ]] || wait_state main ok 5
-}
-
 @test "a freeze caught in a lock-wait cycle with the application ends its sessions instead of waiting out the lock wait" {
 	# REFERENCE §4's trap: T2 holds a row lock and sleeps; S1 waits for
 	# that row lock; the freeze's read_only waits for S1's statement; T2's
