@@ -796,12 +796,26 @@ m_pos1_ok(struct promotion *p, const struct db_result *res)
 
 static void	make_plan(struct promotion *);
 
+/* "lag 120 ms", or "lag unknown" (forced past it): never "-1 ms". */
+static const char *
+lag_text(const struct promotion *p, char *buf, size_t len)
+{
+	if (p->t->lag_ms < 0)
+		snprintf(buf, len, "lag unknown");
+	else
+		snprintf(buf, len, "lag %lld ms", p->t->lag_ms);
+	return buf;
+}
+
 static void
 preflight_done(struct promotion *p)
 {
+	char lag[48];
+
 	if (p->opt.dry_run) {
-		step_end(p, PS_PREFLIGHT, PSS_DONE, "replica %s, %s; lag %lld ms%s",
-		    flavor_name(p->rfl), p->rfl->version_str, p->t->lag_ms,
+		step_end(p, PS_PREFLIGHT, PSS_DONE, "replica %s, %s; %s%s",
+		    flavor_name(p->rfl), p->rfl->version_str,
+		    lag_text(p, lag, sizeof lag),
 		    has_master(p) ? "; old master reachable" : "");
 		make_plan(p);
 		p->rec.outcome = PO_DRY_RUN;
@@ -810,10 +824,10 @@ preflight_done(struct promotion *p)
 		finish(p);
 		return;
 	}
-	step_next(p, PSS_DONE, "replica %s, %s, read_only %s; lag %lld ms%s",
+	step_next(p, PSS_DONE, "replica %s, %s, read_only %s; %s%s",
 	    flavor_name(p->rfl), p->rfl->version_str,
 	    p->rec.replica_orig_ro == 1 ? "ON" : p->rec.replica_orig_ro == 0 ?
-	    "OFF" : "unknown", p->t->lag_ms,
+	    "OFF" : "unknown", lag_text(p, lag, sizeof lag),
 	    has_master(p) ? "; old master reachable" : "");
 }
 
@@ -2081,6 +2095,8 @@ promote_load(struct target *t)
 		    "during the %s step; run promote --resume%s",
 		    promo_step_names[p->rec.cur], CH(p, CH_SWITCHED) ?
 		    " (the switch is done: there is no way back)" :
+		    p->rec.changes == 0 ? " (nothing was changed yet: it starts "
+		    "again from the preflight checks), or abort" :
 		    " (or abort to roll back)");
 		monitor_set_state(t, HEALTH_PROMOTION_INTERRUPTED, p->rec.reason);
 		if (CH(p, CH_SWITCHED) && CH(p, CH_MASTER_LOCKED) &&
@@ -2106,18 +2122,32 @@ promote_start(struct target *t, struct client *c, long long id,
     const struct promote_opts *opt)
 {
 	struct promotion *p, *old = t->promotion;
+	struct promote_opts again;
 
 	if (promote_running(t)) {
 		client_error(c, id, PERR_BUSY, "a promotion of %s is running (step %s)",
 		    t->name, promo_step_names[t->promotion->rec.cur]);
 		return;
 	}
+	if (opt->resume && (old == NULL || old->rec.outcome != PO_INTERRUPTED)) {
+		client_error(c, id, PERR_NOT_FOUND, "no interrupted promotion "
+		    "of %s to resume", t->name);
+		return;
+	}
+	if (opt->resume && old->rec.changes == 0) {
+		/*
+		 * Stopped before it changed anything (in the preflight, say):
+		 * there is nothing to resume, and skipping the checks it never
+		 * finished would be wrong.  A new promotion, checks included.
+		 */
+		again = *opt;
+		again.resume = 0;
+		again.freeze = old->rec.freeze;
+		opt = &again;
+		promotion_free(old);
+		old = t->promotion = NULL;
+	}
 	if (opt->resume) {
-		if (old == NULL || old->rec.outcome != PO_INTERRUPTED) {
-			client_error(c, id, PERR_NOT_FOUND, "no interrupted promotion "
-			    "of %s to resume", t->name);
-			return;
-		}
 		p = old;
 		p->opt.resume = 1;
 		p->opt.timeout_s = opt->timeout_s;

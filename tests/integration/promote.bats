@@ -386,20 +386,53 @@ write_switch_hook() {
 	jq -e '.state == "running" and .step == "catchup" and .fence.frozen == true and .switched == false' \
 		"$(journal)"
 	[[ $(master_ro) == 1 ]]
+	local frozen
+	frozen=$(jq '.frozen_at_unix_ms' "$(journal)")
 	restart_daemon
 	wait_state main promotion_interrupted 5
 	jq -e '.promotion.state == "interrupted" and (.reason | test("or abort"))' <<<"$(status_json main)"
 	# A new promotion is refused while one is interrupted.
 	promote
 	[[ $status == 1 && $stderr == *precondition_failed*resume* ]]
+	local resumed
+	resumed=$(date +%s%3N)
 	promote --resume
 	show
 	[[ $status == 0 ]]
 	jq -e '.outcome == "promoted" and .final.log_file != null' <<<"$REPORT"
+	# Writes were blocked from the journaled freeze, before the crash, to
+	# the switch after the resume: not from the resume.
+	jq -e --argjson f "$frozen" --argjson r "$resumed" '.frozen_at_unix_ms == $f and
+		.write_blocked_ms == .switched_at_unix_ms - $f and .write_blocked_ms >= $r - $f' <<<"$REPORT"
 	not_configured
 	same_items
 	[[ $(master_ro) == 1 ]]
 	wait_state main promoted 5
+}
+
+@test "promote: SIGKILL in the preflight, restart: nothing changed, so --resume starts again with the preflight's checks" {
+	crash_daemon_start begin:preflight
+	promote
+	[[ $status != 0 ]]
+	wait_until 5 process_gone "$DAEMON_PID"
+	jq -e '.state == "running" and .step == "preflight" and .changed == []' "$(journal)"
+	restart_daemon
+	wait_state main promotion_interrupted 5
+	jq -e '.reason | test("nothing was changed yet")' <<<"$(status_json main)"
+	# A check the preflight would fail: the replica's SQL thread stopped.
+	sql_replica "STOP SLAVE SQL_THREAD"
+	promote --resume
+	show
+	[[ $status == 1 && $stderr == *precondition_failed*"SQL thread is not running"* ]]
+	[[ $(master_ro) == 0 ]]
+	sql_replica "START SLAVE SQL_THREAD"
+	wait_until 10 replicating
+	wait_state main ok 10
+	promote
+	show
+	[[ $status == 0 ]]
+	jq -e '.outcome == "promoted"' <<<"$REPORT"
+	[[ $(step_status preflight) == done ]]
 }
 
 @test "promote: SIGKILL after the reset: abort refused, --resume verifies and finishes" {
