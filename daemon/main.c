@@ -274,6 +274,24 @@ start_watchdog(struct daemon *d)
 	sd_notify(0, "WATCHDOG=1");
 }
 
+/*
+ * The option files are the only source of credentials: libmariadb would
+ * fall back to MYSQL_PWD.  unsetenv() alone leaves the value where
+ * /proc/PID/environ reads it (the initial environment block): wipe it.
+ */
+static void
+forget_mysql_pwd(void)
+{
+	char *pw;
+
+	if ((pw = getenv("MYSQL_PWD")) == NULL)
+		return;
+	/* getenv() points past "MYSQL_PWD=" in that block: wipe it all. */
+	pw -= sizeof "MYSQL_PWD=" - 1;
+	unsetenv("MYSQL_PWD");
+	explicit_bzero(pw, strlen(pw));
+}
+
 static __attribute__((noreturn)) void
 usage(int status)
 {
@@ -302,6 +320,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 
+	forget_mysql_pwd();
 	while ((ch = getopt_long(argc, argv, "c:dnhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -352,8 +371,6 @@ main(int argc, char *argv[])
 	d->uid = geteuid();
 	d->start_ms = now_unix_ms();
 	signal(SIGPIPE, SIG_IGN);
-	/* The option files are the only source of credentials. */
-	unsetenv("MYSQL_PWD");
 
 	if ((d->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");

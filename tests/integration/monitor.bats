@@ -638,3 +638,15 @@ option_file = $cnf"
 	# 4 sandboxes x (6 option files of users + repl.password + repl-replica)
 	((n >= 28))
 }
+
+@test "MYSQL_PWD given to the daemon is wiped from its environment (/proc/PID/environ)" {
+	local pw="env-secret-$RANDOM$RANDOM" saved_pid=$DAEMON_PID saved_dir=$DAEMON_DIR saved_sock=$SOCK saved_conf=$CONF saved_log=$DAEMON_LOG
+	export MYSQL_PWD=$pw
+	daemon_start --offline
+	unset MYSQL_PWD
+	[[ -r /proc/$DAEMON_PID/environ ]]
+	run ! grep -qF -- "$pw" "/proc/$DAEMON_PID/environ"
+	run ! grep -q 'MYSQL_PWD=' <(tr '\0' '\n' <"/proc/$DAEMON_PID/environ")
+	daemon_stop
+	DAEMON_PID=$saved_pid DAEMON_DIR=$saved_dir SOCK=$saved_sock CONF=$saved_conf DAEMON_LOG=$saved_log
+}
