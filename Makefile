@@ -54,8 +54,8 @@ CTL_OBJ   := $(CTL_SRC:.c=.o)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:.c=)
 
-# Test tools built by make (tests/tools/dbcheck is built by db.bats itself).
-TOOLS     := tests/tools/appwriter
+# Test tools, built with the suite's flags (make asan: under the sanitizers).
+TOOLS     := tests/tools/appwriter tests/tools/dbcheck
 
 LIB       := lib/libreplwatch.a
 DAEMON    := daemon/replwatchd
@@ -90,6 +90,11 @@ $(FAULTS): $(filter-out daemon/promote.o,$(DAEMON_OBJ)) tests/promote-faults.o $
 # Uses libmariadb only: no object of the library.
 tests/tools/appwriter: tests/tools/appwriter.c
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+# lib/db.c on its own, from its sources: db.bats tests the module, not the
+# archive; built here so make asan runs it under ASan too.
+tests/tools/dbcheck: tests/tools/dbcheck.c lib/db.c lib/xmalloc.c lib/log.c $(wildcard lib/*.h)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)
 
 tests/unit/test_%: tests/unit/test_%.c $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka

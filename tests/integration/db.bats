@@ -1,21 +1,15 @@
 #!/usr/bin/env bats
 # lib/db against a real mariadbd: results, errors, timeouts and a loop that
-# never stalls.  Drives it through tests/tools/dbcheck, built here from
-# lib/db.c and its two helpers directly (not from libreplwatch.a, so the
-# test does not depend on how, or with which flags, the library was built).
+# never stalls.  Drives it through tests/tools/dbcheck, which make builds
+# from lib/db.c and its two helpers directly (not from libreplwatch.a), with
+# the suite's flags: under make asan, lib/db.c runs under ASan and UBSan.
 
 load lib
 
 setup_file() {
-	DBCHECK=$BATS_FILE_TMPDIR/dbcheck
+	DBCHECK=$REPO/tests/tools/dbcheck
 	export DBCHECK
-	# shellcheck disable=SC2046
-	cc -std=c11 -D_GNU_SOURCE -I"$REPO/lib" -Wall -Wextra -Wshadow \
-	    -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
-	    -Wno-unused-parameter -Werror -O1 -g -o "$DBCHECK" \
-	    "$REPO/tests/tools/dbcheck.c" "$REPO/lib/db.c" \
-	    "$REPO/lib/xmalloc.c" "$REPO/lib/log.c" \
-	    $(pkg-config --cflags --libs libmariadb libevent libsystemd libcjson)
+	[[ -x $DBCHECK ]] || make -s -C "$REPO" tests/tools/dbcheck
 
 	sandbox_up
 	sql_master root <<'EOF'

@@ -61,7 +61,7 @@ mode() { stat -c %a "$1"; }
 	unit=$DEST/usr/lib/systemd/system/replwatchd.service
 	grep -qx 'ExecStart=/usr/sbin/replwatchd -c /etc/replwatch/replwatch.conf' "$unit"
 	grep -qx 'ExecStartPre=/usr/sbin/replwatchd -n -c /etc/replwatch/replwatch.conf' "$unit"
-	! grep -n '@[A-Z]*@' "$unit"
+	run ! grep -n '@[A-Z]*@' "$unit"
 	# Another prefix goes into the unit too.
 	other=$BATS_TEST_TMPDIR/other
 	make -s -C "$REPO" install PREFIX=/opt/rw DESTDIR="$other" >/dev/null
