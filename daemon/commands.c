@@ -65,7 +65,7 @@ static void
 cmd_status(struct daemon *d, struct client *c, const struct proto_request *req,
     struct target *t)
 {
-	per_target(d, c, req, t, snapshot_status_cached);
+	per_target(d, c, req, t, snapshot_status);
 }
 
 static void

@@ -98,15 +98,6 @@ struct target {
 	struct master_state master;
 	struct promotion *promotion;
 	unsigned	 admin_busy;	/* setup/start/stop in flight */
-
-	/*
-	 * Bumped by every change a status could show (a poll, a state
-	 * change, a master tick, a promotion step): the encoded status is
-	 * reused until then.
-	 */
-	uint64_t	 gen;
-	uint64_t	 status_gen;
-	char		*status_json;
 };
 
 struct daemon {

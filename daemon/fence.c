@@ -113,7 +113,6 @@ fence_cb(struct db *db, enum db_status st, const struct db_result *res,
 		f->error[0] = '\0';
 		log_info("%s: the old master is fenced again (read-only, global "
 		    "read lock held)", f->t->name);
-		f->t->gen++;
 		later(f);
 		break;
 	case F_PING:

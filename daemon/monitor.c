@@ -84,7 +84,6 @@ monitor_free(struct target *t)
 	event_free(t->timer);
 	event_free(t->master.timer);
 	replstatus_clear(&t->status);
-	free(t->status_json);
 	lagring_free(t->ring);
 	events_free(t->events);
 	free(t);
@@ -110,7 +109,6 @@ void
 monitor_reconfigure(struct target *t, const struct rw_target_config *cf)
 {
 	close_handles(t);
-	t->gen++;
 	t->cf = cf;
 	/* The ring keeps its samples unless the interval changed its size. */
 	if (lagring_capacity(t->ring) < HISTORY_SPAN_MS / cf->interval_ms + 2) {
@@ -126,7 +124,6 @@ void
 monitor_pause(struct target *t, int paused)
 {
 	t->paused = paused;
-	t->gen++;
 	if (paused) {
 		/* Abandon any poll in flight; the promotion has its own links. */
 		evtimer_del(t->timer);
@@ -156,7 +153,6 @@ changed(struct target *t, enum rw_health from)
 	const struct rw_event *ev;
 	int64_t now = now_unix_ms();
 
-	t->gen++;
 	t->since_ms = now;
 	ev = events_add(t->events, now, t->name, health_name(from),
 	    health_name(t->health.state), t->health.reason);
@@ -171,8 +167,9 @@ monitor_set_state(struct target *t, enum rw_health state, const char *reason)
 {
 	enum rw_health from = t->health.state;
 
+	if (state == HEALTH_UNKNOWN)
+		health_init(&t->health);	/* the next sample decides */
 	snprintf(t->health.reason, sizeof t->health.reason, "%s", reason);
-	t->gen++;
 	if (from == state)
 		return;
 	t->health.state = state;
@@ -191,7 +188,6 @@ record(struct target *t, const struct rw_sample *s)
 	};
 	enum rw_health from = t->health.state;
 
-	t->gen++;
 	lagring_add(t->ring, now_mono_us() / 1000, t->lag_ms);
 	t->last_poll_unix_ms = now_unix_ms();
 	t->last_poll_ms = (double)(now_mono_us() - t->poll_start_us) / 1000.0;
@@ -508,7 +504,6 @@ master_done(struct target *t, enum db_status st)
 	struct master_state *m = &t->master;
 	unsigned iv = t->cf->interval_ms;
 
-	t->gen++;
 	m->busy = 0;
 	if (st == DB_OK) {
 		m->error[0] = '\0';

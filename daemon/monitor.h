@@ -17,7 +17,12 @@ void	 monitor_reconfigure(struct target *, const struct rw_target_config *);
 
 /* Stop/resume polling the replica (the promotion borrows the server). */
 void	 monitor_pause(struct target *, int paused);
-/* Force a state that samples do not decide (promoting, promoted, ...). */
+/*
+ * Set a state that samples do not decide (promoting, promoted, ...): with
+ * the samples' own changes the only writer of t->health, and every change
+ * is published (events, watchers, the hook, sd_notify).  HEALTH_UNKNOWN
+ * hands the target back to its samples.
+ */
 void	 monitor_set_state(struct target *, enum rw_health, const char *reason);
 /* Poll now instead of waiting for the timer. */
 void	 monitor_poll_now(struct target *);

@@ -145,7 +145,6 @@ journal_save(struct promotion *p)
 	cJSON *o;
 	int r = 0;
 
-	p->t->gen++;
 	if (p->opt.dry_run)
 		return 0;
 	o = promorec_journal(&p->rec, p->t->name);
@@ -1879,7 +1878,6 @@ finish(struct promotion *p)
 
 	evtimer_del(p->timer);
 	evtimer_del(p->unblock_timer);
-	t->gen++;
 	set_phase(p, P_IDLE);
 	p->rec.finished_ms = now_unix_ms();
 	if (p->rec.outcome == PO_RUNNING)
@@ -1918,12 +1916,10 @@ finish(struct promotion *p)
 		monitor_set_state(t, HEALTH_PROMOTION_INTERRUPTED, p->rec.reason);
 		break;
 	default:
-		/* Back to what the samples say. */
+		/* Back to what the samples say (published like any change). */
 		if (t->health.state == HEALTH_PROMOTING ||
-		    t->health.state == HEALTH_PROMOTION_INTERRUPTED) {
-			health_init(&t->health);
-			t->health.state = HEALTH_UNKNOWN;
-		}
+		    t->health.state == HEALTH_PROMOTION_INTERRUPTED)
+			monitor_set_state(t, HEALTH_UNKNOWN, p->rec.reason);
 		break;
 	}
 	log_target(p->rec.outcome == PO_PROMOTED ||
@@ -2036,7 +2032,6 @@ void
 promote_free(struct target *t)
 {
 	promotion_free(t->promotion);
-	t->gen++;
 	t->promotion = NULL;
 }
 

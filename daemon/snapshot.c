@@ -177,23 +177,6 @@ snapshot_status(struct target *t)
 }
 
 cJSON *
-snapshot_status_cached(struct target *t)
-{
-	cJSON *o;
-
-	if (t->status_json == NULL || t->status_gen != t->gen) {
-		free(t->status_json);
-		o = snapshot_status(t);
-		t->status_json = cJSON_PrintUnformatted(o);
-		cJSON_Delete(o);
-		if (t->status_json == NULL)
-			return snapshot_status(t);
-		t->status_gen = t->gen;
-	}
-	return cJSON_CreateRaw(t->status_json);
-}
-
-cJSON *
 snapshot_lag(struct target *t)
 {
 	cJSON *o = cJSON_CreateObject();

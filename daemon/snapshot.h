@@ -11,8 +11,6 @@
 #include "daemon.h"
 
 cJSON	*snapshot_status(struct target *);
-/* The same, encoded once per change of t->gen (a cJSON raw item). */
-cJSON	*snapshot_status_cached(struct target *);
 cJSON	*snapshot_lag(struct target *);
 cJSON	*snapshot_history(struct target *, size_t samples);
 cJSON	*snapshot_sample(struct target *);	/* a watch "sample" event */
