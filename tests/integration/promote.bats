@@ -365,6 +365,12 @@ write_switch_hook() {
 	[[ $(replica_status Master_Host) == 127.0.0.1 ]]
 	wait_until 10 eval '[[ $(state_of main) == @(ok|lagging|lag_critical) ]]'
 	jq -e '.promotion.state == "aborted"' <<<"$(status_json main)"
+	# The way out of "promoting" is a published change like any other:
+	# promoting -> unknown (with the promotion's reason), then the samples.
+	run -0 ctl --json events main
+	jq -e '[.events[] | [.from, .to]] as $e | ($e | rindex([["promoting", "unknown"]])) as $i
+		| $i != null and ($e[$i - 1][1] == "promoting") and ($e[$i + 1][0] == "unknown")' <<<"$output"
+	jq -e '[.events[] | select(.from == "promoting")][-1].reason | test("catch-up timed out")' <<<"$output"
 	# The hook saw the failure.
 	wait_until 5 test -s "$BATS_TEST_TMPDIR/promote_failed.env"
 	cat "$BATS_TEST_TMPDIR/promote_failed.env"
