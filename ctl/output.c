@@ -4,10 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/time.h>
 #include <time.h>
 
+#include "clock.h"
 #include "output.h"
+#include "timefmt.h"
 #include "xmalloc.h"
 
 #define C_GREEN		"\033[32m"
@@ -158,40 +159,6 @@ output_lag_text(char *buf, size_t len, const cJSON *lag_ms)
 	return buf;
 }
 
-static double
-now_unix_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (double)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
-/* The protocol's own timestamp form, for times the client supplies. */
-static const char *
-fmt_utc(char *buf, size_t len, double unix_ms)
-{
-	time_t t = (time_t)(unix_ms / 1000);
-	struct tm tm;
-	char s[32];
-
-	gmtime_r(&t, &tm);
-	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%03dZ", s, (int)fmod(unix_ms, 1000));
-	return buf;
-}
-
-static const char *
-fmt_local(char *buf, size_t len, double unix_ms)
-{
-	time_t t = (time_t)(unix_ms / 1000);
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
-	return buf;
-}
-
 /* -- states -- */
 
 static const char *
@@ -294,13 +261,13 @@ lag_summary(char *buf, size_t len, const cJSON *lag)
 static const char *
 since_text(char *buf, size_t len, const cJSON *t)
 {
-	char when[32], ago[32];
+	char when[40], ago[32];
 	double ms;
 	const char *s;
 
 	if (jnum(t, "since_unix_ms", &ms)) {
-		snprintf(buf, len, "since %s, %s", fmt_local(when, sizeof(when),
-		    ms), fmt_duration(ago, sizeof(ago),
+		snprintf(buf, len, "since %s, %s", timefmt_local((int64_t)ms,
+		    when, sizeof(when)), fmt_duration(ago, sizeof(ago),
 		    (now_unix_ms() - ms) / 1000));
 		return buf;
 	}
@@ -1038,8 +1005,8 @@ event_ts(char *buf, size_t len, const cJSON *e)
 
 	if (ts != NULL)
 		return ts;
-	return fmt_utc(buf, len, jnum(e, "ts_unix_ms", &ms) ? ms :
-	    now_unix_ms());
+	return timefmt_iso8601(jnum(e, "ts_unix_ms", &ms) ? (int64_t)ms :
+	    now_unix_ms(), buf, len);
 }
 
 void
@@ -1078,7 +1045,7 @@ output_watch_event(const cJSON *e)
 	}
 	if (type != NULL && strcmp(type, "state") == 0) {
 		/* The snapshot has no time of its own: it is "now". */
-		printf("%s %s is ", fmt_utc(ts, sizeof(ts), now_unix_ms()),
+		printf("%s %s is ", timefmt_iso8601(now_unix_ms(), ts, sizeof(ts)),
 		    jtext(b, sizeof(b), e, "target"));
 		put_state(jstr(e, "state"), 0);
 		printf(", lag %s", lag_summary(l, sizeof(l), jobj(e, "lag")));
@@ -1089,7 +1056,7 @@ output_watch_event(const cJSON *e)
 	}
 	/* A kind this client does not know yet: show it, do not drop it. */
 	raw = cJSON_PrintUnformatted(e);
-	printf("%s %s\n", fmt_utc(ts, sizeof(ts), now_unix_ms()),
+	printf("%s %s\n", timefmt_iso8601(now_unix_ms(), ts, sizeof(ts)),
 	    raw != NULL ? raw : "?");
 	free(raw);
 }

@@ -11,6 +11,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "config.h"
 #include "db.h"
 #include "events.h"
@@ -18,6 +19,7 @@
 #include "health.h"
 #include "lagring.h"
 #include "replstatus.h"
+#include "timefmt.h"
 #include "version.h"
 
 
@@ -114,10 +116,6 @@ struct daemon {
 	int		 stopping;
 };
 
-/* Time. */
-int64_t	 now_unix_ms(void);
-uint64_t now_mono_us(void);
-void	 format_iso8601(int64_t unix_ms, char *buf, size_t len);
 
 struct target *daemon_target(struct daemon *, const char *name);
 /* Apply a new configuration (SIGHUP or the reload command). */

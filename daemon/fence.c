@@ -162,7 +162,7 @@ fence_json(const struct fence *f)
 
 	cJSON_AddBoolToObject(o, "held", f != NULL && f->held);
 	if (f != NULL && f->held) {
-		format_iso8601(f->since_ms, when, sizeof when);
+		timefmt_iso8601(f->since_ms, when, sizeof when);
 		cJSON_AddStringToObject(o, "since", when);
 	} else
 		cJSON_AddNullToObject(o, "since");

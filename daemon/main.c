@@ -36,30 +36,6 @@ static struct daemon daemon_s;
 static struct event *watchdog_ev;
 static int forced_debug;
 
-int64_t
-now_unix_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-uint64_t
-now_mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-void
-format_iso8601(int64_t ms, char *buf, size_t len)
-{
-	timefmt_iso8601(ms, buf, len);
-}
-
 struct target *
 daemon_target(struct daemon *d, const char *name)
 {

@@ -150,7 +150,7 @@ snapshot_status(struct target *t)
 	cJSON_AddStringToObject(o, "target", t->name);
 	cJSON_AddStringToObject(o, "state", health_name(t->health.state));
 	cJSON_AddStringToObject(o, "reason", t->health.reason);
-	format_iso8601(t->since_ms, since, sizeof since);
+	timefmt_iso8601(t->since_ms, since, sizeof since);
 	cJSON_AddStringToObject(o, "since", since);
 	cJSON_AddNumberToObject(o, "since_unix_ms", (double)t->since_ms);
 	cJSON_AddItemToObject(o, "lag", lag_json(t));

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "events.h"
+#include "timefmt.h"
 #include "xmalloc.h"
 
 struct events {
@@ -104,36 +105,13 @@ events_get(const struct events *ev, size_t i)
 	return &ev->ring[(ev->next + ev->cap - ev->n + i) % ev->cap];
 }
 
-/* ISO 8601 UTC with milliseconds, e.g. 2026-11-25T11:36:33.123Z. */
-static void
-format_ts(int64_t ts_ms, char *buf, size_t len)
-{
-	int64_t secs = ts_ms / 1000, ms = ts_ms % 1000;
-	struct tm tm;
-	time_t t;
-
-	/* Round toward minus infinity so times before 1970 read right. */
-	if (ms < 0) {
-		ms += 1000;
-		secs--;
-	}
-	t = (time_t)secs;
-	if (gmtime_r(&t, &tm) == NULL) {
-		snprintf(buf, len, "invalid");
-		return;
-	}
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (int)ms);
-}
-
 cJSON *
 event_to_json(const struct rw_event *e)
 {
 	char ts[64];
 	cJSON *o;
 
-	format_ts(e->ts_ms, ts, sizeof ts);
+	timefmt_iso8601(e->ts_ms, ts, sizeof ts);
 	o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "seq", (double)e->seq);
 	cJSON_AddStringToObject(o, "ts", ts);

@@ -1,4 +1,4 @@
-/* Parsing the datetimes of servers and tools (timefmt.h). */
+/* Times written and read (timefmt.h). */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -63,14 +63,55 @@ timefmt_parse_datetime(const char *s, int utc, int64_t *unix_us)
 	return 0;
 }
 
-void
+/* Split ms into seconds and 0..999, rounding toward minus infinity. */
+static time_t
+split_ms(int64_t ms, int *frac)
+{
+	int64_t s = ms / 1000, f = ms % 1000;
+
+	if (f < 0) {
+		f += 1000;
+		s--;
+	}
+	*frac = (int)f;
+	return (time_t)s;
+}
+
+char *
 timefmt_iso8601(int64_t ms, char *buf, size_t len)
 {
-	time_t s = (time_t)(ms / 1000);
 	struct tm tm;
-	char tmp[32];
+	time_t s;
+	int frac;
 
-	gmtime_r(&s, &tm);
-	strftime(tmp, sizeof tmp, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%03dZ", tmp, (int)(ms % 1000));
+	s = split_ms(ms, &frac);
+	if (gmtime_r(&s, &tm) == NULL) {
+		snprintf(buf, len, "invalid");
+		return buf;
+	}
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, frac);
+	return buf;
+}
+
+char *
+timefmt_local(int64_t ms, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t s;
+	long off;
+	int frac;
+
+	s = split_ms(ms, &frac);
+	if (localtime_r(&s, &tm) == NULL) {
+		snprintf(buf, len, "invalid");
+		return buf;
+	}
+	off = tm.tm_gmtoff / 60;
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03d%c%02ld:%02ld",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, frac, off < 0 ? '-' : '+',
+	    (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60);
+	return buf;
 }

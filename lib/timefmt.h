@@ -1,5 +1,13 @@
 /*
- * Times as servers and tools write them.  pt-heartbeat's ts column is
+ * Time as text, for the daemon and the client alike: the one format
+ * replwatch writes times in, and the forms servers and tools write them
+ * (the clocks are clock.h).
+ *
+ * Written: ISO 8601 with milliseconds, in UTC ("...Z") in JSON and in the
+ * local time with its offset ("+01:00") for people (the log, text output).
+ * Read: pt-heartbeat's ts column is
+ * "YYYY-MM-DDTHH:MM:SS.ffffff" in UTC (--utc) or in the local time of the
+ * host that wrote it; a DATETIME(6) reads back as "YYYY-MM-DD HH:MM:SS.ffffff".  pt-heartbeat's ts column is
  * "YYYY-MM-DDTHH:MM:SS.ffffff" in UTC (--utc) or in the local time of the
  * host that wrote it; a DATETIME(6) reads back as "YYYY-MM-DD HH:MM:SS.ffffff".
  */
@@ -15,7 +23,9 @@
  */
 int	timefmt_parse_datetime(const char *, int utc, int64_t *unix_us);
 
-/* unix_ms as 2026-12-02T10:40:02.123Z (UTC, milliseconds). */
-void	timefmt_iso8601(int64_t unix_ms, char *buf, size_t len);
+/* unix_ms as 2026-12-02T10:40:02.123Z (UTC, milliseconds); returns buf. */
+char	*timefmt_iso8601(int64_t unix_ms, char *buf, size_t len);
+/* unix_ms as 2026-12-02T11:40:02.123+01:00 (local time and its offset). */
+char	*timefmt_local(int64_t unix_ms, char *buf, size_t len);
 
 #endif

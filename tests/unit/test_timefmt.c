@@ -1,13 +1,18 @@
-/* Unit tests of lib/timefmt.c: pt-heartbeat's ts in UTC and local time. */
+/*
+ * Unit tests of lib/timefmt.c: pt-heartbeat's ts in UTC and local time, and
+ * the one form replwatch writes times in.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <cmocka.h>
 
+#include "clock.h"
 #include "timefmt.h"
 
 static void
@@ -61,6 +66,45 @@ test_garbage(void **state)
 		assert_int_equal(timefmt_parse_datetime(bad[i], 1, &us), -1);
 }
 
+static void
+test_write(void **state)
+{
+	char buf[64];
+
+	assert_string_equal(timefmt_iso8601(INT64_C(1796188696250), buf,
+	    sizeof buf), "2026-12-02T05:18:16.250Z");
+	/* Before 1970 the fraction still counts forward from the second. */
+	assert_string_equal(timefmt_iso8601(-1, buf, sizeof buf),
+	    "1969-12-31T23:59:59.999Z");
+	setenv("TZ", "EST5", 1);
+	tzset();
+	assert_string_equal(timefmt_local(INT64_C(1796188696250), buf,
+	    sizeof buf), "2026-12-02T00:18:16.250-05:00");
+	setenv("TZ", "IST-5:30", 1);
+	tzset();
+	assert_string_equal(timefmt_local(INT64_C(1796188696250), buf,
+	    sizeof buf), "2026-12-02T10:48:16.250+05:30");
+	setenv("TZ", "UTC0", 1);
+	tzset();
+	assert_string_equal(timefmt_local(0, buf, sizeof buf),
+	    "1970-01-01T00:00:00.000+00:00");
+	/* A short buffer is cut, never overrun. */
+	timefmt_local(0, buf, 11);
+	assert_string_equal(buf, "1970-01-01");
+}
+
+static void
+test_clocks(void **state)
+{
+	int64_t a = now_mono_ms(), w = now_unix_ms();
+	uint64_t u = now_mono_us();
+
+	assert_true(u / 1000 >= (uint64_t)a);
+	assert_true(now_mono_ms() >= a);
+	/* After 2026-01-01 and before 2100. */
+	assert_true(w > INT64_C(1767225600000) && w < INT64_C(4102444800000));
+}
+
 int
 main(void)
 {
@@ -68,6 +112,8 @@ main(void)
 		cmocka_unit_test(test_utc),
 		cmocka_unit_test(test_local),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_write),
+		cmocka_unit_test(test_clocks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
