@@ -569,7 +569,7 @@ db_set_opt_bool(MYSQL *m, enum mysql_option opt, int on)
 /*
  * From required up, no byte of the login may leave before TLS is up.
  *
- * libmariadb 3.3 (Debian 12's 3.3.20 and 3.4 alike) decides in
+ * libmariadb (3.3, Debian 12 ships 3.3.20; 3.4 alike) decides in
  * send_client_reply_packet(), right after reading the server's greeting and
  * in the same non-blocking step that then writes the login: when TLS is
  * wanted (use_ssl, which MYSQL_OPT_SSL_ENFORCE and mysql_ssl_set only set)
@@ -592,9 +592,9 @@ db_set_opt_bool(MYSQL *m, enum mysql_option opt, int on)
  * server that offers TLS, an attacker can only present a certificate of his
  * own, which is what verify_ca and verify_identity are for.  tls.bats
  * captures what a server without TLS receives, so a libmariadb that changes
- * this fails the tests.
+ * this fails the tests.  Returns -1 if that option could not be set.
  */
-static void
+static int
 db_set_tls(struct db *d)
 {
 	MYSQL *m = d->mysql;
@@ -603,12 +603,12 @@ db_set_tls(struct db *d)
 	case TLS_DISABLED:
 		db_set_opt_bool(m, MYSQL_OPT_SSL_ENFORCE, 0);
 		db_set_opt_bool(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, 0);
-		return;
+		return 0;
 	case TLS_PREFERRED:
 		/* Any TLS option asks for TLS; without verify it is optional. */
 		mysql_ssl_set(m, d->tls_key, d->tls_cert, NULL, NULL, NULL);
 		db_set_opt_bool(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, 0);
-		return;
+		return 0;
 	case TLS_REQUIRED:
 		/* No CA: a CA makes libmariadb verify the chain. */
 		mysql_ssl_set(m, d->tls_key, d->tls_cert, NULL, NULL, NULL);
@@ -624,7 +624,7 @@ db_set_tls(struct db *d)
 	}
 	db_set_opt_bool(m, MYSQL_OPT_SSL_ENFORCE, 1);
 	/* See above: refuse a server without TLS before the login. */
-	mysql_options(m, MARIADB_OPT_TLS_PEER_FP, "");
+	return mysql_options(m, MARIADB_OPT_TLS_PEER_FP, "") == 0 ? 0 : -1;
 }
 
 /* Name resolution is done (or not needed): start the real connect. */
@@ -658,7 +658,14 @@ db_connect_begin(struct db *d, const char *connect_host)
 	if (secs > 0)
 		mysql_options(d->mysql, MYSQL_OPT_CONNECT_TIMEOUT, &secs);
 	db_set_opt_bool(d->mysql, MYSQL_OPT_RECONNECT, 0);
-	db_set_tls(d);
+	if (db_set_tls(d) == -1) {
+		/* Never connect without the guard: fail this attempt. */
+		db_set_error(d, 0, "connect to %s: cannot set the TLS options",
+		    db_where(d, where, sizeof(where)));
+		log_debug("db: %s", d->err);
+		db_complete(d, DB_ERR_CONNECT);
+		return;
+	}
 
 	d->op = OP_CONNECT;
 	d->lib_timeout = 0;
