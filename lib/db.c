@@ -24,11 +24,14 @@
  * - TLS, per enum rw_tls_mode:
  *   disabled         no TLS options, enforce off, verify off;
  *   preferred        TLS if the server offers it (mysql_ssl_set), no checks;
- *   required         TLS enforced, certificate not checked; 3.3 silently falls
- *                    back to plain text when the server has no TLS and verify
- *                    is off, so we check mysql_get_ssl_cipher() after connect;
- *   verify_ca        TLS + tls_ca: libmariadb checks the chain whenever a CA
- *                    is given, with VERIFY_SERVER_CERT off it skips the name;
+ *                    a server (or a man in the middle) that offers no TLS
+ *                    gets the login in clear text: that is what preferred
+ *                    means;
+ *   required         TLS, certificate not checked, refused before the login
+ *                    when the server offers no TLS (db_set_tls);
+ *   verify_ca        as required, and libmariadb checks the chain whenever a
+ *                    CA is given; with VERIFY_SERVER_CERT off it skips the
+ *                    name;
  *   verify_identity  TLS + tls_ca + VERIFY_SERVER_CERT: chain and name.  The
  *                    name checked is the host string given to real_connect.
  *                    For a numeric host that is the address itself; for a
@@ -39,9 +42,8 @@
  *                    but that second lookup is the one place a connect may
  *                    block the loop briefly.  It only happens in this mode.
  *                    "localhost" is checked as 127.0.0.1 (see above).
- *   With required or verify_ca, 3.3 sends the login (user name and password
- *   scramble) in clear text to a server that offers no TLS before we can
- *   refuse; only verify_identity makes libmariadb refuse before the login.
+ *   From required up, mysql_get_ssl_cipher() is checked again after connect,
+ *   in case an option file turned TLS off (ssl-enforce=0) behind our back.
  * - A timeout of 0 ms means no deadline of ours for that operation.
  */
 #include <sys/socket.h>
@@ -426,7 +428,7 @@ db_connected_ok(struct db *d)
 
 	if (d->tls >= TLS_REQUIRED && mysql_get_ssl_cipher(d->mysql) == NULL) {
 		db_set_error(d, 0, "connect to %s: TLS is required but was not "
-		    "negotiated (the server offers no TLS?)",
+		    "negotiated (TLS turned off in the option file?)",
 		    db_where(d, where, sizeof(where)));
 		log_debug("db: %s", d->err);
 		db_complete(d, DB_ERR_CONNECT);
@@ -564,7 +566,35 @@ db_set_opt_bool(MYSQL *m, enum mysql_option opt, int on)
 	mysql_options(m, opt, &b);
 }
 
-static void
+/*
+ * From required up, no byte of the login may leave before TLS is up.
+ *
+ * libmariadb (3.3, Debian 12 ships 3.3.20; 3.4 alike) decides in
+ * send_client_reply_packet(), right after reading the server's greeting and
+ * in the same non-blocking step that then writes the login: when TLS is
+ * wanted (use_ssl, which MYSQL_OPT_SSL_ENFORCE and mysql_ssl_set only set)
+ * and the greeting lacks CLIENT_SSL, it refuses only if VERIFY_SERVER_CERT is
+ * on or a peer fingerprint option is set (tls_fp != NULL); otherwise it drops
+ * TLS and sends the user name and password scramble in clear text.  An
+ * attacker who clears CLIENT_SSL in the greeting collects them; our own
+ * cipher check after connect comes too late, and so would anything we read
+ * from the handle between _start and _cont (the greeting is parsed and the
+ * login written without a wait in between).  A probe connection first only
+ * tells us about that connection, not the next.
+ *
+ * So we set MARIADB_OPT_TLS_PEER_FP to "": the pointer is not NULL, which
+ * makes the greeting check refuse before anything is written, while the
+ * fingerprint comparison after the handshake runs only for a non-empty
+ * fingerprint (ma_pvio_start_ssl in 3.3, have_fingerprint() in 3.4), so no
+ * certificate is pinned and required still accepts any certificate, as
+ * documented.  VERIFY_SERVER_CERT would refuse too, but it also checks the
+ * chain and the name, which required and verify_ca must not.  Against a
+ * server that offers TLS, an attacker can only present a certificate of his
+ * own, which is what verify_ca and verify_identity are for.  tls.bats
+ * captures what a server without TLS receives, so a libmariadb that changes
+ * this fails the tests.  Returns -1 if that option could not be set.
+ */
+static int
 db_set_tls(struct db *d)
 {
 	MYSQL *m = d->mysql;
@@ -573,27 +603,28 @@ db_set_tls(struct db *d)
 	case TLS_DISABLED:
 		db_set_opt_bool(m, MYSQL_OPT_SSL_ENFORCE, 0);
 		db_set_opt_bool(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, 0);
-		break;
+		return 0;
 	case TLS_PREFERRED:
 		/* Any TLS option asks for TLS; without verify it is optional. */
 		mysql_ssl_set(m, d->tls_key, d->tls_cert, NULL, NULL, NULL);
 		db_set_opt_bool(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, 0);
-		break;
+		return 0;
 	case TLS_REQUIRED:
 		/* No CA: a CA makes libmariadb verify the chain. */
 		mysql_ssl_set(m, d->tls_key, d->tls_cert, NULL, NULL, NULL);
-		db_set_opt_bool(m, MYSQL_OPT_SSL_ENFORCE, 1);
 		db_set_opt_bool(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, 0);
 		break;
 	case TLS_VERIFY_CA:
 	case TLS_VERIFY_IDENTITY:
 		mysql_ssl_set(m, d->tls_key, d->tls_cert, d->tls_ca, NULL,
 		    NULL);
-		db_set_opt_bool(m, MYSQL_OPT_SSL_ENFORCE, 1);
 		db_set_opt_bool(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT,
 		    d->tls == TLS_VERIFY_IDENTITY);
 		break;
 	}
+	db_set_opt_bool(m, MYSQL_OPT_SSL_ENFORCE, 1);
+	/* See above: refuse a server without TLS before the login. */
+	return mysql_options(m, MARIADB_OPT_TLS_PEER_FP, "") == 0 ? 0 : -1;
 }
 
 /* Name resolution is done (or not needed): start the real connect. */
@@ -627,7 +658,14 @@ db_connect_begin(struct db *d, const char *connect_host)
 	if (secs > 0)
 		mysql_options(d->mysql, MYSQL_OPT_CONNECT_TIMEOUT, &secs);
 	db_set_opt_bool(d->mysql, MYSQL_OPT_RECONNECT, 0);
-	db_set_tls(d);
+	if (db_set_tls(d) == -1) {
+		/* Never connect without the guard: fail this attempt. */
+		db_set_error(d, 0, "connect to %s: cannot set the TLS options",
+		    db_where(d, where, sizeof(where)));
+		log_debug("db: %s", d->err);
+		db_complete(d, DB_ERR_CONNECT);
+		return;
+	}
 
 	d->op = OP_CONNECT;
 	d->lib_timeout = 0;

@@ -202,7 +202,8 @@ max_gap() {
 @test "TLS required against a server without TLS is refused; disabled is plain" {
 	run master_check --tls required "SELECT 1"
 	[ "$status" -eq 3 ]
-	[[ ${lines[0]} == "error: connect 0 connect to 127.0.0.1:$MASTER_PORT: TLS is required but was not negotiated"* ]]
+	# 2026 CR_SSL_CONNECTION_ERROR: refused by libmariadb before the login.
+	[[ ${lines[0]} == "error: connect 2026 connect to 127.0.0.1:$MASTER_PORT: "*"SSL is required, but the server does not support it"* ]]
 	run master_check --tls disabled "SELECT 1"
 	[ "$status" -eq 0 ]
 	jq -e '.encrypted == false and .cipher == null' <<<"${lines[0]}"
