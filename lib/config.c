@@ -1565,7 +1565,8 @@ check_include(const char *path, int lineno, const char *name,
 	else
 		rc = check_include_dir(target, depth, why, sizeof why);
 	if (rc == -1 && err != NULL && errlen > 0)
-		snprintf(err, errlen, "%s:%d: !%s: %s", path, lineno, name, why);
+		snprintf(err, errlen, "%s:%d: !%s: %s", path, lineno, name,
+		    why);
 	return rc;
 }
 
