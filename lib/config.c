@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,6 +213,231 @@ fail_path(char *err, size_t errlen, const char *path, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err + n, errlen - n, fmt, ap);
 	va_end(ap);
+}
+
+/* --- files we trust --------------------------------------------------- */
+
+/*
+ * replwatch.conf names the hooks the daemon runs and the option files
+ * libmariadb reads inside the daemon (where plugin-dir and default-auth
+ * load a library).  Whoever can write one of those files, or replace it,
+ * runs code as the daemon's user, often root.  So each must belong to
+ * root or to the daemon's user, be writable by no one else, and sit in
+ * directories no one else can change.  And none may block us: a FIFO in
+ * place of the file would stall the event loop on reload.
+ */
+
+static const char *
+file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return "a device";
+	if (S_ISLNK(m))
+		return "a symbolic link";
+	return "not a file";
+}
+
+static int
+owner_trusted(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+/* "nobody (uid 65534)", or "uid 1234" for a uid without a name. */
+static const char *
+uid_name(uid_t uid, char *buf, size_t len)
+{
+	struct passwd *pw;
+
+	if ((pw = getpwuid(uid)) != NULL)
+		snprintf(buf, len, "%s (uid %u)", pw->pw_name, (unsigned)uid);
+	else
+		snprintf(buf, len, "uid %u", (unsigned)uid);
+	return buf;
+}
+
+/* "root" or "root or replwatch (uid 998)": who may own our files. */
+static const char *
+trusted_names(char *buf, size_t len)
+{
+	char name[128];
+
+	if (geteuid() == 0)
+		snprintf(buf, len, "root");
+	else
+		snprintf(buf, len, "root or %s", uid_name(geteuid(), name,
+		    sizeof name));
+	return buf;
+}
+
+/* PATH: the file itself, already open and known to be regular. */
+static int
+check_file_trust(const char *path, const struct stat *st, char *err,
+    size_t errlen)
+{
+	char owner[128], may[160];
+
+	if (!owner_trusted(st->st_uid)) {
+		fail_path(err, errlen, path, "owned by %s, not by %s; chown it",
+		    uid_name(st->st_uid, owner, sizeof owner),
+		    trusted_names(may, sizeof may));
+		return -1;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		fail_path(err, errlen, path, "writable by %s (mode %04o); "
+		    "chmod go-w it", (st->st_mode & S_IWOTH) ? "others" :
+		    "group", (unsigned)(st->st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * One directory (or link) on the way to PATH.  A directory others may
+ * write lets them rename our file away and put theirs in its place,
+ * unless it is sticky (/tmp): then they cannot touch a file they do not
+ * own.  A link can be pointed elsewhere by its owner.
+ */
+static int
+check_step(const char *path, const char *step, char *err, size_t errlen)
+{
+	struct stat st;
+	char owner[128], may[160];
+
+	if (lstat(step, &st) == -1) {
+		fail_path(err, errlen, path, "%s: %s", step, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
+		return 0;
+	if (!owner_trusted(st.st_uid)) {
+		fail_path(err, errlen, path, "%s %s is owned by %s, not by %s",
+		    S_ISDIR(st.st_mode) ? "directory" : "link", step,
+		    uid_name(st.st_uid, owner, sizeof owner),
+		    trusted_names(may, sizeof may));
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode) && (st.st_mode & (S_IWGRP | S_IWOTH)) &&
+	    !(st.st_mode & S_ISVTX)) {
+		fail_path(err, errlen, path, "directory %s is writable by %s "
+		    "(mode %04o) and not sticky, so the file can be replaced; "
+		    "chmod go-w it", step, (st.st_mode & S_IWOTH) ? "others" :
+		    "group", (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+/* Every directory and link from / down to abs, an absolute path. */
+static int
+check_steps(const char *path, const char *abs, char *err, size_t errlen)
+{
+	char *step = xstrdup(abs), *s;
+	int rc;
+
+	if ((rc = check_step(path, "/", err, errlen)) == -1)
+		goto out;
+	for (s = step + 1; (s = strchr(s, '/')) != NULL; s++) {
+		if (s[-1] == '/')
+			continue;
+		*s = '\0';
+		rc = check_step(path, step, err, errlen);
+		*s = '/';
+		if (rc == -1)
+			goto out;
+	}
+	/* The last name: a link is a step too (the file is checked open). */
+	rc = check_step(path, step, err, errlen);
+out:
+	free(step);
+	return rc;
+}
+
+/*
+ * The way to PATH, both as written (its links) and as resolved (the
+ * directories the links lead to).
+ */
+static int
+check_path_trust(const char *path, char *err, size_t errlen)
+{
+	char cwd[PATH_MAX], *abs, *real;
+	int rc;
+
+	if (path[0] == '/')
+		abs = xstrdup(path);
+	else if (getcwd(cwd, sizeof cwd) != NULL)
+		xasprintf(&abs, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd,
+		    path);
+	else {
+		fail_path(err, errlen, path, "getcwd: %s", strerror(errno));
+		return -1;
+	}
+	rc = check_steps(path, abs, err, errlen);
+	if (rc == 0 && (real = realpath(path, NULL)) != NULL) {
+		if (strcmp(real, abs) != 0)
+			rc = check_steps(path, real, err, errlen);
+		free(real);
+	} else if (rc == 0) {
+		fail_path(err, errlen, path, "%s", strerror(errno));
+		rc = -1;
+	}
+	free(abs);
+	return rc;
+}
+
+/*
+ * Open a file we are about to parse, never blocking: a FIFO or a device
+ * in its place is refused at once (stat first, so a device is not even
+ * opened; fstat again, in case it was swapped in between).  Then check
+ * that the file and the way to it are trusted.  Returns a descriptor in
+ * blocking mode, or -1 with "PATH: why" in err.
+ */
+static int
+open_trusted(const char *path, struct stat *st, char *err, size_t errlen)
+{
+	int fd, flags;
+
+	if (stat(path, st) == -1) {
+		fail_path(err, errlen, path, "%s", strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		fail_path(err, errlen, path, "not a regular file (%s)",
+		    file_kind(st->st_mode));
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1) {
+		if (errno == EACCES)
+			fail_path(err, errlen, path, "not readable: %s",
+			    strerror(errno));
+		else
+			fail_path(err, errlen, path, "%s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
+		fail_path(err, errlen, path, "not a regular file (%s)",
+		    file_kind(st->st_mode));
+		goto bad;
+	}
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1) {
+		fail_path(err, errlen, path, "fcntl: %s", strerror(errno));
+		goto bad;
+	}
+	if (check_file_trust(path, st, err, errlen) == -1 ||
+	    check_path_trust(path, err, errlen) == -1)
+		goto bad;
+	return fd;
+bad:
+	close(fd);
+	return -1;
 }
 
 /* --- value parsers: 0 or -1 after fail_key() ------------------------- */
@@ -1099,7 +1325,7 @@ config_load(const char *path, char *err, size_t errlen)
 	struct parse p;
 	struct rw_config *cf;
 	struct stat st;
-	int rc;
+	int fd, rc;
 
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
@@ -1107,13 +1333,12 @@ config_load(const char *path, char *err, size_t errlen)
 	p.path = path;
 	p.err = err;
 	p.errlen = errlen;
-	if ((p.fp = fopen(path, "re")) == NULL) {
-		fail_path(err, errlen, path, "%s", strerror(errno));
+	/* Its hooks run as the daemon's user: the file must be trusted. */
+	if ((fd = open_trusted(path, &st, err, errlen)) == -1)
 		return NULL;
-	}
-	if (fstat(fileno(p.fp), &st) == 0 && S_ISDIR(st.st_mode)) {
-		fail_path(err, errlen, path, "%s", strerror(EISDIR));
-		fclose(p.fp);
+	if ((p.fp = fdopen(fd, "r")) == NULL) {
+		fail_path(err, errlen, path, "%s", strerror(errno));
+		close(fd);
 		return NULL;
 	}
 	p.confdir = config_dir(path);
@@ -1198,16 +1423,46 @@ config_tls_name(enum rw_tls_mode m)
 /* --- option files ------------------------------------------------------ */
 
 /*
- * Does the line set a password?  MySQL option syntax: "key = value", with
- * '-' and '_' alike and an optional "loose-" prefix; "pass" is accepted by
- * the clients as an abbreviation.  Only the key is looked at, never the
- * value, so it cannot leak into a message.
+ * What libmariadb (Connector/C 3.3, the daemon's client library) does with
+ * an option file, checked against the library in use here:
+ *   - "password" and "passwd" set the password, and so does a connection
+ *     string ("connection = user=u;password=p"); key names are matched
+ *     exactly, with '_' taken as '-';
+ *   - "!include PATH" reads PATH, "!includedir DIR" reads DIR/my.cnf (only
+ *     that name); the directive ends at the first space (a tab does not
+ *     end it: the line is then ignored), the path is the rest of the line
+ *     less trailing blanks, and a relative path is opened from the
+ *     daemon's working directory; an empty one reads the system-wide
+ *     option files;
+ *   - a missing or unreadable file is skipped in silence;
+ *   - lines are read 4094 bytes at a time, so the tail of a longer line is
+ *     taken as a line of its own.
+ * The command-line clients also take a "loose-" prefix and any unambiguous
+ * prefix ("pass"), case aside.  We check what the library reads, and count
+ * as a secret whatever any of them would.
+ */
+
+/* libmariadb's buffer less the newline: a longer line is split. */
+#define OPTFILE_MAX_LINE	4093
+/* libmariadb stops at 64 and says nothing; a loop is an error here. */
+#define OPTFILE_MAX_DEPTH	8
+
+static int check_option_file(const char *, int, char *, size_t);
+
+/*
+ * Does the line give a password (or another secret: a TLS key's
+ * passphrase)?  Only the key is looked at, never the value, so the value
+ * cannot leak into a message.  Calling too much a secret costs a chmod.
  */
 static int
 is_password_line(const char *s)
 {
+	static const char *const secret[] = {
+		"passwd", "connection", "password1", "password2", "password3",
+		"ssl-passphrase", "tls-passphrase", NULL
+	};
 	const char *eq, *end;
-	char key[32];
+	char key[32], *k = key;
 	size_t n, j = 0;
 
 	for (; isspace((unsigned char)*s); s++)
@@ -1222,66 +1477,157 @@ is_password_line(const char *s)
 	if (n >= sizeof key)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		key[j++] = s[i] == '-' ? '_' :
+		key[j++] = s[i] == '_' ? '-' :
 		    (char)tolower((unsigned char)s[i]);
 	key[j] = '\0';
-	if (strncmp(key, "loose_", 6) == 0)
-		memmove(key, key + 6, strlen(key + 6) + 1);
-	return strcmp(key, "password") == 0 || strcmp(key, "pass") == 0;
+	if (strncmp(k, "loose-", 6) == 0)
+		k += 6;
+	/* "pas", "pass", ... "password": what the clients would expand. */
+	if (strlen(k) >= 3 && strncmp(k, "password", strlen(k)) == 0)
+		return 1;
+	for (int i = 0; secret[i] != NULL; i++)
+		if (strcmp(k, secret[i]) == 0)
+			return 1;
+	return 0;
 }
 
-int
-config_check_option_file(const char *path, char *err, size_t errlen)
+/*
+ * An "!include PATH" or "!includedir DIR" line, split as libmariadb
+ * splits it: *name is "include" or "includedir", *target the rest less
+ * trailing blanks.  0 for any other line.  s is modified.
+ */
+static int
+include_directive(char *s, const char **name, char **target)
+{
+	char *sp, *end;
+
+	for (; isspace((unsigned char)*s); s++)
+		;
+	if (*s++ != '!' || (sp = strchr(s, ' ')) == NULL)
+		return 0;
+	*sp = '\0';
+	if (strcmp(s, "include") != 0 && strcmp(s, "includedir") != 0)
+		return 0;
+	*name = s;
+	*target = sp + 1;
+	for (end = strchr(*target, '\0');
+	    end > *target && isspace((unsigned char)end[-1]); end--)
+		;
+	*end = '\0';
+	return 1;
+}
+
+/* "!includedir DIR": the directory (its my.cnf may appear later). */
+static int
+check_include_dir(const char *dir, int depth, char *err, size_t errlen)
+{
+	struct stat st;
+	char *mycnf;
+	int rc;
+
+	if (stat(dir, &st) == -1) {
+		fail_path(err, errlen, dir, "%s", strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fail_path(err, errlen, dir, "not a directory");
+		return -1;
+	}
+	if (check_path_trust(dir, err, errlen) == -1)
+		return -1;
+	xasprintf(&mycnf, "%s/my.cnf", dir);
+	rc = 0;
+	if (stat(mycnf, &st) == 0 || errno != ENOENT)
+		rc = check_option_file(mycnf, depth + 1, err, errlen);
+	free(mycnf);
+	return rc;
+}
+
+/* Line lineno of path includes target: it must pass the same checks. */
+static int
+check_include(const char *path, int lineno, const char *name,
+    const char *target, int depth, char *err, size_t errlen)
+{
+	char why[1024];
+	int rc;
+
+	why[0] = '\0';
+	if (target[0] != '/') {
+		snprintf(why, sizeof why, "\"%s\" is not an absolute path",
+		    target);
+		rc = -1;
+	} else if (depth >= OPTFILE_MAX_DEPTH) {
+		snprintf(why, sizeof why, "%s: includes nested more than %d "
+		    "deep (a loop?)", target, OPTFILE_MAX_DEPTH);
+		rc = -1;
+	} else if (strcmp(name, "include") == 0)
+		rc = check_option_file(target, depth + 1, why, sizeof why);
+	else
+		rc = check_include_dir(target, depth, why, sizeof why);
+	if (rc == -1 && err != NULL && errlen > 0)
+		snprintf(err, errlen, "%s:%d: !%s: %s", path, lineno, name,
+		    why);
+	return rc;
+}
+
+static int
+check_option_file(const char *path, int depth, char *err, size_t errlen)
 {
 	struct stat st;
 	FILE *fp;
-	char *line = NULL;
-	size_t linesz = 0;
-	int fd, password = 0;
+	const char *name;
+	char *line = NULL, *target;
+	size_t linesz = 0, len;
+	ssize_t n;
+	int fd, lineno = 0, password = 0, rc = -1;
 
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
-	if (stat(path, &st) == -1) {
+	if ((fd = open_trusted(path, &st, err, errlen)) == -1)
+		return -1;
+	if ((fp = fdopen(fd, "r")) == NULL) {
 		fail_path(err, errlen, path, "%s", strerror(errno));
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		fail_path(err, errlen, path, "not a regular file");
-		return -1;
-	}
-	if (access(path, R_OK) == -1) {
-		fail_path(err, errlen, path, "not readable: %s",
-		    strerror(errno));
-		return -1;
-	}
-	/* O_NONBLOCK: a FIFO swapped in after stat() must not hang us. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd == -1) {
-		fail_path(err, errlen, path, "%s", strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (fp = fdopen(fd, "r")) == NULL) {
 		close(fd);
-		fail_path(err, errlen, path, "not a regular file");
 		return -1;
 	}
-	while (!password && getline(&line, &linesz, fp) != -1)
-		password = is_password_line(line);
+	while ((n = getline(&line, &linesz, fp)) != -1) {
+		lineno++;
+		len = (size_t)n;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len > OPTFILE_MAX_LINE) {
+			fail_path(err, errlen, path, "line %d is longer than "
+			    "%d bytes (libmariadb would read its tail as "
+			    "another line)", lineno, OPTFILE_MAX_LINE);
+			goto out;
+		}
+		if (include_directive(line, &name, &target)) {
+			if (check_include(path, lineno, name, target, depth,
+			    err, errlen) == -1)
+				goto out;
+		} else if (!password)
+			password = is_password_line(line);
+	}
 	if (ferror(fp)) {
 		fail_path(err, errlen, path, "read error: %s", strerror(errno));
-		free(line);
-		fclose(fp);
-		return -1;
+		goto out;
 	}
-	free(line);
-	fclose(fp);
 	if (password && (st.st_mode & 077) != 0) {
 		fail_path(err, errlen, path, "holds a password but is %s by "
 		    "group or others (mode %04o); chmod 600 it",
 		    (st.st_mode & 044) ? "readable" : "accessible",
 		    (unsigned)(st.st_mode & 07777));
-		return -1;
+		goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	free(line);
+	fclose(fp);
+	return rc;
+}
+
+int
+config_check_option_file(const char *path, char *err, size_t errlen)
+{
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	return check_option_file(path, 0, err, errlen);
 }

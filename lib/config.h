@@ -74,7 +74,10 @@ struct rw_config {
 
 /*
  * Parse and validate path.  On error return NULL and write
- * "file:line: key: why" (or "file: why") into err.
+ * "file:line: key: why" (or "file: why") into err.  The file must be
+ * regular (a FIFO is refused without blocking), owned by root or the
+ * effective user, writable by no one else, in directories only they may
+ * change: it names the hooks the daemon runs.
  */
 struct rw_config *config_load(const char *path, char *err, size_t errlen);
 void	config_free(struct rw_config *);
@@ -85,8 +88,10 @@ const char *config_tls_name(enum rw_tls_mode);
 
 /*
  * Check a MySQL option file before libmariadb reads it (the library ignores
- * errors): readable, a regular file, and not group/world-readable when it
- * holds a password.  Returns 0, or -1 with the reason in err.
+ * errors and loads the plugins the file names): trusted as config_load's
+ * file is, not group/world-readable when it holds a password, and every
+ * file it pulls in with !include or !includedir the same.  Returns 0, or
+ * -1 with "path: why" (or "path:line: !include: ...") in err.
  */
 int	config_check_option_file(const char *path, char *err, size_t errlen);
 

@@ -200,3 +200,30 @@ heartbeat = write"
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "$T/rw.conf: no target defined ([target NAME])" ]
 }
+
+@test "a configuration others may change is refused: it names the hooks the daemon runs" {
+	conf "[target a]
+host = 127.0.0.1
+option_file = ok.cnf"
+	chmod 0666 "$T/rw.conf"
+	check "$T/rw.conf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$T/rw.conf: writable by others (mode 0666); chmod go-w it" ]
+	chmod 0640 "$T/rw.conf"
+	check "$T/rw.conf"
+	[ "$status" -eq 0 ]
+	if [[ $(id -u) == 0 ]]; then
+		chown nobody "$T/rw.conf"
+		check "$T/rw.conf"
+		[ "$status" -eq 1 ]
+		[ "$stderr" = "$T/rw.conf: owned by nobody (uid $(id -u nobody)), not by root; chown it" ]
+		chown root "$T/rw.conf"
+	fi
+	# Through a directory others may write, the file could be replaced.
+	mkdir "$T/open"
+	cp "$T/rw.conf" "$T/ok.cnf" "$T/open/"
+	chmod 0777 "$T/open"
+	check "$T/open/rw.conf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$T/open/rw.conf: directory $T/open is writable by others (mode 0777) and not sticky, so the file can be replaced; chmod go-w it" ]
+}

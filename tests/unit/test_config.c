@@ -564,7 +564,8 @@ test_file_errors(void **state)
 	strcat(want, ": No such file or directory");
 	assert_string_equal(err, want);
 	assert_null(config_load(dir, err, sizeof err));
-	snprintf(want, sizeof want, "%s: Is a directory", dir);
+	snprintf(want, sizeof want, "%s: not a regular file (a directory)",
+	    dir);
 	assert_string_equal(err, want);
 
 	/* A NULL or tiny error buffer is fine. */
@@ -725,11 +726,11 @@ test_option_file_password_mode(void **state)
 	    want);
 	assert_null(strstr(err, SECRET));
 
-	/* Any group, "pass", "loose-password", odd spacing; write bits too. */
-	write_file("rds1.cnf", 0620, "[mysqldump]\n  Loose-Password=" SECRET
+	/* Any group, "pass", "loose-password", odd spacing; any bit. */
+	write_file("rds1.cnf", 0610, "[mysqldump]\n  Loose-Password=" SECRET
 	    "\n");
 	snprintf(want, sizeof want, "master_option_file: %s/rds1.cnf: holds "
-	    "a password but is accessible by group or others (mode 0620); "
+	    "a password but is accessible by group or others (mode 0610); "
 	    "chmod 600 it", dir);
 	expect_error(TARGET_A "master_host = m\nmaster_option_file = rds1.cnf\n",
 	    5, want);
@@ -755,8 +756,9 @@ test_option_file_without_password(void **state)
 
 	/* Comments and near-misses are not passwords. */
 	write_file("nopw.cnf", 0644, "[client]\nuser = rw\n# password = x\n"
-	    "; password = y\npassword_file = z\nssl-ca = /x\n!include /etc/x\n"
-	    "password\n");
+	    "; password = y\npassword_file = z\nssl-ca = /x\n"
+	    "!include\t/etc/x\n!includes /etc/x\n!Include /etc/x\n"
+	    "passwords = x\npa = x\npassword\n");
 	cf = load("[target a]\nhost = db1\noption_file = nopw.cnf\n");
 	assert_string_equal(err, "");
 	assert_non_null(cf);
@@ -774,7 +776,8 @@ test_option_file_missing(void **state)
 	    "directory", dir);
 	expect_error("[target a]\nhost = db1\noption_file = nope.cnf\n", 3,
 	    want);
-	snprintf(want, sizeof want, "option_file: %s: not a regular file", dir);
+	snprintf(want, sizeof want, "option_file: %s: not a regular file "
+	    "(a directory)", dir);
 	{
 		char text[PATH_MAX + 128];
 
@@ -858,6 +861,276 @@ test_relative_paths(void **state)
 	assert_int_equal(chdir(cwd), 0);
 }
 
+/* config_check_option_file on dir/name: 0, or -1 with err containing want. */
+static void
+expect_optfile(const char *name, const char *want)
+{
+	char path[PATH_MAX + 64];
+	int rc;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	rc = config_check_option_file(path, err, sizeof err);
+	if (want == NULL) {
+		assert_string_equal(err, "");
+		assert_int_equal(rc, 0);
+		return;
+	}
+	assert_int_equal(rc, -1);
+	if (strstr(err, want) == NULL)
+		fail_msg("\"%s\" does not contain \"%s\"", err, want);
+	assert_null(strstr(err, SECRET));
+}
+
+static void
+test_option_file_writable(void **state)
+{
+	char want[PATH_MAX + 256];
+
+	/* No password in it, still refused: plugin-dir loads a library. */
+	write_file("w.cnf", 0664, "[client]\nuser = rw\n");
+	snprintf(want, sizeof want, "option_file: %s/w.cnf: writable by group "
+	    "(mode 0664); chmod go-w it", dir);
+	expect_error("[target a]\nhost = db1\noption_file = w.cnf\n", 3, want);
+	write_file("w.cnf", 0646, "[client]\nuser = rw\n");
+	expect_optfile("w.cnf", "w.cnf: writable by others (mode 0646)");
+	write_file("w.cnf", 0622, "[client]\npassword = " SECRET "\n");
+	expect_optfile("w.cnf", "w.cnf: writable by others (mode 0622)");
+	write_file("w.cnf", 0644, "[client]\nuser = rw\n");
+	expect_optfile("w.cnf", NULL);
+}
+
+static void
+test_option_file_owner(void **state)
+{
+	char path[128], want[512];
+
+	if (geteuid() != 0)
+		skip();	/* chown needs root */
+	write_file("o.cnf", 0600, "[client]\npassword = " SECRET "\n");
+	snprintf(path, sizeof path, "%s/o.cnf", dir);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	snprintf(want, sizeof want, "%s: owned by ", path);
+	expect_optfile("o.cnf", want);
+	expect_optfile("o.cnf", "uid 65534), not by root; chown it");
+	/* Root's own file, and a group that is not root's, are fine. */
+	assert_int_equal(chown(path, 0, 65534), 0);
+	expect_optfile("o.cnf", NULL);
+}
+
+static void
+test_option_file_directories(void **state)
+{
+	char sub[128], link[128], text[512], want[1024];
+
+	snprintf(sub, sizeof sub, "%s/sub", dir);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	write_file("sub/o.cnf", 0600, "[client]\npassword = " SECRET "\n");
+	expect_optfile("sub/o.cnf", NULL);
+
+	/* Others may rename the file away and put theirs in its place. */
+	assert_int_equal(chmod(sub, 0777), 0);
+	snprintf(want, sizeof want, "%s/o.cnf: directory %s is writable by "
+	    "others (mode 0777) and not sticky, so the file can be replaced; "
+	    "chmod go-w it", sub, sub);
+	expect_optfile("sub/o.cnf", want);
+	assert_int_equal(chmod(sub, 0775), 0);
+	expect_optfile("sub/o.cnf", "is writable by group (mode 0775)");
+	/* Sticky, like /tmp: they cannot touch a file they do not own. */
+	assert_int_equal(chmod(sub, 01777), 0);
+	expect_optfile("sub/o.cnf", NULL);
+	assert_int_equal(chmod(sub, 0755), 0);
+
+	/* The configuration file names the option file through a link. */
+	snprintf(link, sizeof link, "%s/link", dir);
+	assert_int_equal(symlink(sub, link), 0);
+	snprintf(text, sizeof text, "[target a]\nhost = db1\n"
+	    "option_file = %s/o.cnf\n", link);
+	assert_int_equal(chmod(sub, 0777), 0);
+	snprintf(want, sizeof want, "option_file: %s/o.cnf: directory %s is "
+	    "writable by others", link, sub);
+	{
+		struct rw_config *cf = load(text);
+
+		assert_null(cf);
+		assert_non_null(strstr(err, want));
+	}
+	assert_int_equal(chmod(sub, 0755), 0);
+	expect_optfile("link/o.cnf", NULL);
+	if (geteuid() != 0)
+		return;
+	/* Its owner could point the link elsewhere at any time. */
+	assert_int_equal(lchown(link, 65534, 65534), 0);
+	snprintf(want, sizeof want, "%s/o.cnf: link %s is owned by ", link,
+	    link);
+	expect_optfile("link/o.cnf", want);
+	/* And a directory on the way that is not ours. */
+	assert_int_equal(chown(sub, 65534, 65534), 0);
+	snprintf(want, sizeof want, "%s/o.cnf: directory %s is owned by ", sub,
+	    sub);
+	expect_optfile("sub/o.cnf", want);
+}
+
+static void
+test_option_file_secrets(void **state)
+{
+	/* What libmariadb reads as the password ("passwd", a connection
+	 * string) and what the other clients would (prefixes, "loose-",
+	 * any case), and a TLS key's passphrase. */
+	static const char *const lines[] = {
+		"passwd = " SECRET, "passwd=" SECRET, "PASSWD =" SECRET,
+		"connection = user=rw;password=" SECRET, "pas=" SECRET,
+		"passw = " SECRET, "loose_pass = " SECRET,
+		"loose-passwd = " SECRET, "ssl_passphrase = " SECRET,
+		"tls-passphrase=" SECRET, "password1 = " SECRET,
+	};
+	char text[256];
+
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		snprintf(text, sizeof text, "[client]\nuser = rw\n%s\n",
+		    lines[i]);
+		write_file("s.cnf", 0644, text);
+		expect_optfile("s.cnf", "s.cnf: holds a password but is "
+		    "readable by group or others (mode 0644); chmod 600 it");
+		write_file("s.cnf", 0600, text);
+		expect_optfile("s.cnf", NULL);
+	}
+}
+
+static void
+test_option_file_long_line(void **state)
+{
+	char text[4200];
+
+	/* libmariadb reads 4094 bytes at a time: the tail of a longer line
+	 * would be an option of its own, a password hidden from us. */
+	memset(text, 'x', sizeof text);
+	memcpy(text, "[client]\n", 9);
+	snprintf(text + 9 + 4094, sizeof text - 9 - 4094, "password=%s\n",
+	    SECRET);
+	write_file("l.cnf", 0644, text);
+	expect_optfile("l.cnf", "l.cnf: line 2 is longer than 4093 bytes");
+	/* 4093 bytes and a newline: one line for the library too. */
+	snprintf(text + 9 + 4093, sizeof text - 9 - 4093, "\nuser=rw\n");
+	write_file("l.cnf", 0644, text);
+	expect_optfile("l.cnf", NULL);
+}
+
+static void
+test_option_file_includes(void **state)
+{
+	char text[512], want[1024], sub[128];
+
+	/* An included file is held to the same rules. */
+	write_file("pw.cnf", 0600, "[client]\npassword = " SECRET "\n");
+	snprintf(text, sizeof text, "[client]\nuser = rw\n!include %s/pw.cnf\n",
+	    dir);
+	write_file("main.cnf", 0644, text);
+	expect_optfile("main.cnf", NULL);
+	write_file("pw.cnf", 0644, "[client]\npassword = " SECRET "\n");
+	snprintf(want, sizeof want, "%s/main.cnf:3: !include: %s/pw.cnf: holds "
+	    "a password but is readable by group or others (mode 0644); chmod "
+	    "600 it", dir, dir);
+	expect_optfile("main.cnf", want);
+	write_file("pw.cnf", 0620, "[client]\nplugin-dir = /tmp\n");
+	expect_optfile("main.cnf", "pw.cnf: writable by group (mode 0620)");
+	/* The error travels up with each file:line on the way. */
+	snprintf(text, sizeof text, "[client]\n!include %s/main.cnf\n", dir);
+	write_file("top.cnf", 0600, text);
+	snprintf(want, sizeof want, "%s/top.cnf:2: !include: %s/main.cnf:3: "
+	    "!include: %s/pw.cnf: writable by group", dir, dir, dir);
+	expect_optfile("top.cnf", want);
+
+	/* Missing, relative, empty (libmariadb would read the system's
+	 * files), a loop. */
+	snprintf(text, sizeof text, "!include %s/gone.cnf\n", dir);
+	write_file("main.cnf", 0644, text);
+	expect_optfile("main.cnf", "main.cnf:1: !include: ");
+	expect_optfile("main.cnf", "gone.cnf: No such file or directory");
+	write_file("main.cnf", 0644, "!include pw.cnf\n");
+	expect_optfile("main.cnf", "main.cnf:1: !include: \"pw.cnf\" is not an "
+	    "absolute path");
+	write_file("main.cnf", 0644, "[client]\n!include \n");
+	expect_optfile("main.cnf", "main.cnf:2: !include: \"\" is not an "
+	    "absolute path");
+	snprintf(text, sizeof text, "!include %s/main.cnf\n", dir);
+	write_file("main.cnf", 0644, text);
+	expect_optfile("main.cnf", "includes nested more than 8 deep");
+
+	/* !includedir DIR: libmariadb reads DIR/my.cnf, nothing else. */
+	snprintf(sub, sizeof sub, "%s/inc.d", dir);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	snprintf(text, sizeof text, "!includedir %s\n[client]\n", sub);
+	write_file("main.cnf", 0644, text);
+	expect_optfile("main.cnf", NULL);
+	write_file("inc.d/other.cnf", 0644, "[client]\npassword = x\n");
+	expect_optfile("main.cnf", NULL);
+	write_file("inc.d/my.cnf", 0644, "[client]\npassword = " SECRET "\n");
+	snprintf(want, sizeof want, "%s/main.cnf:1: !includedir: %s/my.cnf: "
+	    "holds a password", dir, sub);
+	expect_optfile("main.cnf", want);
+	write_file("inc.d/my.cnf", 0600, "[client]\npassword = " SECRET "\n");
+	expect_optfile("main.cnf", NULL);
+	/* Others could add a my.cnf later. */
+	assert_int_equal(chmod(sub, 0757), 0);
+	snprintf(want, sizeof want, "%s/main.cnf:1: !includedir: %s: "
+	    "directory %s is writable by others", dir, sub, sub);
+	expect_optfile("main.cnf", want);
+	snprintf(text, sizeof text, "!includedir %s/pw.cnf\n", dir);
+	write_file("main.cnf", 0644, text);
+	expect_optfile("main.cnf", "pw.cnf: not a directory");
+}
+
+static void
+test_not_regular(void **state)
+{
+	char path[128], want[512], text[512];
+
+	/* A FIFO with no writer: opening it must not block (alarm: a
+	 * regression fails the test instead of hanging it). */
+	snprintf(path, sizeof path, "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);
+	assert_null(config_load(path, err, sizeof err));
+	snprintf(want, sizeof want, "%s: not a regular file (a FIFO)", path);
+	assert_string_equal(err, want);
+	snprintf(text, sizeof text, "[target a]\nhost = db1\n"
+	    "option_file = %s\n", path);
+	snprintf(want, sizeof want, "option_file: %s: not a regular file "
+	    "(a FIFO)", path);
+	expect_error(text, 3, want);
+	assert_int_equal(config_check_option_file("/dev/null", err,
+	    sizeof err), -1);
+	assert_string_equal(err, "/dev/null: not a regular file (a device)");
+	alarm(0);
+}
+
+static void
+test_config_trust(void **state)
+{
+	char want[PATH_MAX + 128];
+
+	/* replwatch.conf names the hooks: the same rules as option files. */
+	write_file(conf, 0664, TARGET_A);
+	assert_null(config_load(conf, err, sizeof err));
+	snprintf(want, sizeof want, "%s: writable by group (mode 0664); "
+	    "chmod go-w it", conf);
+	assert_string_equal(err, want);
+	write_file(conf, 0640, TARGET_A);
+	{
+		struct rw_config *cf = config_load(conf, err, sizeof err);
+
+		assert_non_null(cf);
+		config_free(cf);
+	}
+	if (geteuid() != 0)
+		return;
+	assert_int_equal(chown(conf, 65534, 0), 0);
+	assert_null(config_load(conf, err, sizeof err));
+	snprintf(want, sizeof want, "%s: owned by ", conf);
+	assert_non_null(strstr(err, want));
+	assert_non_null(strstr(err, "(uid 65534), not by root; chown it"));
+}
+
 static void
 test_first_error_wins(void **state)
 {
@@ -915,6 +1188,14 @@ main(void)
 		T(test_option_file_missing),
 		T(test_credentials_directory),
 		T(test_relative_paths),
+		T(test_option_file_writable),
+		T(test_option_file_owner),
+		T(test_option_file_directories),
+		T(test_option_file_secrets),
+		T(test_option_file_long_line),
+		T(test_option_file_includes),
+		T(test_not_regular),
+		T(test_config_trust),
 		T(test_first_error_wins),
 		T(test_names),
 #undef T
