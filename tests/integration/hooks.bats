@@ -344,9 +344,9 @@ daemon_children() { ps --ppid "$DAEMON_PID" -o pid=,stat=,args= || true; }
 	grep -q 'hook on_state_change killed after its timeout' "$DAEMON_LOG"
 	wait_until 10 hook_runs_are 3
 	local pid
-	for pid in $(cat "$BATS_TEST_TMPDIR"/group.*); do
+	while read -r pid; do
 		process_gone "$pid"
-	done
+	done < <(cat "$BATS_TEST_TMPDIR"/group.*)
 	wait_until 10 test -z "$(daemon_children)"
 }
 
