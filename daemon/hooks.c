@@ -72,6 +72,8 @@ static struct {
 	struct event	*sweep;		/* SIGKILL for the leftovers */
 	pid_t		 orphans[ORPHANS_MAX];
 	size_t		 norphans;
+	pid_t		 foreign[ORPHANS_MAX];	/* children before hooks_init */
+	size_t		 nforeign;
 	TAILQ_HEAD(, hook) running;
 } hk;
 
@@ -95,14 +97,32 @@ static void
 close_from(int fd)
 {
 	struct rlimit rl;
-	long max = 65536;
+	struct dirent *de;
+	int n, closed;
+	DIR *dir;
 
 	if (close_range((unsigned)fd, ~0U, 0) == 0)
 		return;
-	/* Kernels before 5.9: every possible descriptor, one by one. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY)
-		max = (long)rl.rlim_max;
-	for (long i = fd; i < max; i++)
+	/* Before Linux 5.9, or filtered: those /proc says are open. */
+	if ((dir = opendir("/proc/self/fd")) != NULL) {
+		do {
+			closed = 0;
+			rewinddir(dir);
+			while ((de = readdir(dir)) != NULL) {
+				n = atoi(de->d_name);
+				if (n >= fd && n != dirfd(dir)) {
+					close(n);
+					closed = 1;
+				}
+			}
+		} while (closed);
+		closedir(dir);
+		return;
+	}
+	/* No /proc: every descriptor the limit allows. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		rl.rlim_cur = 65536;
+	for (rlim_t i = (rlim_t)fd; i < rl.rlim_cur; i++)
 		close((int)i);
 }
 
@@ -142,13 +162,21 @@ child_exec(const char *command, char *const env[], int out,
 /* --- what a hook leaves --------------------------------------------- */
 
 /*
- * The daemon's children other than the running hooks: processes a hook left
- * (escaped from its process group with setsid, or double-forked) and that
- * were handed to the daemon, the child subreaper, when their parent exited.
- * The daemon forks nothing else, so they are all the hooks'.
+ * The daemon's children other than the running hooks are processes a hook
+ * left (escaped from its process group with setsid, or double-forked),
+ * handed to the daemon, the child subreaper, when their parent exited.  The
+ * daemon forks nothing else; only children it had when it started (a
+ * wrapper's, before it exec'd replwatchd) are someone else's.
  */
+struct child {
+	pid_t		 pid;
+	pid_t		 pgid;
+	char		 comm[32];
+};
+
+/* pid is a live child of the daemon's: 1 and c filled, or 0. */
 static int
-orphan_stat(pid_t pid, pid_t *pgid, char *comm, size_t commlen)
+child_stat(pid_t pid, struct child *c)
 {
 	char path[64], buf[512], *name, *end;
 	long ppid, grp;
@@ -170,9 +198,30 @@ orphan_stat(pid_t pid, pid_t *pgid, char *comm, size_t commlen)
 	if (sscanf(end + 1, " %c %ld %ld", &state, &ppid, &grp) != 3 ||
 	    ppid != (long)getpid() || state == 'Z')
 		return 0;
-	snprintf(comm, commlen, "%.*s", (int)(end - name - 1), name + 1);
-	*pgid = (pid_t)grp;
+	c->pid = pid;
+	c->pgid = (pid_t)grp;
+	snprintf(c->comm, sizeof c->comm, "%.*s", (int)(end - name - 1),
+	    name + 1);
 	return 1;
+}
+
+/* The daemon's live children, at most max of them. */
+static size_t
+children(struct child *c, size_t max)
+{
+	struct dirent *de;
+	size_t n = 0;
+	DIR *dir;
+
+	if ((dir = opendir("/proc")) == NULL)
+		return 0;
+	while (n < max && (de = readdir(dir)) != NULL) {
+		if (isdigit((unsigned char)de->d_name[0]) &&
+		    child_stat((pid_t)strtol(de->d_name, NULL, 10), &c[n]))
+			n++;
+	}
+	closedir(dir);
+	return n;
 }
 
 static int
@@ -187,27 +236,46 @@ is_hook(pid_t pid)
 	return 0;
 }
 
+static int
+is_foreign(pid_t pid)
+{
+	for (size_t i = 0; i < hk.nforeign; i++) {
+		if (hk.foreign[i] == pid)
+			return 1;
+	}
+	return 0;
+}
+
+/* What is the daemon's child before any hook ran is not a hook's. */
+static void
+note_foreign(void)
+{
+	struct child c[ORPHANS_MAX];
+
+	hk.nforeign = children(c, ORPHANS_MAX);
+	for (size_t i = 0; i < hk.nforeign; i++)
+		hk.foreign[i] = c[i].pid;
+}
+
 /* A leftover that leads its own group (setsid) takes its group along. */
 static void
-orphan_kill(pid_t pid, pid_t pgid, int sig)
+orphan_kill(const struct child *c, int sig)
 {
-	if (pgid == pid)
-		kill(-pid, sig);
-	kill(pid, sig);
+	if (c->pgid == c->pid)
+		kill(-c->pid, sig);
+	kill(c->pid, sig);
 }
 
 static void
 sweep_kill_cb(evutil_socket_t fd, short what, void *arg)
 {
-	char comm[32];
-	pid_t pgid;
+	struct child c;
 
 	for (size_t i = 0; i < hk.norphans; i++) {
-		if (!is_hook(hk.orphans[i]) &&
-		    orphan_stat(hk.orphans[i], &pgid, comm, sizeof comm)) {
+		if (!is_hook(hk.orphans[i]) && child_stat(hk.orphans[i], &c)) {
 			log_warnx("process %ld (%s) left by a hook ignored "
-			    "SIGTERM: killed", (long)hk.orphans[i], comm);
-			orphan_kill(hk.orphans[i], pgid, SIGKILL);
+			    "SIGTERM: killed", (long)c.pid, c.comm);
+			orphan_kill(&c, SIGKILL);
 		}
 	}
 	hk.norphans = 0;
@@ -221,27 +289,22 @@ sweep_kill_cb(evutil_socket_t fd, short what, void *arg)
 static void
 sweep_orphans(void)
 {
+	struct child c[ORPHANS_MAX];
 	struct timeval tv;
-	struct dirent *de;
-	char comm[32];
-	pid_t pid, pgid;
-	DIR *dir;
+	size_t n;
 
-	if (!TAILQ_EMPTY(&hk.running) || (dir = opendir("/proc")) == NULL)
+	if (!TAILQ_EMPTY(&hk.running))
 		return;
-	while ((de = readdir(dir)) != NULL) {
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		pid = (pid_t)strtol(de->d_name, NULL, 10);
-		if (!orphan_stat(pid, &pgid, comm, sizeof comm))
+	n = children(c, ORPHANS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		if (is_foreign(c[i].pid))
 			continue;
 		log_warnx("process %ld (%s) left running by a hook: terminated",
-		    (long)pid, comm);
-		orphan_kill(pid, pgid, SIGTERM);
+		    (long)c[i].pid, c[i].comm);
+		orphan_kill(&c[i], SIGTERM);
 		if (hk.norphans < ORPHANS_MAX)
-			hk.orphans[hk.norphans++] = pid;
+			hk.orphans[hk.norphans++] = c[i].pid;
 	}
-	closedir(dir);
 	if (hk.norphans > 0) {
 		grace(&tv);
 		evtimer_add(hk.sweep, &tv);
@@ -477,6 +540,7 @@ hooks_init(struct daemon *d)
 	hk.sigchld = evsignal_new(d->base, SIGCHLD, sigchld_cb, NULL);
 	evsignal_add(hk.sigchld, NULL);
 	hk.sweep = evtimer_new(d->base, sweep_kill_cb, NULL);
+	note_foreign();
 	/*
 	 * A process that escapes a hook's process group is handed to the
 	 * daemon when its parent exits, not to init: reaped here, and
