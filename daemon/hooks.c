@@ -205,14 +205,21 @@ child_stat(pid_t pid, struct child *c)
 	return 1;
 }
 
-/* The daemon's live children, at most max of them. */
+/*
+ * The daemon's live children, at most max of them.  The whole of /proc is
+ * read only when the kernel says there is a child at all.
+ */
 static size_t
 children(struct child *c, size_t max)
 {
 	struct dirent *de;
+	siginfo_t si;
 	size_t n = 0;
 	DIR *dir;
 
+	if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == -1 &&
+	    errno == ECHILD)
+		return 0;
 	if ((dir = opendir("/proc")) == NULL)
 		return 0;
 	while (n < max && (de = readdir(dir)) != NULL) {
@@ -373,7 +380,7 @@ out_close(struct hook *h)
 		out_line(h, 0);
 	if (h->dropped > 0)
 		log_warnx("%s: hook %s: output truncated, %zu bytes dropped "
-		    "(over %u lines or %u KiB)", h->target, h->what, h->dropped,
+		    "(over %d lines or %d KiB)", h->target, h->what, h->dropped,
 		    HOOK_LINES_MAX, HOOK_OUT_MAX / 1024);
 	event_free(h->out);
 	h->out = NULL;

@@ -282,15 +282,18 @@ daemon_children() { ps --ppid "$DAEMON_PID" -o pid=,stat=,args= || true; }
 	run ! grep -E 'socket:|\.log|\.sock' <<<"$fds"
 }
 
-@test "daemon hook: what escapes with setsid, holding its output, is reaped; the daemon's descriptors do not grow" {
+@test "daemon hook: what escapes with setsid, holding its output or not, is stopped and reaped; the daemon's descriptors do not grow" {
 	local runs=5 fd0 fd1 pid
-	# (it exits once the sleep has its own session: out of the hook's group)
+	# Two sleeps per run, each in a session of its own (out of the hook's
+	# group: the hook exits once both are), one holding the hook's output, one
+	# with its output closed (a daemon).
 	cat >"$BATS_TEST_TMPDIR/escape.sh" <<-EOF
 		#!/bin/sh
 		f=$BATS_TEST_TMPDIR/escaped.\$\$
-		setsid /bin/sh -c "echo \\\$\\\$ >\$f.new && mv \$f.new \$f && exec sleep 300" &
-		while [ ! -e \$f ]; do sleep 0.05; done
-		echo "left \$(cat \$f)"
+		setsid /bin/sh -c "echo \\\$\\\$ >\$f.a.new && mv \$f.a.new \$f.a && exec sleep 300" &
+		setsid /bin/sh -c "echo \\\$\\\$ >\$f.b.new && mv \$f.b.new \$f.b && exec sleep 300" >/dev/null 2>&1 &
+		while [ ! -e \$f.a ] || [ ! -e \$f.b ]; do sleep 0.05; done
+		echo "left \$(cat \$f.a) \$(cat \$f.b)"
 	EOF
 	chmod +x "$BATS_TEST_TMPDIR/escape.sh"
 	hook_daemon "$BATS_TEST_TMPDIR/escape.sh"
@@ -305,7 +308,7 @@ daemon_children() { ps --ppid "$DAEMON_PID" -o pid=,stat=,args= || true; }
 	# ... and its sleep, handed to the daemon, terminated and reaped
 	wait_until 10 test -z "$(daemon_children)"
 	cat "$BATS_TEST_TMPDIR"/escaped.* >"$BATS_TEST_TMPDIR/escaped"
-	[ "$(wc -l <"$BATS_TEST_TMPDIR/escaped")" -eq "$runs" ]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/escaped")" -eq $((2 * runs)) ]
 	while read -r pid; do
 		process_gone "$pid"
 		grep -q "process $pid (sleep) left running by a hook: terminated" "$DAEMON_LOG"
