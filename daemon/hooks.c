@@ -578,10 +578,11 @@ hooks_run(const char *what, const char *target, const char *command,
 	sigprocmask(SIG_BLOCK, &all, &old);
 	if ((pid = fork()) == 0)
 		child_exec(command, env, p[1], &old);
+	if (pid == -1)
+		log_warn("%s: hook %s: fork", target, what);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(p[1]);
 	if (pid == -1) {
-		log_warn("%s: hook %s: fork", target, what);
 		close(p[0]);
 		return -1;
 	}
