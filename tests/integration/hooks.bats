@@ -4,10 +4,13 @@
 # replicating pair (tests/sandbox/sandbox up --proxy): "app" has server "old"
 # (the master) and "new" (the replica, in maintenance). The hook runs as
 # replwatchd runs it: through /bin/sh -c with the REPLWATCH_* variables.
+# Then how the real replwatchd runs a hook (on_state_change, watching the
+# same pair): what it may inherit, what it may leave, how much it may log.
 
 # shellcheck disable=SC2030,SC2031,SC2154 # (bats' run sets status, output, stderr, stderr_lines per test)
 
 load lib
+load daemon
 
 bats_require_minimum_version 1.5.0
 
@@ -19,6 +22,7 @@ setup_file() {
 }
 
 teardown_file() {
+	daemon_stop_all
 	sandbox_down_all
 }
 
@@ -39,6 +43,7 @@ teardown() {
 	if [[ -n ${SESSION_PID:-} ]]; then
 		kill "$SESSION_PID" 2>/dev/null || true
 	fi
+	daemon_stop
 }
 
 # hook DIRECTION [ARG...]: the hook through /bin/sh -c as replwatchd runs it
@@ -225,6 +230,150 @@ run_hook_fails() {
 	[[ $output == *"both 'old'"* ]]
 	# and nothing moved
 	[ "$(proxy_port)" = "$MASTER_PORT" ]
+}
+
+# --- how replwatchd runs a hook ----------------------------------------------------------
+# The real daemon watching the sandbox, its on_state_change hook run on each
+# change of state: at start (unknown -> ok) and on each toggle of the
+# replica's SQL thread (ok -> sql_stopped -> ok).
+
+# hook_daemon COMMAND [LINE...]: the daemon with COMMAND as on_state_change
+# (and configuration LINEs), once it has run the hook for the first state (ok).
+hook_daemon() {
+	local command=$1
+	shift
+	daemon_start --master 'hysteresis = 1' "on_state_change = $command" "$@"
+	wait_state main ok 10
+	wait_until 10 hook_runs_are 1
+}
+
+# hook_runs_are N: N hook runs started, and N over.
+hook_runs_are() {
+	[ "$(grep -c 'hook on_state_change started' "$DAEMON_LOG")" -eq "$1" ]
+	[ "$(grep -cE 'hook on_state_change (finished|exited|killed)' "$DAEMON_LOG")" -eq "$1" ]
+}
+
+# toggle_sql: two state changes, two more hook runs.
+toggle_sql() {
+	sql_replica "STOP SLAVE SQL_THREAD"
+	wait_state main sql_stopped 10
+	sql_replica "START SLAVE SQL_THREAD"
+	wait_state main ok 10
+}
+
+daemon_fds() { find "/proc/$DAEMON_PID/fd" -mindepth 1 | wc -l; }
+daemon_children() { ps --ppid "$DAEMON_PID" -o pid=,stat=,args= || true; }
+
+@test "daemon hook: no descriptor of the daemon's reaches it, none of its database sessions" {
+	hook_daemon "/bin/ls -l /proc/self/fd"
+	# the daemon holds its control socket and both database sessions ...
+	ls -l "/proc/$DAEMON_PID/fd"
+	(($(find "/proc/$DAEMON_PID/fd" -mindepth 1 -lname 'socket:*' | wc -l) >= 3))
+	toggle_sql
+	wait_until 10 hook_runs_are 3
+	# ... the hook (ls) has 0 to 2, and 3 (ls's own directory), in each run
+	local fds
+	fds=$(sed -n 's/.*hook on_state_change: l[-rwx]* .* \([0-9][0-9]*\) -> \(.*\)$/\1 \2/p' "$DAEMON_LOG")
+	echo "$fds"
+	[ "$(grep -c . <<<"$fds")" -eq 12 ]
+	[ "$(grep -c '^0 /dev/null$' <<<"$fds")" -eq 3 ]
+	[ "$(grep -cE '^[12] pipe:\[[0-9]+\]$' <<<"$fds")" -eq 6 ]
+	[ "$(grep -cE '^3 /proc/[0-9]+/fd$' <<<"$fds")" -eq 3 ]
+	run ! grep -E 'socket:|\.log|\.sock' <<<"$fds"
+}
+
+@test "daemon hook: what escapes with setsid, holding its output or not, is stopped and reaped; the daemon's descriptors do not grow" {
+	local runs=5 fd0 fd1 pid
+	# Two sleeps per run, each in a session of its own (out of the hook's
+	# group: the hook exits once both are), one holding the hook's output, one
+	# with its output closed (a daemon).
+	cat >"$BATS_TEST_TMPDIR/escape.sh" <<-EOF
+		#!/bin/sh
+		f=$BATS_TEST_TMPDIR/escaped.\$\$
+		setsid /bin/sh -c "echo \\\$\\\$ >\$f.a.new && mv \$f.a.new \$f.a && exec sleep 300" &
+		setsid /bin/sh -c "echo \\\$\\\$ >\$f.b.new && mv \$f.b.new \$f.b && exec sleep 300" >/dev/null 2>&1 &
+		while [ ! -e \$f.a ] || [ ! -e \$f.b ]; do sleep 0.05; done
+		echo "left \$(cat \$f.a) \$(cat \$f.b)"
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/escape.sh"
+	hook_daemon "$BATS_TEST_TMPDIR/escape.sh"
+	wait_until 10 test -z "$(daemon_children)"
+	fd0=$(daemon_fds)
+	toggle_sql
+	toggle_sql
+	wait_until 10 hook_runs_are "$runs"
+	# each run was over (exit 0) although its sleep held the output, ...
+	[ "$(grep -c 'hook on_state_change finished' "$DAEMON_LOG")" -eq "$runs" ]
+	[ "$(grep -c 'hook on_state_change: its output is still open 500 ms after it exited' "$DAEMON_LOG")" -eq "$runs" ]
+	# ... and its sleep, handed to the daemon, terminated and reaped
+	wait_until 10 test -z "$(daemon_children)"
+	cat "$BATS_TEST_TMPDIR"/escaped.* >"$BATS_TEST_TMPDIR/escaped"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/escaped")" -eq $((2 * runs)) ]
+	while read -r pid; do
+		process_gone "$pid"
+		grep -q "process $pid (sleep) left running by a hook: terminated" "$DAEMON_LOG"
+	done <"$BATS_TEST_TMPDIR/escaped"
+	fd1=$(daemon_fds)
+	echo "daemon descriptors: $fd0 before, $fd1 after $((runs - 1)) runs"
+	((fd1 < fd0 + runs - 1))
+	run ! pgrep -s "$(tr '\n' , <"$BATS_TEST_TMPDIR/escaped" | sed 's/,$//')"
+}
+
+@test "daemon hook: what it leaves in its group is stopped when it exits; past its timeout SIGTERM, then SIGKILL" {
+	cat >"$BATS_TEST_TMPDIR/group.sh" <<-EOF
+		#!/bin/sh
+		sleep 300 &
+		echo \$! >"$BATS_TEST_TMPDIR/group.\$\$"
+		if [ "\$REPLWATCH_TO" = sql_stopped ]; then
+			trap 'echo TERM >"$BATS_TEST_TMPDIR/termed"' TERM
+			while :; do sleep 0.1; done
+		fi
+		echo done
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/group.sh"
+	hook_daemon "$BATS_TEST_TMPDIR/group.sh" 'hook_timeout_ms = 1000'
+	# exited 0 at once, its sleep (same group, holding the output) stopped
+	grep -q 'hook on_state_change: done$' "$DAEMON_LOG"
+	grep -q 'hook on_state_change finished' "$DAEMON_LOG"
+	run ! grep -q 'no longer read' "$DAEMON_LOG"
+	wait_until 10 process_gone "$(cat "$BATS_TEST_TMPDIR"/group.*)"
+	# the second run traps SIGTERM and goes on: SIGKILL after the grace
+	sql_replica "STOP SLAVE SQL_THREAD"
+	wait_state main sql_stopped 10
+	wait_until 10 hook_runs_are 2
+	sql_replica "START SLAVE SQL_THREAD"
+	wait_state main ok 10
+	[ "$(cat "$BATS_TEST_TMPDIR/termed")" = TERM ]
+	grep -q 'hook on_state_change killed after its timeout' "$DAEMON_LOG"
+	wait_until 10 hook_runs_are 3
+	local pid
+	while read -r pid; do
+		process_gone "$pid"
+	done < <(cat "$BATS_TEST_TMPDIR"/group.*)
+	wait_until 10 test -z "$(daemon_children)"
+}
+
+@test "daemon hook: 20 MB of output: a line cut at 1 KiB, at most 256 lines logged, the rest counted; the hook not blocked" {
+	cat >"$BATS_TEST_TMPDIR/chatty.sh" <<-'EOF'
+		#!/bin/sh
+		head -c 3000 /dev/zero | tr '\0' L
+		echo
+		yes 0123456789abcdef | head -c 20000000
+		echo "the end"
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/chatty.sh"
+	hook_daemon "$BATS_TEST_TMPDIR/chatty.sh"
+	grep -q 'hook on_state_change finished' "$DAEMON_LOG"
+	# the long line: its first 1024 bytes, and what was dropped
+	grep -qE "hook on_state_change: L{1024} \[line truncated, 1976 bytes dropped\]$" "$DAEMON_LOG"
+	# 255 more lines, then only the count: 20000000 - 255 * 17 + 8
+	[ "$(grep -c 'hook on_state_change: 0123456789abcdef$' "$DAEMON_LOG")" -eq 255 ]
+	grep -q 'hook on_state_change: output truncated, 19995673 bytes dropped (over 256 lines or 64 KiB)' "$DAEMON_LOG"
+	run ! grep -q 'the end' "$DAEMON_LOG"
+	local size
+	size=$(stat -c %s "$DAEMON_LOG")
+	echo "log: $size bytes"
+	((size < 200000))
 }
 
 # --- appwriter -------------------------------------------------------------------------------
