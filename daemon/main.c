@@ -1,7 +1,7 @@
 /*
  * replwatchd: options, lifecycle, signals through the loop, sd_notify, and
- * the fan-out of what the monitor sees.  Never forks; logs to stderr or the
- * journal.
+ * the fan-out of what the monitor sees.  Forks only to run hooks (hooks.c);
+ * logs to stderr or the journal.
  */
 
 #include <errno.h>
