@@ -1450,6 +1450,40 @@ config_tls_name(enum rw_tls_mode m)
 static int check_option_file(const char *, int, char *, size_t);
 
 /*
+ * The option a line sets, as libmariadb matches it: lower case, '_' as
+ * '-', without a "loose-" prefix, into key.  0 for a comment, a section,
+ * a directive or a blank line.  *has_value: the line has "= value".
+ */
+static int
+option_key(const char *s, char *key, size_t keylen, int *has_value)
+{
+	const char *eq, *end;
+	size_t n, j = 0;
+
+	for (; isspace((unsigned char)*s); s++)
+		;
+	if (*s == '\0' || *s == '#' || *s == ';' || *s == '[' || *s == '!')
+		return 0;
+	*has_value = (eq = strchr(s, '=')) != NULL;
+	if (eq == NULL)
+		eq = strchr(s, '\0');
+	for (end = eq; end > s && isspace((unsigned char)end[-1]); end--)
+		;
+	n = (size_t)(end - s);
+	if (n == 0 || n >= keylen)
+		return 0;
+	if (n > 6 && strncasecmp(s, "loose", 5) == 0 && (s[5] == '-' ||
+	    s[5] == '_')) {
+		s += 6;
+		n -= 6;
+	}
+	for (size_t i = 0; i < n; i++)
+		key[j++] = s[i] == '_' ? '-' : (char)tolower((unsigned char)s[i]);
+	key[j] = '\0';
+	return 1;
+}
+
+/*
  * Does the line give a password (or another secret: a TLS key's
  * passphrase)?  Only the key is looked at, never the value, so the value
  * cannot leak into a message.  Calling too much a secret costs a chmod.
@@ -1461,27 +1495,11 @@ is_password_line(const char *s)
 		"passwd", "connection", "password1", "password2", "password3",
 		"ssl-passphrase", "tls-passphrase", NULL
 	};
-	const char *eq, *end;
-	char key[32], *k = key;
-	size_t n, j = 0;
+	char k[32];
+	int has_value;
 
-	for (; isspace((unsigned char)*s); s++)
-		;
-	if (*s == '#' || *s == ';' || *s == '[' || *s == '!')
+	if (!option_key(s, k, sizeof k, &has_value) || !has_value)
 		return 0;
-	if ((eq = strchr(s, '=')) == NULL)
-		return 0;
-	for (end = eq; end > s && isspace((unsigned char)end[-1]); end--)
-		;
-	n = (size_t)(end - s);
-	if (n >= sizeof key)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		key[j++] = s[i] == '_' ? '-' :
-		    (char)tolower((unsigned char)s[i]);
-	key[j] = '\0';
-	if (strncmp(k, "loose-", 6) == 0)
-		k += 6;
 	/* "pas", "pass", ... "password": what the clients would expand. */
 	if (strlen(k) >= 3 && strncmp(k, "password", strlen(k)) == 0)
 		return 1;
@@ -1489,6 +1507,25 @@ is_password_line(const char *s)
 		if (strcmp(k, secret[i]) == 0)
 			return 1;
 	return 0;
+}
+
+/*
+ * Does the line set TLS?  libmariadb reads the option file after the
+ * daemon has set its own TLS options, so "ssl-enforce = 0" or an empty
+ * "ssl-fp" there would undo tls = required (and send the login in clear
+ * text to a server without TLS, before the after-connect check refuses).
+ * TLS is replwatch.conf's alone: its key into key, 1 if it is one.
+ */
+static int
+is_tls_line(const char *s, char *key, size_t keylen)
+{
+	int has_value;
+
+	if (!option_key(s, key, keylen, &has_value))
+		return 0;
+	return strcmp(key, "ssl") == 0 || strcmp(key, "skip-ssl") == 0 ||
+	    strncmp(key, "ssl-", 4) == 0 || strncmp(key, "tls-", 4) == 0 ||
+	    strcmp(key, "tls") == 0;
 }
 
 /*
@@ -1576,7 +1613,7 @@ check_option_file(const char *path, int depth, char *err, size_t errlen)
 	struct stat st;
 	FILE *fp;
 	const char *name;
-	char *line = NULL, *target;
+	char *line = NULL, *target, key[64];
 	size_t linesz = 0, len;
 	ssize_t n;
 	int fd, lineno = 0, password = 0, rc = -1;
@@ -1603,6 +1640,12 @@ check_option_file(const char *path, int depth, char *err, size_t errlen)
 			if (check_include(path, lineno, name, target, depth,
 			    err, errlen) == -1)
 				goto out;
+		} else if (is_tls_line(line, key, sizeof key)) {
+			fail_path(err, errlen, path, "line %d: %s: TLS is set in "
+			    "replwatch.conf (tls, tls_ca, tls_cert, tls_key), not "
+			    "in option files, where it would override those "
+			    "settings", lineno, key);
+			goto out;
 		} else if (!password)
 			password = is_password_line(line);
 	}

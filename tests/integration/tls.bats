@@ -9,6 +9,8 @@
 # must receive nothing of the login, neither the user name nor the password
 # scramble, only (at most) the SSL request that comes before TLS.
 
+bats_require_minimum_version 1.5.0
+
 load lib
 
 # write_target NAME HOST PORT CNF TLS [CA]
@@ -174,7 +176,7 @@ setup_file() {
 	SOCK=$W/run/replwatch.sock
 	PLAIN_USER=$(sed -n 's/^user *= *//p' "$PLAIN_CNF")
 	[[ -n $PLAIN_USER ]]
-	export W SOCK PLAIN_PORT PLAIN_USER
+	export W SOCK PLAIN_PORT PLAIN_USER PLAIN_CNF
 	# Logging relays in front of the server without TLS.
 	write_relay "$W/relay.py"
 	start_relay leak_req "$PLAIN_PORT"
@@ -323,4 +325,21 @@ ENCRYPTED='.server.connected == true and .server.encrypted == true
 	captured leak_pref
 	captured leak_pref | grep -q ' greeting_tls=0 sent=login '
 	grep -a -q -F -e "$PLAIN_USER" "$W/leak_pref"/*.c2s
+}
+
+@test "an option file cannot undo tls = required: ssl-enforce=0, an empty ssl-fp and skip-ssl are refused before anything connects" {
+	# libmariadb reads the option file after the daemon's TLS settings;
+	# these would send the login in clear to a server without TLS.
+	local line cnf=$BATS_TEST_TMPDIR/override.cnf conf=$BATS_TEST_TMPDIR/override.conf
+	for line in "ssl-enforce = 0" "ssl_fp =" "skip-ssl" "loose-ssl-verify-server-cert = 0"; do
+		{ cat "$PLAIN_CNF"; printf '%s\n' "$line"; } >"$cnf"
+		chmod 600 "$cnf"
+		{
+			printf '[daemon]\nsocket = %s\nstate_dir = %s\n' "$BATS_TEST_TMPDIR/s.sock" "$BATS_TEST_TMPDIR/state"
+			write_target over 127.0.0.1 "$PLAIN_PORT" "$cnf" required
+		} >"$conf"
+		run --separate-stderr "$REPO/daemon/replwatchd" -n -c "$conf"
+		echo "$line -> $stderr"
+		[[ $status == 1 && $stderr == *"$cnf: line "*": TLS is set in replwatch.conf"* ]]
+	done
 }

@@ -756,7 +756,7 @@ test_option_file_without_password(void **state)
 
 	/* Comments and near-misses are not passwords. */
 	write_file("nopw.cnf", 0644, "[client]\nuser = rw\n# password = x\n"
-	    "; password = y\npassword_file = z\nssl-ca = /x\n"
+	    "; password = y\npassword_file = z\nsslmode = x\n"
 	    "!include\t/etc/x\n!includes /etc/x\n!Include /etc/x\n"
 	    "passwords = x\npa = x\npassword\n");
 	cf = load("[target a]\nhost = db1\noption_file = nopw.cnf\n");
@@ -975,13 +975,13 @@ test_option_file_secrets(void **state)
 {
 	/* What libmariadb reads as the password ("passwd", a connection
 	 * string) and what the other clients would (prefixes, "loose-",
-	 * any case), and a TLS key's passphrase. */
+	 * any case).  (A TLS key's passphrase is a TLS option: refused
+	 * whatever the mode, below.) */
 	static const char *const lines[] = {
 		"passwd = " SECRET, "passwd=" SECRET, "PASSWD =" SECRET,
 		"connection = user=rw;password=" SECRET, "pas=" SECRET,
 		"passw = " SECRET, "loose_pass = " SECRET,
-		"loose-passwd = " SECRET, "ssl_passphrase = " SECRET,
-		"tls-passphrase=" SECRET, "password1 = " SECRET,
+		"loose-passwd = " SECRET, "password1 = " SECRET,
 	};
 	char text[256];
 
@@ -994,6 +994,37 @@ test_option_file_secrets(void **state)
 		write_file("s.cnf", 0600, text);
 		expect_optfile("s.cnf", NULL);
 	}
+}
+
+static void
+test_option_file_tls(void **state)
+{
+	/* libmariadb reads these after the daemon's own TLS settings: each
+	 * could undo tls = required.  Refused, naming the option, never the
+	 * value; "sslmode" and a comment are not options of the library. */
+	static const struct { const char *line, *key; } bad[] = {
+		{ "ssl-enforce = 0", "ssl-enforce" },
+		{ "ssl_fp =", "ssl-fp" },
+		{ "loose-ssl-verify-server-cert = 0", "ssl-verify-server-cert" },
+		{ "skip-ssl", "skip-ssl" },
+		{ "SSL = 0", "ssl" },
+		{ "tls_version = TLSv1", "tls-version" },
+		{ "ssl-ca = /etc/ssl/x.pem", "ssl-ca" },
+		{ "ssl-passphrase = " SECRET, "ssl-passphrase" },
+	};
+	char text[256], want[160];
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(text, sizeof text, "[client]\nuser = rw\n%s\n",
+		    bad[i].line);
+		write_file("t.cnf", 0600, text);
+		snprintf(want, sizeof want, "t.cnf: line 3: %s: TLS is set in "
+		    "replwatch.conf", bad[i].key);
+		expect_optfile("t.cnf", want);
+	}
+	write_file("t.cnf", 0600, "[client]\nuser = rw\nsslmode = x\n"
+	    "# ssl-enforce = 0\n");
+	expect_optfile("t.cnf", NULL);
 }
 
 static void
@@ -1192,6 +1223,7 @@ main(void)
 		T(test_option_file_owner),
 		T(test_option_file_directories),
 		T(test_option_file_secrets),
+		T(test_option_file_tls),
 		T(test_option_file_long_line),
 		T(test_option_file_includes),
 		T(test_not_regular),
