@@ -659,6 +659,14 @@ build_setup(const struct rw_flavor *f, const struct sql_quoter *qt,
 
 	/* Which statement this kind can run, before any string is built. */
 	proc = NULL;
+	if (flavor_is_rds(f) && st->password != NULL && *st->password != '\0' &&
+	    (st->password[0] == ' ' ||
+	    st->password[strlen(st->password) - 1] == ' ')) {
+		/* Else the IO thread fails with 1045, long after the set-up. */
+		snprintf(err, errlen, "the password begins or ends with a space, "
+		    "which RDS's procedure trims: use one without");
+		return NULL;
+	}
 	if (flavor_is_rds(f)) {
 		if (use_gtid) {
 			if (!(f->rds & RDS_SET_EXTERNAL_MASTER_GTID)) {
