@@ -210,3 +210,44 @@ both_modes() {
 	grep -q 'setup failed: error 1470: String \.\.\. (the rest is withheld' "$DAEMON_LOG"
 	nowhere_at_all
 }
+
+# The user name is a literal twice: in the set-up statement on the replica
+# and in the plugin check on the old master (flavor_user_plugin_sql), each
+# escaped by its own session.  Had either been read wrongly, the check
+# would say "could not be checked" or "has no user", or the IO thread would
+# not connect.
+@test "a user name with ' and \\, checked on the master, both servers with NO_BACKSLASH_ESCAPES" {
+	local user="r'pw\\x" st
+	sandbox_up --flavor mariadb
+	make_passwords
+	sql_master "SET sql_log_bin = 0; CREATE USER 'r\\'pw\\\\x'@'%' IDENTIFIED BY 'unused';
+		GRANT REPLICATION SLAVE ON *.* TO 'r\\'pw\\\\x'@'%'"
+	[[ $(sql_master "SELECT COUNT(*) FROM mysql.user WHERE user = CONCAT('r', CHAR(39), 'pw', CHAR(92), 'x')") == 1 ]]
+	local hex hash
+	hex=$(printf '%s' "${PWS[7]}" | od -An -tx1 | tr -d ' \n')
+	hash=$(sql_master "SELECT PASSWORD(CONVERT(UNHEX('$hex') USING utf8mb4))")
+	sql_master "SET sql_log_bin = 0; ALTER USER 'r\\'pw\\\\x'@'%' IDENTIFIED BY PASSWORD '$hash'"
+	for st in master replica; do
+		_sb_sql "$st" "SET GLOBAL sql_mode = CONCAT(@@global.sql_mode, ',NO_BACKSLASH_ESCAPES')"
+	done
+	daemon_start --master
+	wait_state main not_replicating 10
+	PWFILE=$BATS_TEST_TMPDIR/repl.password
+	: >"$PWFILE"
+	chmod 600 "$PWFILE"
+	printf '%s\n' "${PWS[7]}" >"$PWFILE"
+	local file pos
+	read -r file pos _ < <(sql_master "SHOW MASTER STATUS")
+	run --separate-stderr ctl --json setup main --master-host 127.0.0.1 \
+		--master-port "$MASTER_PORT" --repl-user "$user" \
+		--repl-password-file "$PWFILE" --binlog-file "$file" \
+		--binlog-pos "$pos" --start
+	echo "status=$status stdout=$output stderr=$stderr"
+	[[ $status == 0 ]]
+	jq -e '.started == true and (.note | test("could not be checked|has no user") | not)' <<<"$output"
+	wait_until 15 eval '[[ $(replica_status Slave_IO_Running) == Yes ]]'
+	# (The client's batch output doubles a backslash.)
+	[[ $(replica_status Master_User) == "r'pw\\\\x" ]]
+	nowhere "$output" "$stderr"
+	nowhere_at_all
+}
