@@ -12,7 +12,7 @@
 # (1470, 1366), whose quote is withheld.  Issue 14, item 6.
 #
 # The RDS procedures' sleeps are scaled down (--rds-sleep-scale 0.1): the
-# start and stop run 2 x 7 times per flavor here, and their timing is not
+# start and stop run 2 x 8 times per flavor here, and their timing is not
 # what these tests are about (setup.bats runs them at RDS's real pace).
 
 bats_require_minimum_version 1.5.0

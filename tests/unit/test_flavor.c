@@ -56,6 +56,15 @@ mark_quote(struct db *d, const char *s)
 }
 
 static struct db bs_session, nbe_session = { NULL, 1 };
+
+static int
+close_sessions(void **state)
+{
+	mysql_close(bs_session.mysql);
+	mysql_close(nbe_session.mysql);
+	mysql_library_end();
+	return 0;
+}
 static const struct sql_quoter BS = { fake_quote, &bs_session };
 static const struct sql_quoter NBE = { fake_quote, &nbe_session };
 static const struct sql_quoter MARK = { mark_quote, NULL };
@@ -1004,5 +1013,5 @@ main(void)
 		cmocka_unit_test(test_heartbeat_sql),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, close_sessions);
 }
