@@ -3,7 +3,10 @@
  * (the monitor's is never borrowed), each step asynchronous: connect, detect
  * the kind, check the status, then the statements.  The reply waits for the
  * last one.  The replication password lives only in this request's memory,
- * is never logged, and is scrubbed from any error the server sends back.
+ * is never logged, and is scrubbed from any error the server sends back;
+ * what such an error quotes of the set-up statement is withheld.  Every
+ * literal is escaped by the session's own quoter (db_quote), which knows
+ * whether the server runs with NO_BACKSLASH_ESCAPES.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -17,6 +20,9 @@
 #include "promote.h"
 #include "server.h"
 #include "xmalloc.h"
+
+/* mysqld_error.h's: an unhandled SIGNAL, the RDS procedures' refusals. */
+#define ER_SIGNAL_EXCEPTION	1644
 
 enum op { OP_SETUP, OP_START, OP_STOP };
 enum aphase { A_OPEN, A_STATUS, A_M_OPEN, A_M_AUTH, A_GTIDPOS, A_SETUP,
@@ -44,6 +50,13 @@ static void	scb(struct server *, int, void *);
 
 static const char *const op_names[] = { "setup", "start", "stop" };
 
+/* Literals are escaped as the session that runs the statement reads them. */
+static struct sql_quoter
+quoter(struct server *srv)
+{
+	return (struct sql_quoter){ db_quote, server_db(srv) };
+}
+
 /* Copy s into out (len bytes) with every occurrence of secret as ***. */
 static void
 scrub(const char *s, const char *secret, char *out, size_t len)
@@ -60,6 +73,30 @@ scrub(const char *s, const char *secret, char *out, size_t len)
 			out[o++] = *s++;
 	}
 	out[o] = '\0';
+}
+
+/*
+ * A server error about the set-up statement may quote the statement or one
+ * of its values, cut short: 1064 "... near 'cd', 'mysql-bin..." when the
+ * statement did not parse, 1470 "String '0123...' is too long for
+ * MASTER_PASSWORD", 1366 "Incorrect string value: '\xE2\x82...'".  That is
+ * a piece of the password which no scrub of the whole one finds, and quotes
+ * in the password make any pairing of the quotes unreliable: everything
+ * from the first quote on is withheld.  A procedure's SIGNAL (1644, RDS) is
+ * text someone wrote: only the whole password is scrubbed from it.
+ */
+static void
+withhold_quoted(unsigned no, const char *msg, const char *secret, char *out,
+    size_t len)
+{
+	size_t n = strcspn(msg, "'");
+
+	if (no == ER_SIGNAL_EXCEPTION || msg[n] == '\0') {
+		scrub(msg, secret, out, len);
+		return;
+	}
+	snprintf(out, len, "error %u: %.*s... (the rest is withheld: it quotes "
+	    "the statement, which holds the password)", no, (int)n, msg);
 }
 
 static void
@@ -177,9 +214,10 @@ add_note(struct adminreq *a, const char *text)
 static void
 check_auth(struct adminreq *a)
 {
+	struct sql_quoter q = quoter(a->msrv);
 	char *sql;
 
-	sql = flavor_user_plugin_sql(a->user);
+	sql = flavor_user_plugin_sql(&q, a->user);
 	a->phase = A_M_AUTH;
 	if (db_query(server_db(a->msrv), sql, 0, acb, a) == -1)
 		reply_done(a, PERR_INTERNAL, "cannot send a query");
@@ -191,6 +229,7 @@ run_setup(struct adminreq *a)
 {
 	const struct rw_status *st = server_status(a->srv);
 	struct rw_flavor *fl = server_flavor(a->srv);
+	struct sql_quoter q = quoter(a->srv);
 	char err[256], *sql;
 
 	if (replctl_service(st) != SERVICE_NOT_EXIST &&
@@ -200,13 +239,14 @@ run_setup(struct adminreq *a)
 		    a->t->name);
 		return;
 	}
-	if ((sql = flavor_setup_sql(fl, &a->setup, err, sizeof err)) == NULL) {
+	if ((sql = flavor_setup_sql(fl, &q, &a->setup, err, sizeof err)) ==
+	    NULL) {
 		reply_done(a, PERR_INVALID_ARGUMENT, "%s", err);
 		return;
 	}
-	a->statement = flavor_setup_sql_redacted(fl, &a->setup);
+	a->statement = flavor_setup_sql_redacted(fl, &q, &a->setup);
 	if (a->gtid != NULL && !flavor_is_rds(fl)) {
-		char *g = flavor_gtid_pos_sql(fl, a->gtid);
+		char *g = flavor_gtid_pos_sql(fl, &q, a->gtid);
 
 		explicit_bzero(sql, strlen(sql));
 		free(sql);
@@ -299,6 +339,7 @@ static void
 acb(struct db *db, enum db_status st, const struct db_result *res, void *arg)
 {
 	struct adminreq *a = arg;
+	struct sql_quoter q;
 	char *sql, err[768];
 
 	if (st != DB_OK && a->phase == A_M_AUTH) {
@@ -308,6 +349,12 @@ acb(struct db *db, enum db_status st, const struct db_result *res, void *arg)
 		    "could not be checked on the old master (%s)", db_error(db));
 		add_note(a, w);
 		run_setup(a);
+		return;
+	}
+	if (st != DB_OK && a->phase == A_SETUP && st == DB_ERR_SERVER) {
+		withhold_quoted(db_errno(db), db_error(db), a->password, err,
+		    sizeof err);
+		reply_done(a, PERR_SERVER_ERROR, "%s", err);
 		return;
 	}
 	if (st != DB_OK) {
@@ -335,8 +382,9 @@ acb(struct db *db, enum db_status st, const struct db_result *res, void *arg)
 		run_setup(a);
 		break;
 	case A_GTIDPOS:
-		if ((sql = flavor_setup_sql(server_flavor(a->srv), &a->setup, err,
-		    sizeof err)) == NULL) {
+		q = quoter(a->srv);
+		if ((sql = flavor_setup_sql(server_flavor(a->srv), &q, &a->setup,
+		    err, sizeof err)) == NULL) {
 			reply_done(a, PERR_INVALID_ARGUMENT, "%s", err);
 			return;
 		}

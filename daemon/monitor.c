@@ -420,8 +420,8 @@ start_extra(struct target *t)
 
 	switch (now_mono_us() < t->hb_retry_us ? HEARTBEAT_OFF : t->cf->heartbeat) {
 	case HEARTBEAT_WRITE:
-		sql = flavor_heartbeat_check_sql(t->cf->heartbeat_table,
-		    t->name);
+		sql = flavor_heartbeat_check_sql(&(struct sql_quoter){
+		    db_quote, t->db }, t->cf->heartbeat_table, t->name);
 		break;
 	case HEARTBEAT_READ:
 		/*
@@ -648,7 +648,8 @@ master_step(struct target *t)
 		}
 		m->hb_skipped = 0;
 		m->hb_pending_us = now_unix_ms() * 1000;
-		sql = flavor_heartbeat_write_sql(t->cf->heartbeat_table, t->name,
+		sql = flavor_heartbeat_write_sql(&(struct sql_quoter){
+		    db_quote, m->db }, t->cf->heartbeat_table, t->name,
 		    m->hb_pending_us);
 		r = db_query(m->db, sql, 0, master_cb, t);
 		break;

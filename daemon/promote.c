@@ -572,7 +572,8 @@ r_open_ok(struct promotion *p, const struct db_result *res)
 	/* Same kind as the monitor's: it knows whether status is denied. */
 	if (p->t->flavor_known && (p->rfl->rds & RDS_REPLICA_STATUS))
 		p->rfl->status_denied = p->t->flavor.status_denied;
-	sql = flavor_get_lock_sql(p->lock_name);
+	sql = flavor_get_lock_sql(&(struct sql_quoter){ db_quote, p->r },
+	    p->lock_name);
 	query(p, p->r, P_R_LOCK, sql, 0);
 	free(sql);
 }
@@ -1233,7 +1234,8 @@ catchup_start(struct promotion *p)
 	p->deadline_us = now_mono_us() + (uint64_t)(p->opt.timeout_s * 1e6);
 	tmo = (unsigned)(p->opt.timeout_s + 0.999);
 	sql = p->use_poswait && p->rec.have_final ? flavor_pos_wait_sql(p->rfl,
-	    p->rec.final_file, p->rec.final_pos, tmo ? tmo : 1) : NULL;
+	    &(struct sql_quoter){ db_quote, p->r }, p->rec.final_file,
+	    p->rec.final_pos, tmo ? tmo : 1) : NULL;
 	if (sql == NULL) {
 		query(p, p->r, P_R_POLL, flavor_status_sql(p->rfl), 0);
 		return;
@@ -1822,7 +1824,9 @@ make_plan(struct promotion *p)
 		add_plan(p, "master", "KILL CONNECTION <each of them>");
 		add_plan(p, "master", flavor_master_status_sql(&p->mfl));
 		/* Shown at the master's current position; read at the freeze. */
-		s = flavor_pos_wait_sql(p->rfl, p->t->master.log_file[0] ?
+		s = flavor_pos_wait_sql(p->rfl,
+		    &(struct sql_quoter){ db_quote, p->r },
+		    p->t->master.log_file[0] ?
 		    p->t->master.log_file : "master-bin.000001",
 		    p->t->master.log_pos[0] ? p->t->master.log_pos : "4",
 		    (unsigned)(p->opt.timeout_s + 0.999));

@@ -365,7 +365,11 @@ db_query_failed(struct db *d)
 		return;
 	}
 	db_set_error(d, d->pending_errno, "%s", d->pending_error);
-	log_debug("db: server error %u: %s", d->err_no, d->err);
+	/*
+	 * Not the text: a syntax error quotes the statement, which may hold a
+	 * password; the caller, who knows the statement, reports it.
+	 */
+	log_debug("db: server error %u", d->err_no);
 	db_complete(d, DB_ERR_SERVER);
 }
 
@@ -935,6 +939,25 @@ void *
 db_handle(struct db *d)
 {
 	return d->mysql;
+}
+
+char *
+db_quote(struct db *d, const char *s)
+{
+	size_t n = strlen(s);
+	char *out = xmalloc(2 * n + 3);
+	unsigned long len;
+
+	if (d != NULL && d->mysql != NULL)
+		len = mysql_real_escape_string(d->mysql, out + 1, s, n);
+	else
+		len = mysql_escape_string(out + 1, s, n);
+	if (len == (unsigned long)-1)	/* only on overflow: 2n + 1 cannot */
+		fatalx("db_quote: escaping overflowed");
+	out[0] = '\'';
+	out[len + 1] = '\'';
+	out[len + 2] = '\0';
+	return out;
 }
 
 int

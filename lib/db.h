@@ -76,6 +76,13 @@ const char *db_cipher(const struct db *);
 unsigned long db_thread_id(const struct db *);
 /* The raw handle for mysql_real_escape_string and friends; may be NULL. */
 void	*db_handle(struct db *);
+/*
+ * s as a single-quoted string literal for this session, malloc'd: escaped by
+ * mysql_real_escape_string(), which follows the session's character set and
+ * the NO_BACKSLASH_ESCAPES flag the server reports on every reply.  Before a
+ * connect, libmariadb's context-free escaping (only for showing).
+ */
+char	*db_quote(struct db *, const char *s);
 
 /* Value at row r, column named name (case-insensitive); NULL if none/NULL. */
 const char *db_set_value(const struct db_set *, size_t r, const char *name);

@@ -60,8 +60,9 @@ static int	valid_log_file(const char *);
 static int	valid_gtid_mariadb(const char *);
 static int	valid_gtid_mysql(const char *);
 static int	valid_gtid(const struct rw_flavor *, const char *);
-static char	*build_setup(const struct rw_flavor *, const struct rw_setup *,
-		    int, char *, size_t);
+static char	*quote(const struct sql_quoter *, const char *);
+static char	*build_setup(const struct rw_flavor *, const struct sql_quoter *,
+		    const struct rw_setup *, int, char *, size_t);
 
 /* Digits to a number, saturating: "8.0.36" is no place for overflow. */
 static unsigned
@@ -411,22 +412,22 @@ flavor_lock_wait_sql(unsigned seconds)
 }
 
 char *
-flavor_get_lock_sql(const char *name)
+flavor_get_lock_sql(const struct sql_quoter *qt, const char *name)
 {
 	char *q, *sql;
 
-	q = sql_quote(name);
+	q = quote(qt, name);
 	xasprintf(&sql, "SELECT GET_LOCK(%s, 0) AS got", q);
 	free(q);
 	return sql;
 }
 
 char *
-flavor_user_plugin_sql(const char *user)
+flavor_user_plugin_sql(const struct sql_quoter *qt, const char *user)
 {
 	char *q, *sql;
 
-	q = sql_quote(user);
+	q = quote(qt, user);
 	xasprintf(&sql, "SELECT DISTINCT plugin FROM mysql.user WHERE user = %s",
 	    q);
 	free(q);
@@ -456,12 +457,12 @@ flavor_heartbeat_table_sql(const char *table)
 }
 
 char *
-flavor_heartbeat_write_sql(const char *table, const char *source,
-    int64_t ts_us)
+flavor_heartbeat_write_sql(const struct sql_quoter *qt, const char *table,
+    const char *source, int64_t ts_us)
 {
 	char *q, *sql;
 
-	q = sql_quote(source);
+	q = quote(qt, source);
 	xasprintf(&sql, "REPLACE INTO %s (source, ts_us, written) VALUES "
 	    "(%s, %" PRId64 ", NOW(6))", table, q, ts_us);
 	free(q);
@@ -469,11 +470,12 @@ flavor_heartbeat_write_sql(const char *table, const char *source,
 }
 
 char *
-flavor_heartbeat_check_sql(const char *table, const char *source)
+flavor_heartbeat_check_sql(const struct sql_quoter *qt, const char *table,
+    const char *source)
 {
 	char *q, *sql;
 
-	q = sql_quote(source);
+	q = quote(qt, source);
 	xasprintf(&sql, "SELECT @@global.read_only AS ro, (SELECT ts_us "
 	    "FROM %s WHERE source = %s) AS hb_us", table, q);
 	free(q);
@@ -499,43 +501,11 @@ flavor_heartbeat_read_sql(const char *table, unsigned server_id)
 	return sql;
 }
 
-/* Like mysql_real_escape_string() with backslash escapes on (the default). */
-char *
-sql_quote(const char *s)
+/* NULL is the empty string (an absent password). */
+static char *
+quote(const struct sql_quoter *qt, const char *s)
 {
-	char *out, *o;
-
-	if (s == NULL)
-		s = "";
-	out = o = xmalloc(strlen(s) * 2 + 3);
-	*o++ = '\'';
-	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '\\':
-		case '\'':
-		case '"':
-			*o++ = '\\';
-			*o++ = *s;
-			break;
-		case '\n':
-			*o++ = '\\';
-			*o++ = 'n';
-			break;
-		case '\r':
-			*o++ = '\\';
-			*o++ = 'r';
-			break;
-		case '\032':
-			*o++ = '\\';
-			*o++ = 'Z';
-			break;
-		default:
-			*o++ = *s;
-		}
-	}
-	*o++ = '\'';
-	*o = '\0';
-	return out;
+	return qt->quote(qt->db, s != NULL ? s : "");
 }
 
 /*
@@ -657,8 +627,8 @@ valid_gtid(const struct rw_flavor *f, const char *gtid)
 }
 
 static char *
-build_setup(const struct rw_flavor *f, const struct rw_setup *st, int redact,
-    char *err, size_t errlen)
+build_setup(const struct rw_flavor *f, const struct sql_quoter *qt,
+    const struct rw_setup *st, int redact, char *err, size_t errlen)
 {
 	char *host, *user, *pass, *file = NULL, *gtid = NULL, *sql = NULL;
 	const char *proc;
@@ -689,6 +659,14 @@ build_setup(const struct rw_flavor *f, const struct rw_setup *st, int redact,
 
 	/* Which statement this kind can run, before any string is built. */
 	proc = NULL;
+	if (flavor_is_rds(f) && st->password != NULL && *st->password != '\0' &&
+	    (st->password[0] == ' ' ||
+	    st->password[strlen(st->password) - 1] == ' ')) {
+		/* Else the IO thread fails with 1045, long after the set-up. */
+		snprintf(err, errlen, "the password begins or ends with a space, "
+		    "which RDS's procedure trims: use one without");
+		return NULL;
+	}
 	if (flavor_is_rds(f)) {
 		if (use_gtid) {
 			if (!(f->rds & RDS_SET_EXTERNAL_MASTER_GTID)) {
@@ -713,13 +691,13 @@ build_setup(const struct rw_flavor *f, const struct rw_setup *st, int redact,
 		return NULL;
 	}
 
-	host = sql_quote(st->host);
-	user = sql_quote(st->user);
-	pass = redact ? xstrdup("'***'") : sql_quote(st->password);
+	host = quote(qt, st->host);
+	user = quote(qt, st->user);
+	pass = redact ? xstrdup("'***'") : quote(qt, st->password);
 	if (use_gtid)
-		gtid = sql_quote(st->gtid);
+		gtid = quote(qt, st->gtid);
 	else
-		file = sql_quote(st->log_file);
+		file = quote(qt, st->log_file);
 
 	if (proc != NULL && use_gtid)
 		xasprintf(&sql, "CALL mysql.%s(%s, %u, %s, %s, %s, %d)", proc,
@@ -755,22 +733,24 @@ build_setup(const struct rw_flavor *f, const struct rw_setup *st, int redact,
 }
 
 char *
-flavor_setup_sql(const struct rw_flavor *f, const struct rw_setup *st,
-    char *err, size_t errlen)
+flavor_setup_sql(const struct rw_flavor *f, const struct sql_quoter *qt,
+    const struct rw_setup *st, char *err, size_t errlen)
 {
-	return build_setup(f, st, 0, err, errlen);
+	return build_setup(f, qt, st, 0, err, errlen);
 }
 
 char *
-flavor_setup_sql_redacted(const struct rw_flavor *f, const struct rw_setup *st)
+flavor_setup_sql_redacted(const struct rw_flavor *f,
+    const struct sql_quoter *qt, const struct rw_setup *st)
 {
 	char err[256];
 
-	return build_setup(f, st, 1, err, sizeof(err));
+	return build_setup(f, qt, st, 1, err, sizeof(err));
 }
 
 char *
-flavor_gtid_pos_sql(const struct rw_flavor *f, const char *gtid)
+flavor_gtid_pos_sql(const struct rw_flavor *f, const struct sql_quoter *qt,
+    const char *gtid)
 {
 	char *q, *sql;
 	char err[128];
@@ -779,15 +759,15 @@ flavor_gtid_pos_sql(const struct rw_flavor *f, const char *gtid)
 	    check_field("gtid", gtid, 1, err, sizeof(err)) == -1 ||
 	    !valid_gtid_mariadb(gtid))
 		return NULL;
-	q = sql_quote(gtid);
+	q = quote(qt, gtid);
 	xasprintf(&sql, "SET GLOBAL gtid_slave_pos = %s", q);
 	free(q);
 	return sql;
 }
 
 char *
-flavor_pos_wait_sql(const struct rw_flavor *f, const char *file,
-    const char *pos, unsigned timeout_s)
+flavor_pos_wait_sql(const struct rw_flavor *f, const struct sql_quoter *qt,
+    const char *file, const char *pos, unsigned timeout_s)
 {
 	char *q, *sql;
 	size_t n;
@@ -797,7 +777,7 @@ flavor_pos_wait_sql(const struct rw_flavor *f, const char *file,
 	n = strlen(pos);
 	if (n == 0 || n > 20 || strspn(pos, "0123456789") != n)
 		return NULL;
-	q = sql_quote(file);
+	q = quote(qt, file);
 	xasprintf(&sql, "SELECT %s(%s, %s, %u)",
 	    is_mysql_at_least(f, 80026) ? "SOURCE_POS_WAIT" : "MASTER_POS_WAIT",
 	    q, pos, timeout_s);

@@ -11,6 +11,22 @@
 
 #include "config.h"
 
+struct db;
+
+/*
+ * How a string becomes a single-quoted SQL literal.  Only the session that
+ * runs the statement can say: with NO_BACKSLASH_ESCAPES in its sql_mode a
+ * backslash is an ordinary character (\' ends the string there), and its
+ * character set decides where a character ends.  So every statement below
+ * with a string in it is built with that session's quoter, db_quote() on
+ * its struct db (a fake one in the unit tests); quote returns the literal
+ * with its quotes, malloc'd.  Nothing here escapes by hand.
+ */
+struct sql_quoter {
+	char		*(*quote)(struct db *, const char *);
+	struct db	*db;
+};
+
 /* Which mysql.rds_* procedures exist (bits). */
 #define RDS_SET_EXTERNAL_MASTER		0x0001
 #define RDS_SET_EXTERNAL_SOURCE		0x0002
@@ -91,29 +107,30 @@ char	*flavor_lock_wait_sql(unsigned seconds);
  * The advisory lock that keeps two promotions of a replica apart, without
  * waiting, as column got (1: ours).  malloc'd.
  */
-char	*flavor_get_lock_sql(const char *name);
+char	*flavor_get_lock_sql(const struct sql_quoter *, const char *name);
 
 /*
  * The authentication plugin(s) of a user on a master, as column plugin (one
  * row per host part); flavor_check_repl_auth() judges them.  malloc'd.
  */
-char	*flavor_user_plugin_sql(const char *user);
+char	*flavor_user_plugin_sql(const struct sql_quoter *, const char *user);
 
 /*
  * Heartbeat statements.  table is "schema.table" as the configuration
  * checked it (letters, digits, _ and $ only) and goes into the statement
- * as is: an identifier, not a string.  source (the target's name) is quoted.
- * All malloc'd.
+ * as is: an identifier, not a string.  source (the target's name) is quoted
+ * by the quoter of the session that runs the statement.  All malloc'd.
  *
  * heartbeat = write, on the master: the schema, the table (created before
  * any row is written, so that it replicates first), and this source's row.
  */
 char	*flavor_heartbeat_schema_sql(const char *table);
 char	*flavor_heartbeat_table_sql(const char *table);
-char	*flavor_heartbeat_write_sql(const char *table, const char *source,
-	    int64_t ts_us);
+char	*flavor_heartbeat_write_sql(const struct sql_quoter *, const char *table,
+	    const char *source, int64_t ts_us);
 /* heartbeat = write, on the replica: ro, and our row's ts_us as hb_us. */
-char	*flavor_heartbeat_check_sql(const char *table, const char *source);
+char	*flavor_heartbeat_check_sql(const struct sql_quoter *, const char *table,
+	    const char *source);
 /*
  * heartbeat = read (a table someone else writes, pt-heartbeat's layout): ro,
  * and the ts of server_id's row, or of the newest row when server_id is 0,
@@ -134,24 +151,27 @@ struct rw_setup {
 
 /*
  * The statement that configures replication, with every string literal
- * escaped; malloc'd.  Contains the password: never log it.  Returns NULL
- * with a reason in err when this kind cannot do it (e.g. GTID on RDS MySQL).
+ * quoted by the quoter of the session that runs it; malloc'd.  Contains the
+ * password: never log it, nor a server error about it (a syntax error
+ * quotes the statement).  Returns NULL with a reason in err when this kind
+ * cannot do it (e.g. GTID on RDS MySQL).
  */
-char	*flavor_setup_sql(const struct rw_flavor *, const struct rw_setup *,
-	    char *err, size_t errlen);
+char	*flavor_setup_sql(const struct rw_flavor *, const struct sql_quoter *,
+	    const struct rw_setup *, char *err, size_t errlen);
 /* Same statement with the password replaced by '***', for logs and plans. */
 char	*flavor_setup_sql_redacted(const struct rw_flavor *,
-	    const struct rw_setup *);
+	    const struct sql_quoter *, const struct rw_setup *);
 /*
  * Self-managed MariaDB with GTID: the statement the caller runs before the
  * set-up (MASTER_USE_GTID=slave_pos starts from gtid_slave_pos, and one
  * statement cannot set both).  malloc'd; NULL for other kinds or a malformed
  * GTID list.
  */
-char	*flavor_gtid_pos_sql(const struct rw_flavor *, const char *gtid);
+char	*flavor_gtid_pos_sql(const struct rw_flavor *, const struct sql_quoter *,
+	    const char *gtid);
 /* A wait for an executed position, NULL when not possible on this kind. */
-char	*flavor_pos_wait_sql(const struct rw_flavor *, const char *file,
-	    const char *pos, unsigned timeout_s);
+char	*flavor_pos_wait_sql(const struct rw_flavor *, const struct sql_quoter *,
+	    const char *file, const char *pos, unsigned timeout_s);
 /*
  * The replication user's authentication plugin on the source (mysql.user's
  * plugin column, one of its rows) against the link's TLS: MySQL 8's
@@ -161,7 +181,5 @@ char	*flavor_pos_wait_sql(const struct rw_flavor *, const char *file,
  */
 int	flavor_check_repl_auth(const char *plugin, const char *user, int ssl,
 	    char *why, size_t len);
-/* Escape s as a single-quoted SQL string literal (with the quotes). */
-char	*sql_quote(const char *s);
 
 #endif

@@ -8,8 +8,66 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <mysql.h>
 
 #include "flavor.h"
+
+/*
+ * The session a statement is built for, faked: libmariadb's own escaping on
+ * a handle that never connects, with the NO_BACKSLASH_ESCAPES status flag
+ * set as a server would report it.  BS: the default sql_mode; NBE: with
+ * NO_BACKSLASH_ESCAPES.  MARK wraps a string in <> unescaped, to see that
+ * every literal of a statement comes from the quoter and nothing else.
+ */
+struct db {
+	MYSQL	*mysql;
+	int	 no_backslash_escapes;
+};
+
+static char *
+fake_quote(struct db *d, const char *s)
+{
+	size_t n = strlen(s);
+	char *out = malloc(2 * n + 3);
+	unsigned long len;
+
+	if (d->mysql == NULL)
+		d->mysql = mysql_init(NULL);
+	assert_non_null(d->mysql);
+	if (d->no_backslash_escapes)
+		d->mysql->server_status |= SERVER_STATUS_NO_BACKSLASH_ESCAPES;
+	else
+		d->mysql->server_status &= ~SERVER_STATUS_NO_BACKSLASH_ESCAPES;
+	len = mysql_real_escape_string(d->mysql, out + 1, s, n);
+	assert_true(len != (unsigned long)-1);
+	out[0] = '\'';
+	out[len + 1] = '\'';
+	out[len + 2] = '\0';
+	return out;
+}
+
+static char *
+mark_quote(struct db *d, const char *s)
+{
+	char *out = malloc(strlen(s) + 3);
+
+	sprintf(out, "<%s>", s);
+	return out;
+}
+
+static struct db bs_session, nbe_session = { NULL, 1 };
+
+static int
+close_sessions(void **state)
+{
+	mysql_close(bs_session.mysql);
+	mysql_close(nbe_session.mysql);
+	mysql_library_end();
+	return 0;
+}
+static const struct sql_quoter BS = { fake_quote, &bs_session };
+static const struct sql_quoter NBE = { fake_quote, &nbe_session };
+static const struct sql_quoter MARK = { mark_quote, NULL };
 
 /* The sandbox's emulations (tests/sandbox) install exactly these. */
 #define ROUTINES_RDS_MYSQL \
@@ -315,7 +373,31 @@ test_detect_probe_rows(void **state)
 	    -1);
 }
 
-/* The inverse of MySQL's backslash escapes, for the round-trip checks. */
+/*
+ * How the server reads a literal, for the round-trip checks: with backslash
+ * escapes (the default), or with NO_BACKSLASH_ESCAPES, where '' is a quote
+ * and a backslash is itself.
+ */
+static char *
+unquote_nbe(const char *lit, const char **end)
+{
+	char *out = malloc(strlen(lit) + 1), *o = out;
+
+	assert_int_equal(*lit, '\'');
+	for (lit++;; lit++) {
+		assert_int_not_equal(*lit, '\0');
+		if (*lit == '\'' && lit[1] == '\'')
+			*o++ = *lit++;
+		else if (*lit == '\'')
+			break;
+		else
+			*o++ = *lit;
+	}
+	*o = '\0';
+	*end = lit + 1;
+	return out;
+}
+
 static char *
 unquote(const char *lit, const char **end)
 {
@@ -351,31 +433,162 @@ unquote(const char *lit, const char **end)
 	return out;
 }
 
+/*
+ * Passwords with every character that matters to a literal, in both
+ * sql_modes, through every kind's set-up statement: the server reads back
+ * exactly the password, and the statement goes on after it as it should.
+ */
+static const char *const passwords[] = {
+	"", "plain", "it's", "back\\slash", "ends\\", "\"dq\"", "semi;colon",
+	"sp ace", " lead and trail ", "\xc3\xbc\xe2\x82\xac", "nl\nc\rr",
+	"ctrl-z\032", "\\'", "'\\", "''", "'; DROP TABLE t; --",
+	"x\\', 'mysql-bin.000001', 4, 0); --",
+	"a'b\\c\"d;e f\xc3\xbc\xe2\x82\xac\\",
+};
+
 static void
-test_sql_quote(void **state)
+check_round_trip(const struct rw_flavor *f, const struct sql_quoter *qt,
+    char *(*unq)(const char *, const char **), const char *after)
 {
-	static const char *const cases[] = {
-		"", "plain", "it's", "back\\slash", "\"dq\"", "nl\nc\rr",
-		"ctrl-z\032", "\\'", "'; DROP TABLE t; --", "\xc3\xa9t\xc3\xa9",
+	struct rw_setup st = {
+		.host = "10.0.0.5", .port = 3306, .user = "repl",
+		.log_file = "mysql-bin.000042", .log_pos = 4,
 	};
-	const char *end;
-	char *q, *back;
+	const char *p, *end;
+	char err[256], *sql, *back;
 	size_t i;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		q = sql_quote(cases[i]);
-		back = unquote(q, &end);
-		assert_string_equal(back, cases[i]);
-		assert_int_equal(*end, '\0');
+	for (i = 0; i < sizeof(passwords) / sizeof(passwords[0]); i++) {
+		st.password = passwords[i];
+		if (flavor_is_rds(f) && passwords[i][0] == ' ')
+			continue;	/* refused: test_setup_errors */
+		sql = flavor_setup_sql(f, qt, &st, err, sizeof(err));
+		if (sql == NULL)
+			fail_msg("setup failed: %s", err);
+		p = strstr(sql, "'repl'");
+		assert_non_null(p);
+		p = strchr(p + strlen("'repl'"), '\'');
+		back = unq(p, &end);
+		if (strcmp(back, passwords[i]) != 0)
+			fail_msg("%s read back as \"%s\" from %s", flavor_name(f),
+			    back, sql);
+		if (strncmp(end, after, strlen(after)) != 0)
+			fail_msg("after the password: \"%s\" in %s", end, sql);
 		free(back);
-		free(q);
+		free(sql);
 	}
-	q = sql_quote("a'b\\c\nd");
-	assert_string_equal(q, "'a\\'b\\\\c\\nd'");
-	free(q);
-	q = sql_quote(NULL);
-	assert_string_equal(q, "''");
-	free(q);
+}
+
+static void
+test_passwords_both_modes(void **state)
+{
+	struct rw_flavor rds, rds84, my, maria;
+
+	rds = detect(FLAVOR_AUTO, "8.0.36", NULL, ROUTINES_RDS_MYSQL);
+	rds84 = detect(FLAVOR_AUTO, "8.4.3", NULL, ROUTINES_RDS_MYSQL84);
+	my = detect(FLAVOR_AUTO, "8.0.36", NULL, NULL);
+	maria = detect(FLAVOR_AUTO, "10.11.6-MariaDB", NULL, NULL);
+	check_round_trip(&rds, &BS, unquote, ", 'mysql-bin.000042', 4, ");
+	check_round_trip(&rds, &NBE, unquote_nbe, ", 'mysql-bin.000042', 4, ");
+	check_round_trip(&rds84, &NBE, unquote_nbe, ", 'mysql-bin.000042', 4, ");
+	check_round_trip(&my, &BS, unquote, ", SOURCE_LOG_FILE='mysql-bin");
+	check_round_trip(&my, &NBE, unquote_nbe, ", SOURCE_LOG_FILE='mysql-bin");
+	check_round_trip(&maria, &BS, unquote, ", MASTER_LOG_FILE='mysql-bin");
+	check_round_trip(&maria, &NBE, unquote_nbe, ", MASTER_LOG_FILE='mysql-bin");
+}
+
+/* The two modes differ where they must: a quote doubled, a backslash kept. */
+static void
+test_nbe_literals(void **state)
+{
+	struct rw_flavor f = detect(FLAVOR_AUTO, "10.11.6-MariaDB", NULL, NULL);
+	struct rw_setup st = {
+		.host = "h'st", .port = 3306, .user = "o'brien\\",
+		.password = "a'b\\c", .log_file = "mysql-bin.000042", .log_pos = 4,
+	};
+	char err[256], *sql;
+
+	sql = flavor_setup_sql(&f, &NBE, &st, err, sizeof(err));
+	assert_string_equal(sql, "CHANGE MASTER TO MASTER_HOST='h''st', "
+	    "MASTER_PORT=3306, MASTER_USER='o''brien\\', "
+	    "MASTER_PASSWORD='a''b\\c', MASTER_LOG_FILE='mysql-bin.000042', "
+	    "MASTER_LOG_POS=4, MASTER_SSL=0");
+	free(sql);
+	sql = flavor_setup_sql_redacted(&f, &NBE, &st);
+	assert_string_equal(sql, "CHANGE MASTER TO MASTER_HOST='h''st', "
+	    "MASTER_PORT=3306, MASTER_USER='o''brien\\', "
+	    "MASTER_PASSWORD='***', MASTER_LOG_FILE='mysql-bin.000042', "
+	    "MASTER_LOG_POS=4, MASTER_SSL=0");
+	free(sql);
+	sql = flavor_setup_sql(&f, &BS, &st, err, sizeof(err));
+	assert_string_equal(sql, "CHANGE MASTER TO MASTER_HOST='h\\'st', "
+	    "MASTER_PORT=3306, MASTER_USER='o\\'brien\\\\', "
+	    "MASTER_PASSWORD='a\\'b\\\\c', MASTER_LOG_FILE='mysql-bin.000042', "
+	    "MASTER_LOG_POS=4, MASTER_SSL=0");
+	free(sql);
+	sql = flavor_user_plugin_sql(&NBE, "o'brien\\");
+	assert_string_equal(sql, "SELECT DISTINCT plugin FROM mysql.user "
+	    "WHERE user = 'o''brien\\'");
+	free(sql);
+	sql = flavor_get_lock_sql(&NBE, "it's");
+	assert_string_equal(sql, "SELECT GET_LOCK('it''s', 0) AS got");
+	free(sql);
+}
+
+/* Every string literal of every statement is the quoter's, untouched. */
+static void
+test_every_literal_quoted(void **state)
+{
+	struct rw_flavor rds, rdsm, maria;
+	struct rw_setup st = {
+		.host = "h", .port = 1, .user = "u", .password = "p'\\",
+		.log_file = "f", .log_pos = 4, .ssl = 1,
+	};
+	char err[256], *sql;
+
+	rds = detect(FLAVOR_AUTO, "8.0.36", NULL, ROUTINES_RDS_MYSQL);
+	rdsm = detect(FLAVOR_AUTO, "10.11.6-MariaDB", NULL,
+	    ROUTINES_RDS_MARIADB);
+	maria = detect(FLAVOR_AUTO, "10.11.6-MariaDB", NULL, NULL);
+	sql = flavor_setup_sql(&rds, &MARK, &st, err, sizeof(err));
+	assert_string_equal(sql, "CALL mysql.rds_set_external_master(<h>, 1, "
+	    "<u>, <p'\\>, <f>, 4, 1)");
+	free(sql);
+	sql = flavor_setup_sql_redacted(&rds, &MARK, &st);
+	assert_string_equal(sql, "CALL mysql.rds_set_external_master(<h>, 1, "
+	    "<u>, '***', <f>, 4, 1)");
+	free(sql);
+	st.gtid = "0-1-2";
+	sql = flavor_setup_sql(&rdsm, &MARK, &st, err, sizeof(err));
+	assert_string_equal(sql, "CALL mysql.rds_set_external_master_gtid(<h>, "
+	    "1, <u>, <p'\\>, <0-1-2>, 1)");
+	free(sql);
+	sql = flavor_setup_sql(&maria, &MARK, &st, err, sizeof(err));
+	assert_string_equal(sql, "CHANGE MASTER TO MASTER_HOST=<h>, "
+	    "MASTER_PORT=1, MASTER_USER=<u>, MASTER_PASSWORD=<p'\\>, "
+	    "MASTER_USE_GTID=slave_pos, MASTER_SSL=1");
+	free(sql);
+	sql = flavor_gtid_pos_sql(&maria, &MARK, "0-1-2");
+	assert_string_equal(sql, "SET GLOBAL gtid_slave_pos = <0-1-2>");
+	free(sql);
+	sql = flavor_pos_wait_sql(&maria, &MARK, "f.1", "4", 1);
+	assert_string_equal(sql, "SELECT MASTER_POS_WAIT(<f.1>, 4, 1)");
+	free(sql);
+	sql = flavor_get_lock_sql(&MARK, "n");
+	assert_string_equal(sql, "SELECT GET_LOCK(<n>, 0) AS got");
+	free(sql);
+	sql = flavor_user_plugin_sql(&MARK, "u");
+	assert_string_equal(sql, "SELECT DISTINCT plugin FROM mysql.user "
+	    "WHERE user = <u>");
+	free(sql);
+	sql = flavor_heartbeat_write_sql(&MARK, "s.t", "src", 1);
+	assert_string_equal(sql, "REPLACE INTO s.t (source, ts_us, written) "
+	    "VALUES (<src>, 1, NOW(6))");
+	free(sql);
+	sql = flavor_heartbeat_check_sql(&MARK, "s.t", "src");
+	assert_string_equal(sql, "SELECT @@global.read_only AS ro, (SELECT "
+	    "ts_us FROM s.t WHERE source = <src>) AS hb_us");
+	free(sql);
 }
 
 static struct rw_setup
@@ -397,7 +610,7 @@ expect_setup(const struct rw_flavor *f, const struct rw_setup *st,
 	char err[256], *sql;
 
 	err[0] = '\0';
-	sql = flavor_setup_sql(f, st, err, sizeof(err));
+	sql = flavor_setup_sql(f, &BS, st, err, sizeof(err));
 	if (sql == NULL)
 		fail_msg("setup failed: %s", err);
 	assert_string_equal(sql, want);
@@ -417,7 +630,7 @@ test_setup_sql(void **state)
 	    "3306, 'repl', 's3cr\\'et\\\\\\\"x', 'mysql-bin.000042', 1234, 1)");
 
 	/* The password round-trips through the literal. */
-	sql = flavor_setup_sql(&f, &st, NULL, 0);
+	sql = flavor_setup_sql(&f, &BS, &st, NULL, 0);
 	p = strstr(sql, "'repl', ") + strlen("'repl', ");
 	pw = unquote(p, &end);
 	assert_string_equal(pw, st.password);
@@ -425,7 +638,7 @@ test_setup_sql(void **state)
 	free(pw);
 	free(sql);
 
-	sql = flavor_setup_sql_redacted(&f, &st);
+	sql = flavor_setup_sql_redacted(&f, &BS, &st);
 	assert_string_equal(sql, "CALL mysql.rds_set_external_master("
 	    "'10.0.0.5', 3306, 'repl', '***', 'mysql-bin.000042', 1234, 1)");
 	assert_null(strstr(sql, "s3cr"));
@@ -449,11 +662,11 @@ test_setup_sql(void **state)
 	expect_setup(&f, &st, "CALL mysql.rds_set_external_master_gtid("
 	    "'10.0.0.5', 3306, 'repl', 's3cr\\'et\\\\\\\"x', '0-1-100, 1-2-7', "
 	    "1)");
-	sql = flavor_setup_sql_redacted(&f, &st);
+	sql = flavor_setup_sql_redacted(&f, &BS, &st);
 	assert_string_equal(sql, "CALL mysql.rds_set_external_master_gtid("
 	    "'10.0.0.5', 3306, 'repl', '***', '0-1-100, 1-2-7', 1)");
 	free(sql);
-	assert_null(flavor_gtid_pos_sql(&f, st.gtid));	/* RDS: n/a */
+	assert_null(flavor_gtid_pos_sql(&f, &BS, st.gtid));	/* RDS: n/a */
 
 	/* Self-managed MySQL 8.0.23+ and older. */
 	st = setup();
@@ -482,12 +695,12 @@ test_setup_sql(void **state)
 	    "MASTER_PORT=3306, MASTER_USER='repl', "
 	    "MASTER_PASSWORD='s3cr\\'et\\\\\\\"x', MASTER_USE_GTID=slave_pos, "
 	    "MASTER_SSL=0");
-	sql = flavor_gtid_pos_sql(&f, "0-1-100,1-2-3");
+	sql = flavor_gtid_pos_sql(&f, &BS, "0-1-100,1-2-3");
 	assert_string_equal(sql, "SET GLOBAL gtid_slave_pos = '0-1-100,1-2-3'");
 	free(sql);
-	assert_null(flavor_gtid_pos_sql(&f, "0-1-100'; DROP"));
-	assert_null(flavor_gtid_pos_sql(&f, ""));
-	assert_null(flavor_gtid_pos_sql(&f, NULL));
+	assert_null(flavor_gtid_pos_sql(&f, &BS, "0-1-100'; DROP"));
+	assert_null(flavor_gtid_pos_sql(&f, &BS, ""));
+	assert_null(flavor_gtid_pos_sql(&f, &BS, NULL));
 }
 
 static void
@@ -497,12 +710,12 @@ expect_setup_error(const struct rw_flavor *f, const struct rw_setup *st,
 	char err[256], *sql;
 
 	err[0] = '\0';
-	sql = flavor_setup_sql(f, st, err, sizeof(err));
+	sql = flavor_setup_sql(f, &BS, st, err, sizeof(err));
 	if (sql != NULL)
 		fail_msg("accepted: %s", sql);
 	if (strstr(err, part) == NULL)
 		fail_msg("error \"%s\" lacks \"%s\"", err, part);
-	assert_null(flavor_setup_sql_redacted(f, st));
+	assert_null(flavor_setup_sql_redacted(f, &BS, st));
 }
 
 static void
@@ -536,6 +749,21 @@ test_setup_errors(void **state)
 	st.gtid = "0-1-2\n";
 	expect_setup_error(&maria, &st, "gtid contains a control character");
 
+	/* RDS's procedures trim their arguments: the password would change. */
+	st = setup();
+	st.password = " lead";
+	expect_setup_error(&rds, &st, "begins or ends with a space");
+	st.password = "trail ";
+	expect_setup_error(&rds84, &st, "begins or ends with a space");
+	st.password = "in side";
+	{
+		char err[256], *sql = flavor_setup_sql(&rds, &BS, &st, err,
+		    sizeof(err));
+
+		assert_non_null(sql);
+		free(sql);
+	}
+
 	/* Forced RDS without any set-up procedure. */
 	rds.rds = 0;
 	st = setup();
@@ -560,7 +788,7 @@ test_setup_errors(void **state)
 	expect_setup_error(&my, &st, "host is longer than 255 bytes");
 	longname[255] = '\0';
 	{
-		char err[256], *sql = flavor_setup_sql(&my, &st, err,
+		char err[256], *sql = flavor_setup_sql(&my, &BS, &st, err,
 		    sizeof(err));
 
 		assert_non_null(sql);	/* exactly 255 is fine */
@@ -596,7 +824,7 @@ test_gtid_forms(void **state)
 	    ROUTINES_RDS_MARIADB);
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		st.gtid = ok[i];
-		sql = flavor_setup_sql(&rdsm, &st, err, sizeof(err));
+		sql = flavor_setup_sql(&rdsm, &BS, &st, err, sizeof(err));
 		if (sql == NULL)
 			fail_msg("\"%s\" refused: %s", ok[i], err);
 		free(sql);
@@ -610,29 +838,29 @@ test_pos_wait(void **state)
 	char *sql;
 
 	f = detect(FLAVOR_AUTO, "8.0.26", NULL, ROUTINES_RDS_MYSQL);
-	sql = flavor_pos_wait_sql(&f, "mysql-bin.000042", "1234", 30);
+	sql = flavor_pos_wait_sql(&f, &BS, "mysql-bin.000042", "1234", 30);
 	assert_string_equal(sql,
 	    "SELECT SOURCE_POS_WAIT('mysql-bin.000042', 1234, 30)");
 	free(sql);
 	f = detect(FLAVOR_AUTO, "8.0.25", NULL, NULL);
-	sql = flavor_pos_wait_sql(&f, "mysql-bin.000042", "1234", 30);
+	sql = flavor_pos_wait_sql(&f, &BS, "mysql-bin.000042", "1234", 30);
 	assert_string_equal(sql,
 	    "SELECT MASTER_POS_WAIT('mysql-bin.000042', 1234, 30)");
 	free(sql);
 	f = detect(FLAVOR_AUTO, "10.11.6-MariaDB", NULL, NULL);
-	sql = flavor_pos_wait_sql(&f, "mariadb-bin.000001", "18446744073709551615",
+	sql = flavor_pos_wait_sql(&f, &BS, "mariadb-bin.000001", "18446744073709551615",
 	    0);
 	assert_string_equal(sql, "SELECT MASTER_POS_WAIT('mariadb-bin.000001', "
 	    "18446744073709551615, 0)");
 	free(sql);
 
-	assert_null(flavor_pos_wait_sql(&f, "x", "12a", 1));
-	assert_null(flavor_pos_wait_sql(&f, "x", "", 1));
-	assert_null(flavor_pos_wait_sql(&f, "x", "-1", 1));
-	assert_null(flavor_pos_wait_sql(&f, "x", NULL, 1));
-	assert_null(flavor_pos_wait_sql(&f, "x", "123456789012345678901", 1));
-	assert_null(flavor_pos_wait_sql(&f, "x'y", "1", 1));
-	assert_null(flavor_pos_wait_sql(&f, NULL, "1", 1));
+	assert_null(flavor_pos_wait_sql(&f, &BS, "x", "12a", 1));
+	assert_null(flavor_pos_wait_sql(&f, &BS, "x", "", 1));
+	assert_null(flavor_pos_wait_sql(&f, &BS, "x", "-1", 1));
+	assert_null(flavor_pos_wait_sql(&f, &BS, "x", NULL, 1));
+	assert_null(flavor_pos_wait_sql(&f, &BS, "x", "123456789012345678901", 1));
+	assert_null(flavor_pos_wait_sql(&f, &BS, "x'y", "1", 1));
+	assert_null(flavor_pos_wait_sql(&f, &BS, NULL, "1", 1));
 }
 
 static void
@@ -701,19 +929,19 @@ test_named_statements(void **state)
 {
 	char *sql;
 
-	sql = flavor_get_lock_sql("replwatch.promote.db-1");
+	sql = flavor_get_lock_sql(&BS, "replwatch.promote.db-1");
 	assert_string_equal(sql,
 	    "SELECT GET_LOCK('replwatch.promote.db-1', 0) AS got");
 	free(sql);
-	sql = flavor_get_lock_sql("it's");
+	sql = flavor_get_lock_sql(&BS, "it's");
 	assert_string_equal(sql, "SELECT GET_LOCK('it\\'s', 0) AS got");
 	free(sql);
 
-	sql = flavor_user_plugin_sql("repl");
+	sql = flavor_user_plugin_sql(&BS, "repl");
 	assert_string_equal(sql,
 	    "SELECT DISTINCT plugin FROM mysql.user WHERE user = 'repl'");
 	free(sql);
-	sql = flavor_user_plugin_sql("o'brien\\");
+	sql = flavor_user_plugin_sql(&BS, "o'brien\\");
 	assert_string_equal(sql, "SELECT DISTINCT plugin FROM mysql.user "
 	    "WHERE user = 'o\\'brien\\\\'");
 	free(sql);
@@ -733,21 +961,21 @@ test_heartbeat_sql(void **state)
 	    "ts_us BIGINT NOT NULL, written DATETIME(6) NOT NULL) "
 	    "ENGINE=InnoDB");
 	free(sql);
-	sql = flavor_heartbeat_write_sql("replwatch.heartbeat", "db1",
+	sql = flavor_heartbeat_write_sql(&BS, "replwatch.heartbeat", "db1",
 	    1700000000123456LL);
 	assert_string_equal(sql, "REPLACE INTO replwatch.heartbeat (source, "
 	    "ts_us, written) VALUES ('db1', 1700000000123456, NOW(6))");
 	free(sql);
-	sql = flavor_heartbeat_write_sql("replwatch.heartbeat", "d'b", 0);
+	sql = flavor_heartbeat_write_sql(&BS, "replwatch.heartbeat", "d'b", 0);
 	assert_string_equal(sql, "REPLACE INTO replwatch.heartbeat (source, "
 	    "ts_us, written) VALUES ('d\\'b', 0, NOW(6))");
 	free(sql);
 
-	sql = flavor_heartbeat_check_sql("replwatch.heartbeat", "db1");
+	sql = flavor_heartbeat_check_sql(&BS, "replwatch.heartbeat", "db1");
 	assert_string_equal(sql, "SELECT @@global.read_only AS ro, (SELECT "
 	    "ts_us FROM replwatch.heartbeat WHERE source = 'db1') AS hb_us");
 	free(sql);
-	sql = flavor_heartbeat_check_sql("replwatch.heartbeat", "d'b");
+	sql = flavor_heartbeat_check_sql(&BS, "replwatch.heartbeat", "d'b");
 	assert_string_equal(sql, "SELECT @@global.read_only AS ro, (SELECT "
 	    "ts_us FROM replwatch.heartbeat WHERE source = 'd\\'b') AS hb_us");
 	free(sql);
@@ -773,7 +1001,9 @@ main(void)
 		cmocka_unit_test(test_probe_sql),
 		cmocka_unit_test(test_detect_probe_rows),
 		cmocka_unit_test(test_repl_auth),
-		cmocka_unit_test(test_sql_quote),
+		cmocka_unit_test(test_passwords_both_modes),
+		cmocka_unit_test(test_nbe_literals),
+		cmocka_unit_test(test_every_literal_quoted),
 		cmocka_unit_test(test_setup_sql),
 		cmocka_unit_test(test_setup_errors),
 		cmocka_unit_test(test_gtid_forms),
@@ -783,5 +1013,5 @@ main(void)
 		cmocka_unit_test(test_heartbeat_sql),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, close_sessions);
 }

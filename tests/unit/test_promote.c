@@ -481,6 +481,17 @@ db_error(const struct db *d)
 	return d->error;
 }
 
+/* The names the promotion quotes (lock name, binlog file) need no escape. */
+char *
+db_quote(struct db *d, const char *s)
+{
+	char *q;
+
+	assert_null(strpbrk(s, "'\\\""));
+	xasprintf(&q, "'%s'", s);
+	return q;
+}
+
 int
 db_set_column(const struct db_set *s, const char *name)
 {
