@@ -690,6 +690,31 @@ raise_nofile(struct daemon *d)
 		    d->conf->max_clients, d->conf->ntargets);
 }
 
+/*
+ * Give the socket to socket_group.  No chown when bind already made it that
+ * group (the daemon's own): the systemd unit filters chown out.
+ */
+static int
+set_group(const char *path, const char *name, char *err, size_t errlen)
+{
+	struct group *gr;
+	struct stat st;
+
+	if ((gr = getgrnam(name)) == NULL) {
+		snprintf(err, errlen, "socket_group %s: no such group", name);
+		return -1;
+	}
+	if (stat(path, &st) == 0 && st.st_gid == gr->gr_gid)
+		return 0;
+	if (chown(path, (uid_t)-1, gr->gr_gid) == -1) {
+		snprintf(err, errlen, "socket_group %s: %s%s", name,
+		    strerror(errno), errno == EPERM ? " (the daemon must be a "
+		    "member; under systemd, SystemCallFilter=@chown)" : "");
+		return -1;
+	}
+	return 0;
+}
+
 int
 control_init(struct daemon *d, char *err, size_t errlen)
 {
@@ -725,17 +750,11 @@ control_init(struct daemon *d, char *err, size_t errlen)
 	umask(old);
 	if (chmod(path, 0660) == -1)
 		log_warn("chmod %s", path);
-	if (d->conf->socket_group != NULL) {
-		struct group *gr = getgrnam(d->conf->socket_group);
-
-		if (gr == NULL || chown(path, (uid_t)-1, gr->gr_gid) == -1) {
-			snprintf(err, errlen, "socket_group %s: %s",
-			    d->conf->socket_group, gr == NULL ? "no such group" :
-			    strerror(errno));
-			close(fd);
-			unlink(path);
-			return -1;
-		}
+	if (d->conf->socket_group != NULL &&
+	    set_group(path, d->conf->socket_group, err, errlen) == -1) {
+		close(fd);
+		unlink(path);
+		return -1;
 	}
 	if (listen(fd, 128) == -1) {
 		snprintf(err, errlen, "listen: %s", strerror(errno));
