@@ -341,3 +341,41 @@ s.bind(sys.argv[1])' "$SOCK"
 	[[ $output == *"$SOCK: exists and is not a socket"* ]]
 	[ "$(cat "$SOCK")" = precious ]
 }
+
+@test "the daemon stops: a watch gets its final line (reason shutdown) and replwatchctl watch exits 0" {
+	daemon_start --offline
+	"$CTL_BIN" -s "$SOCK" watch >"$BATS_TEST_TMPDIR/w.out" 2>"$BATS_TEST_TMPDIR/w.err" &
+	wpid=$!
+	wait_until 5 grep -q . "$BATS_TEST_TMPDIR/w.out"
+	sleep 0.3
+	daemon_stop
+	rc=0
+	wait "$wpid" || rc=$?
+	cat "$BATS_TEST_TMPDIR/w.out" "$BATS_TEST_TMPDIR/w.err"
+	[ "$rc" -eq 0 ]
+	grep -q 'the daemon ended the watch (shutdown)' "$BATS_TEST_TMPDIR/w.err"
+}
+
+@test "a raw watcher gets {\"ok\": true, \"result\": {\"reason\": \"shutdown\"}} as its last line" {
+	daemon_start --offline
+	py "$PY_LIB"'
+w = connect()
+w.sendall(b"{\"id\": 5, \"cmd\": \"watch\"}\n")
+assert lines(w, 1)[0]["event"]["type"] == "state"
+open(sys.argv[2], "w").write("watching\n")
+w.settimeout(15)
+buf = b""
+while True:
+    d = w.recv(65536)
+    if not d:
+        break
+    buf += d
+final = [json.loads(l) for l in buf.split(b"\n") if l][-1]
+open(sys.argv[2], "a").write(json.dumps(final) + "\n")
+' "$BATS_TEST_TMPDIR/raw.out" &
+	rpid=$!
+	wait_until 5 grep -q watching "$BATS_TEST_TMPDIR/raw.out"
+	daemon_stop
+	wait "$rpid"
+	tail -n 1 "$BATS_TEST_TMPDIR/raw.out" | jq -e '.id == 5 and .ok == true and .result.reason == "shutdown"'
+}
