@@ -35,6 +35,13 @@
  */
 #define OUTPUT_CAP	(1u << 20)
 #define OUTPUT_TOTAL_CAP (16u << 20)
+/*
+ * Unfinished request lines, all clients together: past INPUT_TOTAL_CAP a
+ * client whose line is over INPUT_SHARE is refused, so 4096 clients cannot
+ * park 64 KiB each (requests are a few hundred bytes).
+ */
+#define INPUT_TOTAL_CAP	(16u << 20)
+#define INPUT_SHARE	(16u << 10)
 #define MAX_GROUPS	256
 /* A request line must be complete this long after its first byte. */
 #define LINE_DEADLINE_S	10
@@ -77,6 +84,7 @@ static struct {
 	TAILQ_HEAD(, client) clients;
 	unsigned	 nclients;
 	size_t		 queued;	/* reply bytes queued, all clients */
+	size_t		 unread;	/* request bytes buffered, all clients */
 	rlim_t		 nofile;	/* our descriptor limit */
 } ctl;
 
@@ -259,12 +267,19 @@ close_after_flush(struct client *c)
 	arm(c, CLOSE_GRACE_S * 1000);
 }
 
-/* Keeps ctl.queued, the bytes queued for every client together. */
+/* Keep ctl.queued and ctl.unread: bytes buffered for all clients. */
 static void
 queued_cb(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
 {
 	ctl.queued += info->n_added;
 	ctl.queued -= info->n_deleted;
+}
+
+static void
+unread_cb(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
+{
+	ctl.unread += info->n_added;
+	ctl.unread -= info->n_deleted;
 }
 
 static void
@@ -281,6 +296,8 @@ client_free(struct client *c)
 	event_free(c->timer);
 	ctl.queued -= evbuffer_get_length(bufferevent_get_output(c->bev));
 	evbuffer_remove_cb(bufferevent_get_output(c->bev), queued_cb, c);
+	ctl.unread -= evbuffer_get_length(bufferevent_get_input(c->bev));
+	evbuffer_remove_cb(bufferevent_get_input(c->bev), unread_cb, c);
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -430,6 +447,16 @@ read_cb(struct bufferevent *bev, void *arg)
 			close_after_flush(c);
 			return;
 		}
+		if (eol.pos == -1 && n > INPUT_SHARE &&
+		    ctl.unread > INPUT_TOTAL_CAP) {
+			log_info("control: client uid %ld pid %ld: unfinished "
+			    "request of %zu bytes while %zu are buffered, closing",
+			    (long)c->uid, (long)c->pid, n, ctl.unread);
+			client_error(c, 0, PERR_TOO_LONG, "request line of %zu "
+			    "bytes unfinished while the daemon's input is full", n);
+			close_after_flush(c);
+			return;
+		}
 		if (eol.pos == -1) {
 			/* The start of a line: it has LINE_DEADLINE_S to end. */
 			line_begun(c);
@@ -566,6 +593,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	c->reap = evtimer_new(ctl.d->base, reap_cb, c);
 	c->timer = evtimer_new(ctl.d->base, timer_cb, c);
 	evbuffer_add_cb(bufferevent_get_output(c->bev), queued_cb, c);
+	evbuffer_add_cb(bufferevent_get_input(c->bev), unread_cb, c);
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
 	/* Stop reading well past a line so one client cannot pile up input. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, PROTO_MAX_LINE + 4096);

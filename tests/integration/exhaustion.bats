@@ -253,6 +253,51 @@ print("done")
 	jq -e '.state == "ok"' <<<"$output"
 }
 
+@test "1,000 clients from nobody parking 60 KiB of unfinished request each: refused past the input bound, memory bounded" {
+	daemon_start "[daemon]" "socket_group = nogroup" "max_clients = 4096"
+	chmod 0711 "$DAEMON_DIR"
+	wait_state main ok 30
+	pid=$DAEMON_PID
+	as_nobody /usr/bin/python3 -c '
+import json, socket, sys, time
+path = sys.argv[1]
+part = b"{\"id\": 1, \"cmd\": \"hello\", \"pad\": \"" + b"x" * 60000
+conns = []
+for _ in range(1000):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    s.settimeout(10)
+    s.sendall(part)
+    conns.append(s)
+time.sleep(3)
+codes = {}
+for s in conns:
+    s.setblocking(False)
+    try:
+        d = s.recv(65536)
+        code = json.loads(d.split(b"\n")[0])["error"]["code"] if d else "eof"
+    except BlockingIOError:
+        code = "none"
+    except OSError:
+        code = "reset"
+    codes[code] = codes.get(code, 0) + 1
+print(json.dumps(codes))
+' "$SOCK" >"$BATS_TEST_TMPDIR/park.out" 2>&1 &
+	FLOOD_PIDS=$!
+	sleep 2
+	run -0 ctl --json hello
+	wait "$FLOOD_PIDS"
+	cat "$BATS_TEST_TMPDIR/park.out"
+	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
+	echo "# peak RSS ${hwm} kB" >&3
+	# Some were refused (too_long), the rest still wait; 60 MB would have
+	# been held without the bound.
+	jq -e '.too_long > 0 and .none > 0' "$BATS_TEST_TMPDIR/park.out"
+	((hwm < 49152))
+	grep -q 'unfinished request of .* bytes while .* are buffered, closing' "$DAEMON_LOG"
+	[ "$(state_of main)" = ok ]
+}
+
 @test "an empty request line gets bad_request, and the connection goes on" {
 	daemon_start --offline
 	run -0 rw_raw '' '{"id": 2, "cmd": "hello"}'
