@@ -46,6 +46,17 @@ polls_rose_past() {
 	n=$(polls_ok 2>/dev/null) && [[ $n =~ ^[0-9]+$ ]] && ((n > $1))
 }
 
+# rss_bounded KB MAX_KB: the peak RSS is under MAX_KB, unless the daemon is
+# built with AddressSanitizer (make asan), whose quarantine keeps freed memory
+# and makes RSS say nothing about ours.
+rss_bounded() {
+	if grep -qa __asan_init "$DAEMON_BIN"; then
+		echo "# (AddressSanitizer build: peak RSS $1 kB not compared)" >&3
+		return 0
+	fi
+	(($1 < $2))
+}
+
 # KILL every session the daemon has on the replica (its option file's user).
 kill_daemon_sessions() {
 	local user id
@@ -198,10 +209,15 @@ print(json.dumps({"codes": codes, "still_open": len(open_)}))
 	echo "$output"
 	jq -e '.id == 7 and .error.code != "too_many_clients"' <<<"$output"
 	run -0 ctl --json reload
-	# A reader is refused meanwhile.
-	# (rw_raw may fail: the daemon closes before reading the request.)
-	run rw_raw -u nobody '{"id": 8, "cmd": "hello"}'
-	[[ $output == *'"code":"too_many_clients"'* ]]
+	# A reader is refused meanwhile (told at once, before any request).
+	run -0 as_nobody /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.settimeout(5)
+print(s.recv(65536).decode())
+' "$SOCK"
+	jq -e '.error.code == "too_many_clients"' <<<"$output"
 	wait "$FLOOD_PIDS"
 	cat "$BATS_TEST_TMPDIR/slow.out"
 	# 8 of 64 slots are kept for admins; the 56 readers were cut off, none
@@ -247,7 +263,7 @@ print("done")
 	echo "# peak RSS ${hwm} kB" >&3
 	# 16 MiB of queued replies at most (plus the daemon's own few MiB);
 	# without the bound it reached 271 MB.
-	((hwm < 65536))
+	rss_bounded "$hwm" 65536
 	grep -q 'not reading (.* queued, .* for all clients), closing' "$DAEMON_LOG"
 	run -0 ctl --json status main
 	jq -e '.state == "ok"' <<<"$output"
@@ -290,10 +306,10 @@ print(json.dumps(codes))
 	cat "$BATS_TEST_TMPDIR/park.out"
 	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
 	echo "# peak RSS ${hwm} kB" >&3
-	# Some were refused (too_long), the rest still wait; 60 MB would have
-	# been held without the bound.
-	jq -e '.too_long > 0 and .none > 0' "$BATS_TEST_TMPDIR/park.out"
-	((hwm < 49152))
+	# Some were refused (too_long: how many depends on how fast the daemon
+	# read); 60 MB would have been held without the bound.
+	jq -e '.too_long > 0' "$BATS_TEST_TMPDIR/park.out"
+	rss_bounded "$hwm" 49152
 	grep -q 'unfinished request of .* bytes while .* are buffered, closing' "$DAEMON_LOG"
 	[ "$(state_of main)" = ok ]
 }
