@@ -530,18 +530,30 @@ admin_reserve(void)
 }
 
 /*
- * 1 when fd, just accepted, leaves too few descriptors for the databases,
- * hooks and journals.  Descriptors are handed out lowest first, so every
- * one below fd is in use: at most nofile - fd - 1 are free.
+ * 1 when fd, just accepted, leaves fewer than reserve descriptors free.
+ * Descriptors are handed out lowest first, so every one below fd is in
+ * use: at most nofile - fd - 1 are free.
  */
-int
-control_fds_low(int fd)
+static int
+fds_short(int fd, rlim_t reserve)
 {
-	rlim_t reserve = FD_RESERVE + 4 * (rlim_t)ctl.d->ntargets;
-
 	return ctl.nofile != RLIM_INFINITY && (rlim_t)fd + reserve >= ctl.nofile;
 }
 
+/* Descriptors kept for the databases, hooks, journals and admins. */
+static rlim_t
+fd_reserve(void)
+{
+	return FD_RESERVE + 4 * (rlim_t)ctl.d->ntargets;
+}
+
+int
+control_fds_low(int fd)
+{
+	return fds_short(fd, fd_reserve());
+}
+
+/* Admins may use half of the descriptor reserve; the databases keep the rest. */
 static int
 room_for(int admin, int fd)
 {
@@ -549,8 +561,9 @@ room_for(int admin, int fd)
 
 	if (ctl.nclients >= max)
 		return 0;
-	return admin || (ctl.nclients < max - admin_reserve() &&
-	    !control_fds_low(fd));
+	if (admin)
+		return !fds_short(fd, fd_reserve() / 2);
+	return ctl.nclients < max - admin_reserve() && !control_fds_low(fd);
 }
 
 static void

@@ -57,14 +57,32 @@ rss_bounded() {
 	(($1 < $2))
 }
 
-# KILL every session the daemon has on the replica (its option file's user).
-kill_daemon_sessions() {
-	local user id
+daemon_sessions() {
+	local user
 	user=$(sed -n 's/^user *= *//p' "$SB/replica-admin.cnf")
 	[[ -n $user ]]
-	for id in $(sql_replica "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = '$user'"); do
+	sql_replica "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = '$user' ORDER BY ID"
+}
+
+# KILL every session the daemon has on the replica (its option file's user);
+# KILLED holds the highest id killed.
+kill_daemon_sessions() {
+	local id
+	KILLED=0
+	for id in $(daemon_sessions); do
 		sql_replica "KILL CONNECTION $id" || true
+		KILLED=$id
 	done
+	((KILLED > 0))
+}
+
+# The daemon has a session on the replica opened after kill_daemon_sessions.
+new_daemon_session() {
+	local id
+	for id in $(daemon_sessions); do
+		((id > KILLED)) && return 0
+	done
+	return 1
 }
 
 # The daemon with 1024 descriptors and no room to raise them (systemd's soft
@@ -150,6 +168,45 @@ except urllib.error.HTTPError as e:
 	run -0 /usr/bin/python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
 		"http://127.0.0.1:$port/metrics"
 	grep -q '^replwatch_state{target="main",state="ok"} 1$' <<<"$output"
+}
+
+@test "1,100 control connections from root with 1024 descriptors: the rest are refused, the database link still reconnects" {
+	local n0
+	tight_daemon_bin
+	daemon_start "[daemon]" "max_clients = 4096"
+	wait_state main ok 30
+	/usr/bin/python3 -c '
+import json, socket, sys, time
+conns = []
+for _ in range(1100):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    conns.append(s)
+time.sleep(1)
+refused = 0
+for s in conns:
+    s.setblocking(False)
+    try:
+        d = s.recv(65536)
+        refused += b"too_many_clients" in d
+    except BlockingIOError:
+        pass
+print(json.dumps({"refused": refused}), flush=True)
+time.sleep(float(sys.argv[2]))
+' "$SOCK" 12 >"$BATS_TEST_TMPDIR/ctl-flood.out" 2>&1 &
+	FLOOD_PIDS=$!
+	wait_until 10 grep -q refused "$BATS_TEST_TMPDIR/ctl-flood.out"
+	cat "$BATS_TEST_TMPDIR/ctl-flood.out"
+	jq -e '.refused > 0' "$BATS_TEST_TMPDIR/ctl-flood.out"
+	# Even admins leave the last descriptors to the databases: the replica
+	# drops the daemon's session and a new one comes (the control socket
+	# cannot tell us now: it is full).
+	kill_daemon_sessions
+	wait_until 10 new_daemon_session
+	wait "$FLOOD_PIDS"
+	run -0 ctl --json hello
+	wait_state main ok 10
+	run ! grep -q 'Too many open files' "$DAEMON_LOG"
 }
 
 @test "64 slow readers from nobody: root's hello, abort and reload are served; the readers are timed out" {
