@@ -235,8 +235,9 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 			    "Request Header Fields Too Large", 0);
 		return;
 	}
-	line = evbuffer_readln(in, NULL, EVBUFFER_EOL_CRLF);
-	handle(c, line != NULL ? line : xstrdup(""));
+	if ((line = evbuffer_readln(in, NULL, EVBUFFER_EOL_CRLF)) == NULL)
+		return;		/* not reached: the buffer holds a line end */
+	handle(c, line);
 	free(line);
 }
 
