@@ -4,6 +4,7 @@
  * first; peer credentials from the kernel; every limit enforced here.
  */
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -26,8 +28,29 @@
 #include "snapshot.h"
 #include "xmalloc.h"
 
-#define OUTPUT_CAP	(4u << 20)	/* queued reply bytes before we give up */
+/*
+ * Replies queued for a peer that does not read: past OUTPUT_CAP for one
+ * peer, or OUTPUT_TOTAL_CAP for all of them together, a peer with a backlog
+ * is dropped.  Without the total, 63 non-reading watchers held 271 MB.
+ */
+#define OUTPUT_CAP	(1u << 20)
+#define OUTPUT_TOTAL_CAP (16u << 20)
+/*
+ * Unfinished request lines, all clients together: past INPUT_TOTAL_CAP a
+ * client whose line is over INPUT_SHARE is refused, so 4096 clients cannot
+ * park 64 KiB each (requests are a few hundred bytes).
+ */
+#define INPUT_TOTAL_CAP	(16u << 20)
+#define INPUT_SHARE	(16u << 10)
 #define MAX_GROUPS	256
+/* A request line must be complete this long after its first byte. */
+#define LINE_DEADLINE_S	10
+/* A closing peer that will not take its last reply is freed after this. */
+#define CLOSE_GRACE_S	2
+/* The most client slots kept for admins (see admin_reserve()). */
+#define ADMIN_RESERVE_MAX 16
+/* Descriptors kept for the databases, hooks and journals, besides 4/target. */
+#define FD_RESERVE	32
 
 struct client {
 	struct bufferevent *bev;
@@ -47,6 +70,9 @@ struct client {
 	int		 watching;
 	char		 watch_target[64];	/* "" all */
 	int		 watch_samples;
+	struct event	*timer;		/* idle, line deadline, close grace */
+	uint64_t	 idle_at;	/* monotonic ms: the idle deadline */
+	int		 partial;	/* a request line has begun */
 	TAILQ_ENTRY(client) entry;
 };
 
@@ -57,24 +83,32 @@ static struct {
 	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	TAILQ_HEAD(, client) clients;
 	unsigned	 nclients;
+	size_t		 queued;	/* reply bytes queued, all clients */
+	size_t		 unread;	/* request bytes buffered, all clients */
+	rlim_t		 nofile;	/* our descriptor limit */
 } ctl;
 
 static void	client_free(struct client *);
+static void	close_after_flush(struct client *);
 
 static void
 client_send(struct client *c, char *line)
 {
 	struct evbuffer *out;
+	size_t q, n;
 
 	if (line == NULL || c->closing) {
 		free(line);
 		return;
 	}
 	out = bufferevent_get_output(c->bev);
-	if (evbuffer_get_length(out) > OUTPUT_CAP) {
+	q = evbuffer_get_length(out);
+	n = strlen(line);
+	if (q + n > OUTPUT_CAP || (q > 0 && ctl.queued + n > OUTPUT_TOTAL_CAP)) {
 		/* A peer that does not read must not cost us memory. */
-		log_debug("control: client pid %ld not reading, closing",
-		    (long)c->pid);
+		log_info("control: client uid %ld pid %ld not reading (%zu bytes "
+		    "queued, %zu for all clients), closing", (long)c->uid,
+		    (long)c->pid, q, ctl.queued);
 		free(line);
 		/*
 		 * Never free here: the caller (read_cb, a promotion, a
@@ -87,7 +121,7 @@ client_send(struct client *c, char *line)
 			event_active(c->reap, EV_TIMEOUT, 1);
 		return;
 	}
-	evbuffer_add(out, line, strlen(line));
+	evbuffer_add(out, line, n);
 	free(line);
 }
 
@@ -128,12 +162,77 @@ client_uid(const struct client *c)
 	return c->uid;
 }
 
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+arm(struct client *c, uint64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	evtimer_add(c->timer, &tv);
+}
+
+/*
+ * The idle timeout runs from the connection or the last complete request,
+ * never from the last byte: a peer trickling a byte at a time is idle.
+ */
 static void
 set_idle_timeout(struct client *c, int on)
 {
-	struct timeval tv = { ctl.d->conf->client_idle_timeout_s, 0 };
+	uint64_t ms = (uint64_t)ctl.d->conf->client_idle_timeout_s * 1000;
 
-	bufferevent_set_timeouts(c->bev, on ? &tv : NULL, NULL);
+	c->partial = 0;
+	if (!on) {
+		evtimer_del(c->timer);
+		return;
+	}
+	c->idle_at = mono_ms() + ms;
+	arm(c, ms);
+}
+
+/* A request line has begun: it must end within LINE_DEADLINE_S. */
+static void
+line_begun(struct client *c)
+{
+	uint64_t now = mono_ms(), ms = LINE_DEADLINE_S * 1000;
+
+	if (c->partial)
+		return;
+	c->partial = 1;
+	if (!c->streaming && c->idle_at > now && c->idle_at - now < ms)
+		ms = c->idle_at - now;
+	arm(c, ms);
+}
+
+static void
+timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *c = arg;
+
+	if (c->closing) {
+		log_debug("control: client pid %ld did not take its last reply",
+		    (long)c->pid);
+		client_free(c);
+		return;
+	}
+	if (c->partial) {
+		log_debug("control: client uid %ld pid %ld: request line "
+		    "incomplete, closing", (long)c->uid, (long)c->pid);
+		client_error(c, 0, PERR_IDLE_TIMEOUT, "request line not "
+		    "complete in time");
+	} else if (!c->streaming)
+		client_error(c, 0, PERR_IDLE_TIMEOUT, "idle for %u s",
+		    ctl.d->conf->client_idle_timeout_s);
+	else
+		return;
+	close_after_flush(c);
 }
 
 void
@@ -161,8 +260,26 @@ close_after_flush(struct client *c)
 {
 	c->closing = 1;
 	bufferevent_disable(c->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
 		client_free(c);
+		return;
+	}
+	arm(c, CLOSE_GRACE_S * 1000);
+}
+
+/* Keep ctl.queued and ctl.unread: bytes buffered for all clients. */
+static void
+queued_cb(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
+{
+	ctl.queued += info->n_added;
+	ctl.queued -= info->n_deleted;
+}
+
+static void
+unread_cb(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
+{
+	ctl.unread += info->n_added;
+	ctl.unread -= info->n_deleted;
 }
 
 static void
@@ -176,6 +293,11 @@ client_free(struct client *c)
 	TAILQ_REMOVE(&ctl.clients, c, entry);
 	ctl.nclients--;
 	event_free(c->reap);
+	event_free(c->timer);
+	ctl.queued -= evbuffer_get_length(bufferevent_get_output(c->bev));
+	evbuffer_remove_cb(bufferevent_get_output(c->bev), queued_cb, c);
+	ctl.unread -= evbuffer_get_length(bufferevent_get_input(c->bev));
+	evbuffer_remove_cb(bufferevent_get_input(c->bev), unread_cb, c);
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -279,6 +401,32 @@ out:
 	proto_request_free(&req);
 }
 
+/* One complete line (without its end): a request, or an error. */
+static void
+take_line(struct client *c, const char *line, size_t n)
+{
+	uint64_t now;
+
+	c->dispatching = 1;
+	if (n == 0) {
+		/* Answered, but not a request: no reprieve from idling. */
+		client_error(c, 0, PERR_BAD_REQUEST, "empty request line");
+		if (c->partial && !c->streaming) {
+			now = mono_ms();
+			arm(c, c->idle_at > now ? c->idle_at - now : 0);
+		}
+		c->partial = 0;
+	} else if (c->streaming) {
+		/* dispatch() refuses it; the stream has no idle timeout. */
+		set_idle_timeout(c, 0);
+		dispatch(c, line, n);
+	} else {
+		set_idle_timeout(c, 1);
+		dispatch(c, line, n);
+	}
+	c->dispatching = 0;
+}
+
 static void
 read_cb(struct bufferevent *bev, void *arg)
 {
@@ -288,7 +436,7 @@ read_cb(struct bufferevent *bev, void *arg)
 	size_t eol_len, n;
 	char *line;
 
-	while (!c->closing) {
+	while (!c->closing && evbuffer_get_length(in) > 0) {
 		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
 		n = eol.pos == -1 ? evbuffer_get_length(in) : (size_t)eol.pos;
 		if (n > PROTO_MAX_LINE) {
@@ -299,25 +447,32 @@ read_cb(struct bufferevent *bev, void *arg)
 			close_after_flush(c);
 			return;
 		}
-		if (eol.pos == -1)
+		if (eol.pos == -1 && n > INPUT_SHARE &&
+		    ctl.unread > INPUT_TOTAL_CAP) {
+			log_info("control: client uid %ld pid %ld: unfinished "
+			    "request of %zu bytes while %zu are buffered, closing",
+			    (long)c->uid, (long)c->pid, n, ctl.unread);
+			client_error(c, 0, PERR_TOO_LONG, "request line of %zu "
+			    "bytes unfinished while the daemon's input is full", n);
+			close_after_flush(c);
 			return;
+		}
+		if (eol.pos == -1) {
+			/* The start of a line: it has LINE_DEADLINE_S to end. */
+			line_begun(c);
+			return;
+		}
 		line = xmalloc(n + eol_len);
 		evbuffer_remove(in, line, n + eol_len);
 		if (n > 0 && line[n - 1] == '\r')
 			n--;
-		if (n > 0) {
-			c->dispatching = 1;
-			dispatch(c, line, n);
-			c->dispatching = 0;
-		}
+		take_line(c, line, n);
 		free(line);
 		/* client_send's cap gave up on c while we were in dispatch. */
 		if (c->dead) {
 			client_free(c);
 			return;
 		}
-		if (evbuffer_get_length(in) == 0)
-			return;
 	}
 }
 
@@ -335,12 +490,6 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct client *c = arg;
 
-	if ((what & BEV_EVENT_TIMEOUT) && !c->streaming) {
-		client_error(c, 0, PERR_IDLE_TIMEOUT, "idle for %u s",
-		    ctl.d->conf->client_idle_timeout_s);
-		close_after_flush(c);
-		return;
-	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
 		client_free(c);
 }
@@ -366,6 +515,57 @@ peer_is_admin(int fd, const struct ucred *uc)
 	return 0;
 }
 
+/*
+ * The last slots are kept for admins, so that readers holding every other
+ * one (a watch has no idle timeout) cannot keep root from running abort.
+ */
+static unsigned
+admin_reserve(void)
+{
+	unsigned max = ctl.d->conf->max_clients, r = max / 8;
+
+	if (r == 0 && max > 1)
+		r = 1;
+	return r > ADMIN_RESERVE_MAX ? ADMIN_RESERVE_MAX : r;
+}
+
+/*
+ * 1 when fd, just accepted, leaves fewer than reserve descriptors free.
+ * Descriptors are handed out lowest first, so every one below fd is in
+ * use: at most nofile - fd - 1 are free.
+ */
+static int
+fds_short(int fd, rlim_t reserve)
+{
+	return ctl.nofile != RLIM_INFINITY && (rlim_t)fd + reserve >= ctl.nofile;
+}
+
+/* Descriptors kept for the databases, hooks, journals and admins. */
+static rlim_t
+fd_reserve(void)
+{
+	return FD_RESERVE + 4 * (rlim_t)ctl.d->ntargets;
+}
+
+int
+control_fds_low(int fd)
+{
+	return fds_short(fd, fd_reserve());
+}
+
+/* Admins may use half of the descriptor reserve; the databases keep the rest. */
+static int
+room_for(int admin, int fd)
+{
+	unsigned max = ctl.d->conf->max_clients;
+
+	if (ctl.nclients >= max)
+		return 0;
+	if (admin)
+		return !fds_short(fd, fd_reserve() / 2);
+	return ctl.nclients < max - admin_reserve() && !control_fds_low(fd);
+}
+
 static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
@@ -375,16 +575,19 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	struct ucred uc;
 	socklen_t len = sizeof uc;
 	struct client *c;
+	int admin;
 
-	if (ctl.nclients >= ctl.d->conf->max_clients) {
-		log_debug("control: client limit %u reached", ctl.nclients);
-		if (write(fd, full, sizeof full - 1) == -1)
-			log_debug("control: %s", strerror(errno));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1) {
+		log_warn("control: SO_PEERCRED");
 		close(fd);
 		return;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1) {
-		log_warn("control: SO_PEERCRED");
+	admin = peer_is_admin(fd, &uc);
+	if (!room_for(admin, fd)) {
+		log_debug("control: client limit reached (%u clients), refusing "
+		    "uid %ld", ctl.nclients, (long)uc.uid);
+		if (write(fd, full, sizeof full - 1) == -1)
+			log_debug("control: %s", strerror(errno));
 		close(fd);
 		return;
 	}
@@ -393,7 +596,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	c->uid = uc.uid;
 	c->gid = uc.gid;
 	c->pid = uc.pid;
-	c->admin = peer_is_admin(fd, &uc);
+	c->admin = admin;
 	c->bev = bufferevent_socket_new(ctl.d->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		close(fd);
@@ -401,6 +604,9 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 	c->reap = evtimer_new(ctl.d->base, reap_cb, c);
+	c->timer = evtimer_new(ctl.d->base, timer_cb, c);
+	evbuffer_add_cb(bufferevent_get_output(c->bev), queued_cb, c);
+	evbuffer_add_cb(bufferevent_get_input(c->bev), unread_cb, c);
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
 	/* Stop reading well past a line so one client cannot pile up input. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, PROTO_MAX_LINE + 4096);
@@ -494,6 +700,62 @@ check_dir(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Descriptors: the soft limit up to the hard one (systemd starts services at
+ * 1024 unless LimitNOFILE= says otherwise), then say if the limits we were
+ * given cannot all be met at once.
+ */
+static void
+raise_nofile(struct daemon *d)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("getrlimit");
+		ctl.nofile = RLIM_INFINITY;
+		return;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_debug("setrlimit NOFILE %llu: %s",
+			    (unsigned long long)rl.rlim_max, strerror(errno));
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	ctl.nofile = rl.rlim_cur;
+	if (ctl.nofile != RLIM_INFINITY && ctl.nofile < (rlim_t)d->conf->max_clients +
+	    FD_RESERVE + 4 * (rlim_t)d->conf->ntargets + 64)
+		log_warnx("control: %llu descriptors are too few for max_clients "
+		    "= %u and %zu target(s); readers will be refused early "
+		    "(raise LimitNOFILE=)", (unsigned long long)ctl.nofile,
+		    d->conf->max_clients, d->conf->ntargets);
+}
+
+/*
+ * Give the socket to socket_group.  No chown when bind already made it that
+ * group (the daemon's own): the systemd unit filters chown out.
+ */
+static int
+set_group(const char *path, const char *name, char *err, size_t errlen)
+{
+	struct group *gr;
+	struct stat st;
+
+	if ((gr = getgrnam(name)) == NULL) {
+		snprintf(err, errlen, "socket_group %s: no such group", name);
+		return -1;
+	}
+	if (stat(path, &st) == 0 && st.st_gid == gr->gr_gid)
+		return 0;
+	if (chown(path, (uid_t)-1, gr->gr_gid) == -1) {
+		snprintf(err, errlen, "socket_group %s: %s%s", name,
+		    strerror(errno), errno == EPERM ? " (the daemon must be a "
+		    "member; under systemd, SystemCallFilter=@chown)" : "");
+		return -1;
+	}
+	return 0;
+}
+
 int
 control_init(struct daemon *d, char *err, size_t errlen)
 {
@@ -504,6 +766,7 @@ control_init(struct daemon *d, char *err, size_t errlen)
 
 	ctl.d = d;
 	TAILQ_INIT(&ctl.clients);
+	raise_nofile(d);
 	if (strlen(path) >= sizeof sun.sun_path) {
 		snprintf(err, errlen, "%s: socket path too long", path);
 		return -1;
@@ -528,17 +791,11 @@ control_init(struct daemon *d, char *err, size_t errlen)
 	umask(old);
 	if (chmod(path, 0660) == -1)
 		log_warn("chmod %s", path);
-	if (d->conf->socket_group != NULL) {
-		struct group *gr = getgrnam(d->conf->socket_group);
-
-		if (gr == NULL || chown(path, (uid_t)-1, gr->gr_gid) == -1) {
-			snprintf(err, errlen, "socket_group %s: %s",
-			    d->conf->socket_group, gr == NULL ? "no such group" :
-			    strerror(errno));
-			close(fd);
-			unlink(path);
-			return -1;
-		}
+	if (d->conf->socket_group != NULL &&
+	    set_group(path, d->conf->socket_group, err, errlen) == -1) {
+		close(fd);
+		unlink(path);
+		return -1;
 	}
 	if (listen(fd, 128) == -1) {
 		snprintf(err, errlen, "listen: %s", strerror(errno));
@@ -559,6 +816,22 @@ control_init(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Best effort at exit: one write of what is queued, the final line last.
+ * A socket bufferevent keeps the start of its output frozen outside its own
+ * write callback, so a bare evbuffer_write() wrote nothing and watchers saw
+ * the connection drop instead of their final line.
+ */
+static void
+flush_now(struct client *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	evbuffer_unfreeze(out, 1);
+	if (evbuffer_get_length(out) > 0 && evbuffer_write(out, c->fd) == -1)
+		log_debug("control: pid %ld: %s", (long)c->pid, strerror(errno));
+}
+
 void
 control_shutdown(void)
 {
@@ -576,8 +849,7 @@ control_shutdown(void)
 			o = cJSON_CreateObject();
 			cJSON_AddStringToObject(o, "reason", "shutdown");
 			client_ok(c, c->stream_id, o);
-			/* Best effort: one write, then go. */
-			evbuffer_write(bufferevent_get_output(c->bev), c->fd);
+			flush_now(c);
 		}
 		client_free(c);
 	}

@@ -14,6 +14,8 @@ struct client;
 
 int	 control_init(struct daemon *, char *err, size_t errlen);
 void	 control_shutdown(void);	/* close the socket, say goodbye */
+/* 1 when fd, just accepted, leaves too few descriptors: refuse the peer. */
+int	 control_fds_low(int fd);
 
 /* Replies; the functions take ownership of the cJSON. */
 void	 client_ok(struct client *, long long id, cJSON *result);

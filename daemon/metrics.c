@@ -2,22 +2,51 @@
  * GET /metrics in the Prometheus text format.  Every series exists from the
  * start and never vanishes: an unknown lag is NaN, not a missing line, so a
  * stopped thread cannot make an alert go quiet (the mysqld_exporter trap).
+ *
+ * The HTTP side is ours rather than evhttp's: libevent 2.1's evhttp can
+ * neither bound its connections nor back off when accept() fails, and any
+ * local user can reach this port.  So: at most MX_MAX_CONNS connections, one
+ * request each (Connection: close), MX_DEADLINE_S from accept to the end of
+ * the reply whatever the peer trickles, no accept while the daemon's
+ * descriptors run short, and a pause (not a busy loop) when accept fails.
  */
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/http.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include <event2/util.h>
 
+#include "control.h"
 #include "log.h"
 #include "metrics.h"
 #include "xmalloc.h"
 
+#define MX_MAX_CONNS	16	/* a scraper or two, and a curl */
+#define MX_MAX_REQUEST	8192	/* request line and headers */
+#define MX_DEADLINE_S	10	/* accept to last byte of the reply */
+
+struct mx_conn {
+	struct bufferevent *bev;
+	struct event	*deadline;
+	int		 replied;
+	LIST_ENTRY(mx_conn) entry;
+};
+
 static struct {
 	struct daemon	*d;
-	struct evhttp	*http;
+	struct evconnlistener *listener;
+	struct event	*rearm;
+	LIST_HEAD(, mx_conn) conns;
+	unsigned	 nconns;
 } mx;
 
 static void
@@ -112,39 +141,213 @@ render(struct evbuffer *b)
 }
 
 static void
-handle(struct evhttp_request *req, void *arg)
+conn_free(struct mx_conn *c)
 {
-	struct evbuffer *b;
+	LIST_REMOVE(c, entry);
+	mx.nconns--;
+	event_free(c->deadline);
+	bufferevent_free(c->bev);
+	free(c);
+}
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
-	    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
-		evhttp_send_error(req, 405, "Method Not Allowed");
+/* Queue the whole reply, then close once it has left. */
+static void
+reply(struct mx_conn *c, int code, const char *reason, const char *extra,
+    struct evbuffer *body, int head_only)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t len = body != NULL ? evbuffer_get_length(body) : 0;
+
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n%sContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n", code, reason,
+	    extra, code == 200 ? "text/plain; version=0.0.4; charset=utf-8" :
+	    "text/plain; charset=utf-8", len);
+	if (body != NULL && !head_only)
+		evbuffer_add_buffer(out, body);
+	c->replied = 1;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+static void
+reply_text(struct mx_conn *c, int code, const char *reason, const char *extra,
+    const char *text, int head_only)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	evbuffer_add_printf(b, "%s\n", text);
+	reply(c, code, reason, extra, b, head_only);
+	evbuffer_free(b);
+}
+
+/* The request line is all we need: "METHOD SP TARGET SP HTTP/x.y". */
+static void
+handle(struct mx_conn *c, char *line)
+{
+	char *method, *target, *version, *q, *save;
+	struct evbuffer *b;
+	int head;
+
+	method = strtok_r(line, " ", &save);
+	target = strtok_r(NULL, " ", &save);
+	version = strtok_r(NULL, " ", &save);
+	if (method == NULL || target == NULL || version == NULL ||
+	    strtok_r(NULL, " ", &save) != NULL ||
+	    strncmp(version, "HTTP/1.", 7) != 0) {
+		reply_text(c, 400, "Bad Request", "", "Bad Request", 0);
+		return;
+	}
+	head = strcmp(method, "HEAD") == 0;
+	if (!head && strcmp(method, "GET") != 0) {
+		reply_text(c, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n",
+		    "Method Not Allowed", 0);
+		return;
+	}
+	if ((q = strchr(target, '?')) != NULL)
+		*q = '\0';
+	if (strcmp(target, "/metrics") != 0) {
+		reply_text(c, 404, "Not Found", "", "Not Found: try /metrics",
+		    head);
 		return;
 	}
 	b = evbuffer_new();
 	render(b);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-	    "text/plain; version=0.0.4; charset=utf-8");
-	evhttp_send_reply(req, 200, "OK", b);
-	/* evhttp_send_reply drained it, but the buffer stays ours. */
+	reply(c, 200, "OK", "", b, head);
 	evbuffer_free(b);
 }
 
 static void
-not_found(struct evhttp_request *req, void *arg)
+conn_read_cb(struct bufferevent *bev, void *arg)
 {
-	evhttp_send_error(req, 404, "Not Found: try /metrics");
+	struct mx_conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer_ptr end;
+	char *line;
+
+	if (c->replied)
+		return;
+	/* Wait for the end of the headers (bare LF tolerated). */
+	end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+	if (end.pos == -1)
+		end = evbuffer_search(in, "\n\n", 2, NULL);
+	if (end.pos == -1) {
+		if (evbuffer_get_length(in) >= MX_MAX_REQUEST)
+			reply_text(c, 431, "Request Header Fields Too Large", "",
+			    "Request Header Fields Too Large", 0);
+		return;
+	}
+	if ((line = evbuffer_readln(in, NULL, EVBUFFER_EOL_CRLF)) == NULL)
+		return;		/* not reached: the buffer holds a line end */
+	handle(c, line);
+	free(line);
+}
+
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct mx_conn *c = arg;
+
+	if (c->replied)
+		conn_free(c);
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	conn_free(arg);
+}
+
+static void
+deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	log_debug("metrics: a connection ran past %d s, closed", MX_DEADLINE_S);
+	conn_free(arg);
+}
+
+static void
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Content-Length: 0\r\nConnection: close\r\n\r\n";
+	struct timeval tv = { MX_DEADLINE_S, 0 };
+	struct mx_conn *c;
+
+	if (mx.nconns >= MX_MAX_CONNS || control_fds_low(fd)) {
+		log_debug("metrics: %u connections open, refusing one",
+		    mx.nconns);
+		if (write(fd, busy, sizeof busy - 1) == -1)
+			log_debug("metrics: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	c = xcalloc(1, sizeof *c);
+	if ((c->bev = bufferevent_socket_new(mx.d->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		close(fd);
+		free(c);
+		return;
+	}
+	c->deadline = evtimer_new(mx.d->base, deadline_cb, c);
+	evtimer_add(c->deadline, &tv);
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, MX_MAX_REQUEST);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	LIST_INSERT_HEAD(&mx.conns, c, entry);
+	mx.nconns++;
+}
+
+static void
+rearm_cb(evutil_socket_t fd, short what, void *arg)
+{
+	evconnlistener_enable(mx.listener);
+}
+
+static void
+accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	struct timeval tv = { 1, 0 };
+	int e = EVUTIL_SOCKET_ERROR();
+
+	/* EMFILE/ENFILE are not retried by libevent: pause, then re-arm. */
+	log_warnx("metrics: accept: %s; pausing for 1 s",
+	    evutil_socket_error_to_string(e));
+	evconnlistener_disable(l);
+	evtimer_add(mx.rearm, &tv);
+}
+
+static struct evconnlistener *
+listen_on(const char *host, const char *port, char *err, size_t errlen)
+{
+	struct evutil_addrinfo hints = { 0 }, *ai;
+	struct evconnlistener *l;
+	int rc;
+
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_NUMERICSERV;
+	if ((rc = evutil_getaddrinfo(host, port, &hints, &ai)) != 0) {
+		snprintf(err, errlen, "%s", evutil_gai_strerror(rc));
+		return NULL;
+	}
+	l = evconnlistener_new_bind(mx.d->base, accept_cb, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
+	    16, ai->ai_addr, (int)ai->ai_addrlen);
+	if (l == NULL)
+		snprintf(err, errlen, "%s", strerror(errno));
+	evutil_freeaddrinfo(ai);
+	return l;
 }
 
 int
 metrics_init(struct daemon *d, char *err, size_t errlen)
 {
 	const char *spec = d->conf->metrics_listen;
-	char *host;
 	const char *colon;
+	char *host, why[256];
 	size_t n;
 
 	mx.d = d;
+	LIST_INIT(&mx.conns);
 	if (spec == NULL)
 		return 0;
 	colon = strrchr(spec, ':');
@@ -153,21 +356,15 @@ metrics_init(struct daemon *d, char *err, size_t errlen)
 		host = xstrndup(spec + 1, n - 2);
 	else
 		host = xstrndup(spec, n);
-	mx.http = evhttp_new(d->base);
-	evhttp_set_max_headers_size(mx.http, 8192);
-	evhttp_set_max_body_size(mx.http, 4096);
-	evhttp_set_timeout(mx.http, 10);
-	evhttp_set_cb(mx.http, "/metrics", handle, NULL);
-	evhttp_set_gencb(mx.http, not_found, NULL);
-	if (evhttp_bind_socket_with_handle(mx.http, host,
-	    (ev_uint16_t)atoi(colon + 1)) == NULL) {
-		snprintf(err, errlen, "metrics_listen %s: cannot listen", spec);
-		evhttp_free(mx.http);
-		mx.http = NULL;
-		free(host);
+	mx.listener = listen_on(host, colon + 1, why, sizeof why);
+	free(host);
+	if (mx.listener == NULL) {
+		snprintf(err, errlen, "metrics_listen %s: cannot listen: %s",
+		    spec, why);
 		return -1;
 	}
-	free(host);
+	evconnlistener_set_error_cb(mx.listener, accept_error_cb);
+	mx.rearm = evtimer_new(d->base, rearm_cb, NULL);
 	log_info("metrics on http://%s/metrics", spec);
 	return 0;
 }
@@ -175,7 +372,11 @@ metrics_init(struct daemon *d, char *err, size_t errlen)
 void
 metrics_shutdown(void)
 {
-	if (mx.http != NULL)
-		evhttp_free(mx.http);
-	mx.http = NULL;
+	while (!LIST_EMPTY(&mx.conns))
+		conn_free(LIST_FIRST(&mx.conns));
+	if (mx.listener != NULL) {
+		evconnlistener_free(mx.listener);
+		event_free(mx.rearm);
+	}
+	mx.listener = NULL;
 }

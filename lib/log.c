@@ -21,6 +21,23 @@ static int log_journal;
 static const char *const level_names[] = { "error", "warning", "info", "debug" };
 static const int level_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
+/*
+ * A message identical to the one before (same level, same text) is counted,
+ * not written: "last message repeated N times" follows when another message
+ * comes, or with the first repeat REPEAT_FLUSH_S after the count began.  A
+ * loop stuck on one error (an accept failing with EMFILE, say) then costs a
+ * line every REPEAT_FLUSH_S instead of filling the disk.
+ */
+#define REPEAT_FLUSH_S	30
+
+static struct {
+	char		 msg[2048];
+	enum log_level	 level;
+	int		 valid;
+	unsigned long	 count;		/* repeats not written yet */
+	time_t		 since;		/* when the first of them came */
+} last;
+
 /* stderr is connected to the journal when JOURNAL_STREAM names its dev:ino. */
 static int
 stderr_is_journal(void)
@@ -79,11 +96,9 @@ log_parse_level(const char *s, enum log_level *l)
 }
 
 static void
-emit(enum log_level l, const char *target, const char *state, long long lag_ms,
-    const char *msg)
+write_line(enum log_level l, const char *target, const char *state,
+    long long lag_ms, const char *msg)
 {
-	if (l > log_min)
-		return;
 	if (log_journal) {
 		char lag[32];
 
@@ -113,6 +128,59 @@ emit(enum log_level l, const char *target, const char *state, long long lag_ms,
 	else
 		fprintf(stderr, "%s.%03ld %s %s: %s\n", when,
 		    ts.tv_nsec / 1000000, log_prog, level_names[l], msg);
+}
+
+static time_t
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static void
+flush_repeats(void)
+{
+	char line[64];
+
+	if (last.count == 0)
+		return;
+	snprintf(line, sizeof line, "last message repeated %lu time%s",
+	    last.count, last.count == 1 ? "" : "s");
+	last.count = 0;
+	write_line(last.level, NULL, NULL, -1, line);
+}
+
+/* 1 when msg repeats the previous message and is to be counted only. */
+static int
+repeated(enum log_level l, const char *target, const char *msg)
+{
+	time_t now = mono_s();
+
+	/* A target's lines carry journal fields: always written. */
+	if (target == NULL && last.valid && last.level == l &&
+	    strcmp(last.msg, msg) == 0) {
+		if (last.count++ == 0)
+			last.since = now;
+		if (now - last.since >= REPEAT_FLUSH_S)
+			flush_repeats();
+		return 1;
+	}
+	flush_repeats();
+	last.valid = target == NULL;
+	last.level = l;
+	snprintf(last.msg, sizeof last.msg, "%s", msg);
+	return 0;
+}
+
+static void
+emit(enum log_level l, const char *target, const char *state, long long lag_ms,
+    const char *msg)
+{
+	if (l > log_min || repeated(l, target, msg))
+		return;
+	write_line(l, target, state, lag_ms, msg);
 }
 
 static void
@@ -154,6 +222,7 @@ fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog(LOG_LVL_ERROR, 1, fmt, ap);
 	va_end(ap);
+	flush_repeats();
 	exit(1);
 }
 
@@ -165,6 +234,7 @@ fatalx(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog(LOG_LVL_ERROR, 0, fmt, ap);
 	va_end(ap);
+	flush_repeats();
 	exit(1);
 }
 

@@ -168,14 +168,15 @@ assert r[0]["id"] == 5 and r[0]["error"]["code"] == "unknown_command", r
 	jq -se 'map(.id) == [range(1; 31)]' <<<"$output"
 	jq -se '[.[] | select(.id % 5 == 2) | .error.code] | unique == ["unknown_command"]' <<<"$output"
 	jq -se '[.[] | select(.id % 5 == 0) | .result.target] | unique == ["main"]' <<<"$output"
-	# Split across writes, with CRLF and empty lines: still one reply each.
+	# Split across writes, with CRLF: still one reply each; an empty line
+	# between them is not a request and says so.
 	run py "$PY_LIB"'
 s = connect()
 for chunk in (b"{\"id\": 1, \"cm", b"d\": \"hello\"}\r\n\n{\"id\": 2, ", b"\"cmd\": \"lag\"}\n"):
     s.sendall(chunk); time.sleep(0.05)
-print([r["id"] for r in lines(s, 2)])
+print([(r["id"], r["ok"] or r["error"]["code"]) for r in lines(s, 3)])
 '
-	[ "$output" = "[1, 2]" ]
+	[ "$output" = "[(1, True), (0, 'bad_request'), (2, True)]" ]
 }
 
 @test "max_clients = 3: the 4th connection gets too_many_clients and is closed" {
@@ -273,7 +274,7 @@ print("ok", n)
 	[[ $output == "ok "* ]]
 	daemon_alive
 	run -0 ctl --json status main
-	grep -q 'not reading, closing' "$DAEMON_LOG"
+	grep -q 'not reading (.* queued, .* for all clients), closing' "$DAEMON_LOG"
 }
 
 @test "a non-admin peer gets permission_denied for reload and stop, and may read" {
@@ -339,4 +340,42 @@ s.bind(sys.argv[1])' "$SOCK"
 	run -1 timeout 10 "$DAEMON_BIN" -c "$CONF"
 	[[ $output == *"$SOCK: exists and is not a socket"* ]]
 	[ "$(cat "$SOCK")" = precious ]
+}
+
+@test "the daemon stops: a watch gets its final line (reason shutdown) and replwatchctl watch exits 0" {
+	daemon_start --offline
+	"$CTL_BIN" -s "$SOCK" watch >"$BATS_TEST_TMPDIR/w.out" 2>"$BATS_TEST_TMPDIR/w.err" &
+	wpid=$!
+	wait_until 5 grep -q . "$BATS_TEST_TMPDIR/w.out"
+	sleep 0.3
+	daemon_stop
+	rc=0
+	wait "$wpid" || rc=$?
+	cat "$BATS_TEST_TMPDIR/w.out" "$BATS_TEST_TMPDIR/w.err"
+	[ "$rc" -eq 0 ]
+	grep -q 'the daemon ended the watch (shutdown)' "$BATS_TEST_TMPDIR/w.err"
+}
+
+@test "a raw watcher gets {\"ok\": true, \"result\": {\"reason\": \"shutdown\"}} as its last line" {
+	daemon_start --offline
+	py "$PY_LIB"'
+w = connect()
+w.sendall(b"{\"id\": 5, \"cmd\": \"watch\"}\n")
+assert lines(w, 1)[0]["event"]["type"] == "state"
+open(sys.argv[2], "w").write("watching\n")
+w.settimeout(15)
+buf = b""
+while True:
+    d = w.recv(65536)
+    if not d:
+        break
+    buf += d
+final = [json.loads(l) for l in buf.split(b"\n") if l][-1]
+open(sys.argv[2], "a").write(json.dumps(final) + "\n")
+' "$BATS_TEST_TMPDIR/raw.out" &
+	rpid=$!
+	wait_until 5 grep -q watching "$BATS_TEST_TMPDIR/raw.out"
+	daemon_stop
+	wait "$rpid"
+	tail -n 1 "$BATS_TEST_TMPDIR/raw.out" | jq -e '.id == 5 and .ok == true and .result.reason == "shutdown"'
 }

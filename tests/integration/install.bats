@@ -165,9 +165,10 @@ mode() { stat -c %a "$1"; }
 	# in which only the binary's directory points into DESTDIR.
 	unit=$DEST/usr/lib/systemd/system/replwatchd.service
 	mkdir -p "$BATS_TEST_TMPDIR/u"
-	sed "s|=/usr/sbin/replwatchd |=$DEST/usr/sbin/replwatchd |" "$unit" \
+	sed -e "s|=/usr/sbin/replwatchd |=$DEST/usr/sbin/replwatchd |" \
+		-e "s|=/usr/bin/replwatchctl |=$DEST/usr/bin/replwatchctl |" "$unit" \
 		>"$BATS_TEST_TMPDIR/u/replwatchd.service"
-	[[ $(diff "$unit" "$BATS_TEST_TMPDIR/u/replwatchd.service" | grep -c '^>') == 2 ]]
+	[[ $(diff "$unit" "$BATS_TEST_TMPDIR/u/replwatchd.service" | grep -c '^>') == 3 ]]
 	run systemd-analyze verify --man=no "$BATS_TEST_TMPDIR/u/replwatchd.service"
 	[[ $status -eq 0 && -z $output ]] || {
 		echo "$output"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
 # replwatchd's side of the systemd contract (Type=notify, WatchdogSec=,
-# ExecReload=kill -HUP, ExecStartPre=replwatchd -n), with a Unix datagram
+# ExecReload=replwatchctl reload, ExecStartPre=replwatchd -n), with a Unix datagram
 # socket of ours standing in for systemd's $NOTIFY_SOCKET.  No database is
 # needed: the target points at a closed port and stays unreachable.
+
+bats_require_minimum_version 1.5.0
 
 load lib
 
@@ -180,7 +182,7 @@ teardown() {
 	wait_until 10 has_after "$n" RELOADING=1 READY=1
 	# Logged why, naming the file and the key.
 	wait_until 5 grep -q "reload refused, old configuration kept: $CONF:[0-9]*: lag_warn_s" "$T/stderr"
-	! process_gone "$DAEMON_PID"
+	run ! process_gone "$DAEMON_PID"
 	[[ -S $SOCK ]]
 	run "$REPO/ctl/replwatchctl" -s "$SOCK" --json status
 	echo "$output" | jq -e '[.targets[].target] == ["t1"]' || {
@@ -245,6 +247,65 @@ teardown() {
 	run env -u JOURNAL_STREAM NOTIFY_SOCKET="$T/notify2" "$REPO/daemon/replwatchd" -c "$CONF"
 	[[ $status -ne 0 ]]
 	[[ $output == *"another replwatchd is running"* ]]
-	! process_gone "$first"
+	run ! process_gone "$first"
 	[[ -S $SOCK ]]
+}
+
+# The unit as `make install` writes it, into a DESTDIR of this file's.
+installed_unit() {
+	local dest=$BATS_FILE_TMPDIR/root
+	if [[ ! -f $dest/usr/lib/systemd/system/replwatchd.service ]]; then
+		make -s -C "$REPO" install PREFIX=/usr DESTDIR="$dest" >"$dest.log" 2>&1 || {
+			cat "$dest.log"
+			return 1
+		}
+	fi
+	UNIT=$dest/usr/lib/systemd/system/replwatchd.service
+	DEST=$dest
+}
+
+# The installed unit's ExecReload= command line, run as systemd would (with
+# the binary and the socket of this test).
+exec_reload() {
+	local cmd
+	cmd=$(sed -n 's/^ExecReload=//p' "$UNIT")
+	[[ $cmd == /usr/bin/replwatchctl\ * ]] || {
+		echo "ExecReload=$cmd"
+		return 1
+	}
+	cmd=${cmd/#\/usr\/bin\/replwatchctl/$DEST/usr/bin/replwatchctl}
+	cmd=${cmd//\/run\/replwatch\/replwatch.sock/$SOCK}
+	# shellcheck disable=SC2086 # word splitting as systemd does it
+	env -u REPLWATCH_SOCKET $cmd
+}
+
+@test "ExecReload= of the installed unit fails when the daemon refuses the new file, succeeds when it takes it" {
+	installed_unit
+	start_daemon
+	wait_until 10 grep -q '^STATUS=.*t1' "$NOTES"
+	write_conf "$CONF" t1 t2
+	printf 'lag_warn_s = soon\n' >>"$CONF"
+	run exec_reload
+	echo "$output"
+	[[ $status -ne 0 ]]
+	[[ $output == *"refused"*"$CONF:"[0-9]*": lag_warn_s"* ]]
+	run ! process_gone "$DAEMON_PID"
+	write_conf "$CONF" t1 t2
+	run exec_reload
+	echo "$output"
+	[[ $status -eq 0 ]]
+	[[ $output == *"reloaded"*"2 target"* ]]
+}
+
+@test "the installed unit: systemd-analyze security rates it 1.2 at most, with LimitNOFILE=" {
+	command -v systemd-analyze >/dev/null || skip "systemd-analyze missing: make deps"
+	installed_unit
+	grep -qx 'LimitNOFILE=[0-9]*' "$UNIT"
+	run env LC_ALL=C systemd-analyze security --offline=true --no-pager "$UNIT"
+	line=$(grep -o 'Overall exposure level for replwatchd.service: [0-9.]*' <<<"$output")
+	echo "# $line" >&3
+	awk -v l="${line##* }" 'BEGIN { exit !(l != "" && l <= 1.2) }' || {
+		echo "$output"
+		false
+	}
 }
