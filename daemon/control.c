@@ -32,8 +32,10 @@
  * Replies queued for a peer that does not read: past OUTPUT_CAP for one
  * peer, or OUTPUT_TOTAL_CAP for all of them together, a peer with a backlog
  * is dropped.  Without the total, 63 non-reading watchers held 271 MB.
+ * OUTPUT_CAP is the client's own line limit (ctl/client.c), so one reply
+ * the client could take (the status of a fleet) is never refused here.
  */
-#define OUTPUT_CAP	(1u << 20)
+#define OUTPUT_CAP	(4u << 20)
 #define OUTPUT_TOTAL_CAP (16u << 20)
 /*
  * Unfinished request lines, all clients together: past INPUT_TOTAL_CAP a
