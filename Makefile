@@ -93,7 +93,7 @@ tests/tools/appwriter: tests/tools/appwriter.c
 
 # lib/db.c on its own, from its sources: db.bats tests the module, not the
 # archive; built here so make asan runs it under ASan too.
-tests/tools/dbcheck: tests/tools/dbcheck.c lib/db.c lib/xmalloc.c lib/log.c $(wildcard lib/*.h)
+tests/tools/dbcheck: tests/tools/dbcheck.c lib/db.c lib/xmalloc.c lib/log.c lib/clock.c lib/timefmt.c $(wildcard lib/*.h)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)
 
 tests/unit/test_%: tests/unit/test_%.c $(LIB)

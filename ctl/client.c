@@ -10,19 +10,11 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "clock.h"
 #include "protocol.h"
 #include "xmalloc.h"
 
 #define CLIENT_READ_CHUNK	65536
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void
 client_init(struct client *c)
@@ -127,7 +119,7 @@ wait_readable(struct pollfd *pfd, int wait_ms)
 enum client_rv
 client_read_line(struct client *c, int timeout_ms, char **line, size_t *len)
 {
-	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : now_mono_ms() + timeout_ms;
 	struct pollfd pfd;
 	size_t scan = 0;
 	char *nl;
@@ -155,7 +147,7 @@ client_read_line(struct client *c, int timeout_ms, char **line, size_t *len)
 
 		wait_ms = -1;
 		if (deadline >= 0) {
-			long long left = deadline - now_ms();
+			long long left = deadline - now_mono_ms();
 
 			if (left <= 0)
 				return CLIENT_TIMEOUT;

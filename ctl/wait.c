@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ctl.h"
 #include "output.h"
 
@@ -28,15 +29,6 @@ struct wait_seen {
 	int	 lag_known;
 	double	 lag_ms;
 };
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 copy_str(char *dst, size_t len, const cJSON *o, const char *key)
@@ -152,7 +144,7 @@ cmd_wait(struct ctl *ctl, const struct cmd_args *a)
 
 	memset(&seen, 0, sizeof(seen));
 	ctl_catch_signals();
-	start = mono_ms();
+	start = now_mono_ms();
 	deadline = start + (long long)ceil(a->timeout_s * 1000);
 	next_progress = start + WAIT_PROGRESS_MS;
 
@@ -164,7 +156,7 @@ cmd_wait(struct ctl *ctl, const struct cmd_args *a)
 		goto out;
 
 	for (;;) {
-		now = mono_ms();
+		now = now_mono_ms();
 		if (now >= deadline) {
 			st = wait_report(a->target, &seen, 0, a,
 			    (now - start) / 1000.0);
@@ -207,7 +199,7 @@ cmd_wait(struct ctl *ctl, const struct cmd_args *a)
 		cJSON_Delete(root);
 		if (caught_up(&seen, max_lag_ms)) {
 			st = wait_report(a->target, &seen, 1, a,
-			    (mono_ms() - start) / 1000.0);
+			    (now_mono_ms() - start) / 1000.0);
 			break;
 		}
 	}

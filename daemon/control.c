@@ -164,15 +164,6 @@ client_uid(const struct client *c)
 	return c->uid;
 }
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void
 arm(struct client *c, uint64_t ms)
 {
@@ -195,7 +186,7 @@ set_idle_timeout(struct client *c, int on)
 		evtimer_del(c->timer);
 		return;
 	}
-	c->idle_at = mono_ms() + ms;
+	c->idle_at = (uint64_t)now_mono_ms() + ms;
 	arm(c, ms);
 }
 
@@ -203,7 +194,7 @@ set_idle_timeout(struct client *c, int on)
 static void
 line_begun(struct client *c)
 {
-	uint64_t now = mono_ms(), ms = LINE_DEADLINE_S * 1000;
+	uint64_t now = (uint64_t)now_mono_ms(), ms = LINE_DEADLINE_S * 1000;
 
 	if (c->partial)
 		return;
@@ -414,7 +405,7 @@ take_line(struct client *c, const char *line, size_t n)
 		/* Answered, but not a request: no reprieve from idling. */
 		client_error(c, 0, PERR_BAD_REQUEST, "empty request line");
 		if (c->partial && !c->streaming) {
-			now = mono_ms();
+			now = (uint64_t)now_mono_ms();
 			arm(c, c->idle_at > now ? c->idle_at - now : 0);
 		}
 		c->partial = 0;

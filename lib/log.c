@@ -12,7 +12,9 @@
 #define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
+#include "clock.h"
 #include "log.h"
+#include "timefmt.h"
 
 static const char *log_prog = "replwatch";
 static enum log_level log_min = LOG_LVL_INFO;
@@ -115,28 +117,22 @@ write_line(enum log_level l, const char *target, const char *state,
 		return;
 	}
 
-	struct timespec ts;
-	struct tm tm;
-	char when[32];
+	char when[40];
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	/* Local time with its offset: a log read elsewhere still says when. */
+	timefmt_local(now_unix_ms(), when, sizeof when);
 	if (target != NULL)
-		fprintf(stderr, "%s.%03ld %s %s: [%s] %s\n", when,
-		    ts.tv_nsec / 1000000, log_prog, level_names[l], target, msg);
+		fprintf(stderr, "%s %s %s: [%s] %s\n", when, log_prog,
+		    level_names[l], target, msg);
 	else
-		fprintf(stderr, "%s.%03ld %s %s: %s\n", when,
-		    ts.tv_nsec / 1000000, log_prog, level_names[l], msg);
+		fprintf(stderr, "%s %s %s: %s\n", when, log_prog,
+		    level_names[l], msg);
 }
 
 static time_t
 mono_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (time_t)(now_mono_ms() / 1000);
 }
 
 static void
