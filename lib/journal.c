@@ -286,6 +286,7 @@ journal_dir_check(const char *dir, int create, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: not a directory", dir);
 		return -1;
 	}
+	/* mkostemp() fills in the XXXXXX. */
 	xasprintf(&probe, "%s/.replwatch-probe.XXXXXX", dir);
 	step = "create";
 	if ((fd = mkostemp(probe, O_CLOEXEC)) == -1)

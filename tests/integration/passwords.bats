@@ -94,6 +94,15 @@ nowhere_at_all() {
 		"$(<"$SB/master.err")"
 }
 
+# setup_pw USER SETUP-ARGS...: `run` the set-up with the password in PWFILE
+setup_pw() {
+	local user=$1
+	shift
+	run --separate-stderr ctl --json setup main --master-host 127.0.0.1 \
+		--master-port "$MASTER_PORT" --repl-user "$user" \
+		--repl-password-file "$PWFILE" "$@"
+}
+
 # one_password N [SETUP-ARGS]: set PWS[N] on the master, set up with it and
 # start, see the IO thread connect, stop.  (Not "i": bats' run uses it.)
 one_password() {
@@ -105,9 +114,7 @@ one_password() {
 		read -r file pos _ < <(sql_master "SHOW MASTER STATUS")
 		set -- --binlog-file "$file" --binlog-pos "$pos"
 	fi
-	run --separate-stderr ctl --json setup main --master-host 127.0.0.1 \
-		--master-port "$MASTER_PORT" --repl-user rpw \
-		--repl-password-file "$PWFILE" "$@" --start
+	setup_pw rpw "$@" --start
 	printf 'password %s (%s): status=%s\nstdout: %s\nstderr: %s\n' "$pwn" \
 		"$MODE" "$status" "$output" "$stderr"
 	nowhere "$output" "$stderr"
@@ -152,10 +159,7 @@ both_modes() {
 	# RDS's procedures trim their arguments: a space at an end is refused
 	# rather than lost (the IO thread would fail with 1045 much later).
 	printf ' %s\n' "${PWS[0]}" >"$PWFILE"
-	run --separate-stderr ctl --json setup main --master-host 127.0.0.1 \
-		--master-port "$MASTER_PORT" --repl-user rpw \
-		--repl-password-file "$PWFILE" --binlog-file master-bin.000001 \
-		--binlog-pos 4
+	setup_pw rpw --binlog-file master-bin.000001 --binlog-pos 4
 	echo "leading space: status=$status stderr=$stderr"
 	[[ $status == 1 && $stderr == *invalid_argument*"begins or ends with a space"* ]]
 	nowhere "$output" "$stderr"
@@ -202,10 +206,7 @@ withheld() {
 	no_backslash_escapes
 	PWS=("$2") HEADS=("${2:0:20}") TAILS=("${2: -20}")
 	printf '%s\n' "$2" >"$PWFILE"
-	run --separate-stderr ctl --json setup main --master-host 127.0.0.1 \
-		--master-port "$MASTER_PORT" --repl-user rpw \
-		--repl-password-file "$PWFILE" --binlog-file master-bin.000001 \
-		--binlog-pos 4
+	setup_pw rpw --binlog-file master-bin.000001 --binlog-pos 4
 	echo "$1: status=$status stdout=$output stderr=$stderr"
 	[[ $status == 1 && $stderr == *server_error*"error $3: $4 ... (the rest is withheld"* ]]
 	nowhere "$output" "$stderr"
@@ -252,10 +253,7 @@ withheld() {
 	printf '%s\n' "${PWS[7]}" >"$PWFILE"
 	local file pos
 	read -r file pos _ < <(sql_master "SHOW MASTER STATUS")
-	run --separate-stderr ctl --json setup main --master-host 127.0.0.1 \
-		--master-port "$MASTER_PORT" --repl-user "$user" \
-		--repl-password-file "$PWFILE" --binlog-file "$file" \
-		--binlog-pos "$pos" --start
+	setup_pw "$user" --binlog-file "$file" --binlog-pos "$pos" --start
 	echo "status=$status stdout=$output stderr=$stderr"
 	[[ $status == 0 ]]
 	jq -e '.started == true and (.note | test("could not be checked|has no user") | not)' <<<"$output"
