@@ -3,6 +3,8 @@
 # checked by systemd-analyze (verify, and security --offline).  Nothing here
 # touches the real system: every path is under a temporary DESTDIR.
 
+bats_require_minimum_version 1.5.0
+
 load lib
 
 # The exposure systemd-analyze security may report at most ("OK" or better).
