@@ -50,6 +50,36 @@ static const char *const health_names[HEALTH__COUNT] = {
 	[HEALTH_PROMOTING] = "promoting",
 	[HEALTH_PROMOTED] = "promoted",
 	[HEALTH_PROMOTION_INTERRUPTED] = "promotion_interrupted",
+	[HEALTH_PRIMARY_UNREACHABLE] = "primary_unreachable",
+	[HEALTH_PRIMARY_READ_ONLY] = "primary_read_only",
+};
+
+/* No default: a state added above without a severity is UNKNOWN (0 + 3). */
+static const unsigned char health_severities[HEALTH__COUNT] = {
+	[HEALTH_UNKNOWN] = SEVERITY_UNKNOWN,
+	[HEALTH_UNREACHABLE] = SEVERITY_CRITICAL,
+	[HEALTH_UNRESPONSIVE] = SEVERITY_CRITICAL,
+	[HEALTH_SQL_ERROR] = SEVERITY_CRITICAL,
+	[HEALTH_IO_ERROR] = SEVERITY_CRITICAL,
+	[HEALTH_SQL_STOPPED] = SEVERITY_CRITICAL,
+	[HEALTH_IO_STOPPED] = SEVERITY_CRITICAL,
+	[HEALTH_IO_CONNECTING] = SEVERITY_WARNING,
+	[HEALTH_NOT_REPLICATING] = SEVERITY_CRITICAL,
+	[HEALTH_LAG_CRITICAL] = SEVERITY_CRITICAL,
+	[HEALTH_LAGGING] = SEVERITY_WARNING,
+	[HEALTH_OK] = SEVERITY_OK,
+	[HEALTH_PROMOTING] = SEVERITY_WARNING,
+	[HEALTH_PROMOTED] = SEVERITY_OK,
+	[HEALTH_PROMOTION_INTERRUPTED] = SEVERITY_CRITICAL,
+	[HEALTH_PRIMARY_UNREACHABLE] = SEVERITY_CRITICAL,
+	[HEALTH_PRIMARY_READ_ONLY] = SEVERITY_CRITICAL,
+};
+
+static const char *const severity_names[] = {
+	[SEVERITY_OK] = "OK",
+	[SEVERITY_WARNING] = "WARNING",
+	[SEVERITY_CRITICAL] = "CRITICAL",
+	[SEVERITY_UNKNOWN] = "UNKNOWN",
 };
 
 
@@ -231,8 +261,7 @@ health_update(struct rw_health_state *hs, const struct rw_sample *s,
 	enum rw_health h;
 	unsigned need;
 
-	if (hs->state == HEALTH_PROMOTING || hs->state == HEALTH_PROMOTED ||
-	    hs->state == HEALTH_PROMOTION_INTERRUPTED)
+	if (health_is_promotion_state(hs->state))
 		return 0;
 
 	h = health_classify(s, th, reason, sizeof reason);
@@ -291,6 +320,40 @@ int
 health_is_lag_state(enum rw_health h)
 {
 	return h == HEALTH_OK || h == HEALTH_LAGGING || h == HEALTH_LAG_CRITICAL;
+}
+
+int
+health_is_promotion_state(enum rw_health h)
+{
+	return h == HEALTH_PROMOTING || h == HEALTH_PROMOTED ||
+	    h == HEALTH_PROMOTION_INTERRUPTED ||
+	    h == HEALTH_PRIMARY_UNREACHABLE || h == HEALTH_PRIMARY_READ_ONLY;
+}
+
+enum rw_severity
+health_severity(enum rw_health h)
+{
+	if ((unsigned)h >= HEALTH__COUNT || h == HEALTH_UNKNOWN)
+		return SEVERITY_UNKNOWN;
+	return (enum rw_severity)health_severities[h];
+}
+
+enum rw_severity
+health_severity_of(const char *name)
+{
+	enum rw_health h;
+
+	if (name == NULL || health_from_name(name, &h) != 0)
+		return SEVERITY_UNKNOWN;
+	return health_severity(h);
+}
+
+const char *
+health_severity_name(enum rw_severity s)
+{
+	if ((unsigned)s > SEVERITY_UNKNOWN)
+		return "UNKNOWN";
+	return severity_names[s];
 }
 
 void

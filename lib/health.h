@@ -27,7 +27,20 @@ enum rw_health {
 	HEALTH_PROMOTING,	/* set by the promotion, not by samples */
 	HEALTH_PROMOTED,
 	HEALTH_PROMOTION_INTERRUPTED,
+	HEALTH_PRIMARY_UNREACHABLE,	/* promoted; the new primary is down */
+	HEALTH_PRIMARY_READ_ONLY,	/* promoted; it refuses writes */
 	HEALTH__COUNT
+};
+
+/*
+ * What a state means to a pager: the Monitoring Plugins' statuses, in their
+ * numeric order.  The client's check, output and wait take it from here.
+ */
+enum rw_severity {
+	SEVERITY_OK,
+	SEVERITY_WARNING,
+	SEVERITY_CRITICAL,
+	SEVERITY_UNKNOWN
 };
 
 struct rw_thresholds {
@@ -70,5 +83,11 @@ enum rw_health health_classify(const struct rw_sample *,
 const char *health_name(enum rw_health);
 int	health_from_name(const char *, enum rw_health *);
 int	health_is_lag_state(enum rw_health);
+/* promoting, promoted, promotion_interrupted, primary_*: the promotion's. */
+int	health_is_promotion_state(enum rw_health);
+enum rw_severity health_severity(enum rw_health);
+/* The severity of a state by name; SEVERITY_UNKNOWN for a name not known. */
+enum rw_severity health_severity_of(const char *name);
+const char *health_severity_name(enum rw_severity);
 
 #endif

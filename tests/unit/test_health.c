@@ -56,7 +56,8 @@ test_names(void **state)
 	    "unresponsive", "sql_error", "io_error", "sql_stopped",
 	    "io_stopped", "io_connecting", "not_replicating", "lag_critical",
 	    "lagging", "ok", "promoting", "promoted",
-	    "promotion_interrupted" };
+	    "promotion_interrupted", "primary_unreachable",
+	    "primary_read_only" };
 	enum rw_health h;
 
 	assert_int_equal(sizeof names / sizeof names[0], HEALTH__COUNT);
@@ -412,11 +413,13 @@ static void
 test_promotion_states_left_alone(void **state)
 {
 	static const enum rw_health owned[] = { HEALTH_PROMOTING,
-	    HEALTH_PROMOTED, HEALTH_PROMOTION_INTERRUPTED };
+	    HEALTH_PROMOTED, HEALTH_PROMOTION_INTERRUPTED,
+	    HEALTH_PRIMARY_UNREACHABLE, HEALTH_PRIMARY_READ_ONLY };
 	struct rw_status st = running();
 	struct rw_health_state hs;
 
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++) {
+		assert_true(health_is_promotion_state(owned[i]));
 		health_init(&hs);
 		hs.state = owned[i];
 		strcpy(hs.reason, "step 3 of 7");
@@ -425,6 +428,42 @@ test_promotion_states_left_alone(void **state)
 		assert_int_equal(hs.state, owned[i]);
 		assert_string_equal(hs.reason, "step 3 of 7");
 	}
+}
+
+/* Every state has a name that round-trips and a severity of its own. */
+static void
+test_names_and_severities(void **state)
+{
+	enum rw_health h;
+	size_t n[4] = { 0 };
+
+	for (unsigned i = 0; i < HEALTH__COUNT; i++) {
+		assert_non_null(health_name((enum rw_health)i));
+		assert_int_equal(health_from_name(health_name((enum rw_health)i),
+		    &h), 0);
+		assert_int_equal(h, i);
+		n[health_severity(h)]++;
+	}
+	/* Only "unknown" is UNKNOWN: a forgotten severity would be too. */
+	assert_int_equal(n[SEVERITY_UNKNOWN], 1);
+	assert_int_equal(health_severity(HEALTH_OK), SEVERITY_OK);
+	assert_int_equal(health_severity(HEALTH_PROMOTED), SEVERITY_OK);
+	assert_int_equal(health_severity(HEALTH_LAGGING), SEVERITY_WARNING);
+	assert_int_equal(health_severity(HEALTH_PROMOTING), SEVERITY_WARNING);
+	assert_int_equal(health_severity(HEALTH_IO_CONNECTING),
+	    SEVERITY_WARNING);
+	assert_int_equal(health_severity(HEALTH_LAG_CRITICAL),
+	    SEVERITY_CRITICAL);
+	assert_int_equal(health_severity(HEALTH_PRIMARY_UNREACHABLE),
+	    SEVERITY_CRITICAL);
+	assert_int_equal(health_severity(HEALTH_PRIMARY_READ_ONLY),
+	    SEVERITY_CRITICAL);
+	assert_int_equal(health_severity_of("sql_stopped"), SEVERITY_CRITICAL);
+	assert_int_equal(health_severity_of("no_such_state"),
+	    SEVERITY_UNKNOWN);
+	assert_int_equal(health_severity_of(NULL), SEVERITY_UNKNOWN);
+	assert_string_equal(health_severity_name(SEVERITY_WARNING), "WARNING");
+	assert_int_equal(health_is_promotion_state(HEALTH_OK), 0);
 }
 
 static void
@@ -467,6 +506,7 @@ main(void)
 		cmocka_unit_test(test_errors_at_once_and_recovery),
 		cmocka_unit_test(test_promotion_states_left_alone),
 		cmocka_unit_test(test_hysteresis_one_and_zero),
+		cmocka_unit_test(test_names_and_severities),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
