@@ -11,6 +11,7 @@
 
 #include <event2/event.h>
 
+#include "applyrate.h"
 #include "clock.h"
 #include "config.h"
 #include "db.h"
@@ -84,6 +85,7 @@ struct target {
 	long long	 sbm_ms;	/* -1 unknown */
 	long long	 hb_ms;		/* -1 unknown */
 	char		 pos_bytes[32];	/* "" unknown */
+	struct applyrate apply;		/* the SQL thread's bytes per second */
 	long long	 lag_ms;	/* headline, -1 unknown */
 	enum lag_source	 lag_source;
 

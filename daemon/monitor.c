@@ -307,6 +307,8 @@ finish_poll(struct target *t)
 		t->lag_source = LAG_NONE;
 	}
 	position_lag(t);
+	applyrate_add(&t->apply, now_mono_us() / 1000,
+	    t->status.relay_master_log_file, t->status.exec_master_log_pos);
 	s.lag_ms = t->lag_ms;
 	s.lag_source = t->lag_source == LAG_NONE ? NULL : lag_source_name(t->lag_source);
 	t->failures = 0;

@@ -45,6 +45,7 @@ static cJSON *
 lag_json(struct target *t)
 {
 	cJSON *o = cJSON_CreateObject();
+	double rate;
 
 	add_ms(o, "ms", t->lag_ms);
 	cJSON_AddStringToObject(o, "source", lag_sources[t->lag_source]);
@@ -55,6 +56,11 @@ lag_json(struct target *t)
 		    (double)(t->sbm_ms / 1000));
 	add_ms(o, "heartbeat_ms", t->hb_ms);
 	add_str(o, "position_bytes", t->pos_bytes);
+	rate = applyrate_get(&t->apply, now_mono_us() / 1000);
+	if (rate < 0)
+		cJSON_AddNullToObject(o, "apply_bytes_per_s");
+	else
+		cJSON_AddNumberToObject(o, "apply_bytes_per_s", rate);
 	return o;
 }
 
