@@ -1,7 +1,16 @@
 /*
  * GET /metrics in the Prometheus text format.  Every series exists from the
- * start and never vanishes: an unknown lag is NaN, not a missing line, so a
- * stopped thread cannot make an alert go quiet (the mysqld_exporter trap).
+ * first scrape and never vanishes with the target's state, so an alert
+ * cannot go quiet because the thing it watches went away (the
+ * mysqld_exporter trap).  The old master's series exist for the targets
+ * that name one (master_host): they come and go with the configuration only.
+ *
+ * Unknown is said twice.  A figure that is not known (lag, position lag,
+ * apply rate) is NaN, never a made-up 0 that would read as "caught up".  But
+ * NaN compares false, so a rule such as `replwatch_lag_seconds > 300` stays
+ * silent exactly when the lag cannot be measured (SQL thread stopped, IO
+ * thread reconnecting, server gone); hence replwatch_lag_known, 0 or 1,
+ * which an alert can test (conf/prometheus/replwatch.rules.yml, LagUnknown).
  *
  * The HTTP side is ours rather than evhttp's: libevent 2.1's evhttp can
  * neither bound its connections nor back off when accept() fails, and any
@@ -28,6 +37,8 @@
 #include "control.h"
 #include "log.h"
 #include "metrics.h"
+#include "promote.h"
+#include "protocol.h"
 #include "xmalloc.h"
 
 #define MX_MAX_CONNS	16	/* a scraper or two, and a curl */
@@ -73,23 +84,166 @@ ms_or_nan(long long ms)
 
 static double up(struct target *t) { return t->failures == 0 && t->polls_ok > 0; }
 static double lag(struct target *t) { return ms_or_nan(t->lag_ms); }
+static double lag_known(struct target *t) { return t->lag_ms >= 0; }
 static double sbm(struct target *t) { return ms_or_nan(t->sbm_ms); }
 static double hb(struct target *t) { return ms_or_nan(t->hb_ms); }
+static double warn_s(struct target *t) { return t->cf->lag_warn_ms / 1000.0; }
+static double crit_s(struct target *t) { return t->cf->lag_crit_ms / 1000.0; }
+static double since_s(struct target *t) { return t->since_ms / 1000.0; }
 static double poll_s(struct target *t) { return t->last_poll_ms / 1000.0; }
 
-/* A family with one sample per target. */
-static void
-per_target(struct evbuffer *b, const char *name, const char *help,
-    double (*get)(struct target *))
+static double
+position_bytes(struct target *t)
 {
-	char l[96];
-
-	gauge(b, name, help, "gauge");
-	for (size_t i = 0; i < mx.d->ntargets; i++) {
-		snprintf(l, sizeof l, "target=\"%s\"", mx.d->targets[i]->name);
-		value(b, name, l, get(mx.d->targets[i]));
-	}
+	return t->pos_bytes[0] == '\0' ? NAN : strtod(t->pos_bytes, NULL);
 }
+
+static double
+apply_rate(struct target *t)
+{
+	double r = applyrate_get(&t->apply, now_mono_us() / 1000);
+
+	return r < 0 ? NAN : r;
+}
+
+/* Connected, and its last round of queries went through. */
+static double
+master_up(struct target *t)
+{
+	return t->master.connected && t->master.failures == 0;
+}
+
+static double
+master_ro(struct target *t)
+{
+	return !master_up(t) || t->master.read_only < 0 ? NAN :
+	    t->master.read_only;
+}
+
+/* Families with one sample per target. */
+static const struct {
+	const char	*name, *help;
+	double		(*get)(struct target *);
+	int		 master;	/* targets with an old master only */
+} per_target[] = {
+	{ "replwatch_up", "1 when the last poll of the replica succeeded.",
+	  up, 0 },
+	{ "replwatch_state_since_timestamp_seconds", "When the target entered "
+	  "its current state (Unix time).", since_s, 0 },
+	{ "replwatch_lag_seconds", "The best lag figure (heartbeat, else "
+	  "Seconds_Behind_Master); NaN when unknown, see replwatch_lag_known.",
+	  lag, 0 },
+	{ "replwatch_lag_known", "1 when the lag is known, 0 when it is not "
+	  "(a NaN lag fails every comparison: alert on this instead).",
+	  lag_known, 0 },
+	{ "replwatch_lag_warning_threshold_seconds", "lag_warn_s of the "
+	  "target's configuration.", warn_s, 0 },
+	{ "replwatch_lag_critical_threshold_seconds", "lag_crit_s of the "
+	  "target's configuration.", crit_s, 0 },
+	{ "replwatch_seconds_behind_master", "The server's own figure; NaN "
+	  "when it says NULL.", sbm, 0 },
+	{ "replwatch_heartbeat_lag_seconds", "Heartbeat lag; NaN when off or "
+	  "unknown.", hb, 0 },
+	{ "replwatch_position_lag_bytes", "The old master's binlog position "
+	  "minus the replica's executed one; NaN unless both are in the same "
+	  "binlog file.", position_bytes, 0 },
+	{ "replwatch_apply_bytes_per_second", "Binlog bytes the replica's SQL "
+	  "thread executed per second over the last 10 polls; NaN when "
+	  "unknown.", apply_rate, 0 },
+	{ "replwatch_poll_duration_seconds", "Duration of the last poll.",
+	  poll_s, 0 },
+	{ "replwatch_master_up", "1 when the daemon's link to the old master "
+	  "works (targets with master_host only).", master_up, 1 },
+	{ "replwatch_master_read_only", "The old master's @@global.read_only; "
+	  "NaN when it is not up.", master_ro, 1 },
+};
+
+/* Families with one sample per target and value of a label. */
+static const char *state_name(size_t i) { return health_name((enum rw_health)i); }
+static const char *thread_name(size_t i) { return i == 0 ? "io" : "sql"; }
+static const char *result_name(size_t i) { return i == 0 ? "ok" : "failed"; }
+
+static const char *
+step_name(size_t i)
+{
+	return i == 0 ? "none" : promo_step_names[i - 1];
+}
+
+static const char *
+outcome_name(size_t i)
+{
+	return i == 0 ? "none" : promo_outcome_names[i - 1];
+}
+
+static double
+state(struct target *t, size_t i)
+{
+	return t->health.state == (enum rw_health)i;
+}
+
+static double
+thread_running(struct target *t, size_t i)
+{
+	return t->have_status &&
+	    (i == 0 ? t->status.io : t->status.sql) == THREAD_YES;
+}
+
+static double
+last_errno(struct target *t, size_t i)
+{
+	if (!t->have_status)
+		return 0;
+	return i == 0 ? t->status.last_io_errno : t->status.last_sql_errno;
+}
+
+static double
+polls(struct target *t, size_t i)
+{
+	return (double)(i == 0 ? t->polls_ok : t->polls_failed);
+}
+
+/* The step the promotion is at (or stopped at); "none" without one. */
+static double
+promotion_step(struct target *t, size_t i)
+{
+	const struct promo_record *r = promote_record(t);
+
+	return r == NULL ? i == 0 : i > 0 && r->cur == (enum promo_step)(i - 1);
+}
+
+static double
+promotion_outcome(struct target *t, size_t i)
+{
+	const struct promo_record *r = promote_record(t);
+
+	return r == NULL ? i == 0 : i > 0 &&
+	    r->outcome == (enum promo_outcome)(i - 1);
+}
+
+#define MX_OUTCOMES	(PO_DRY_RUN + 1)	/* promo_outcome_names[] */
+
+static const struct {
+	const char	*name, *help, *type, *label;
+	size_t		 n;
+	const char	*(*value)(size_t);
+	double		(*get)(struct target *, size_t);
+} per_label[] = {
+	{ "replwatch_state", "1 for the target's current health state, 0 for "
+	  "the others.", "gauge", "state", HEALTH__COUNT, state_name, state },
+	{ "replwatch_thread_running", "1 when the replica's IO or SQL thread "
+	  "runs.", "gauge", "thread", 2, thread_name, thread_running },
+	{ "replwatch_last_errno", "Last_IO_Errno and Last_SQL_Errno of the last "
+	  "status read; 0: none.", "gauge", "thread", 2, thread_name,
+	  last_errno },
+	{ "replwatch_polls_total", "Polls of the replica by result.", "counter",
+	  "result", 2, result_name, polls },
+	{ "replwatch_promotion_step", "1 for the step the promotion is at or "
+	  "stopped at; step=\"none\" without a promotion.", "gauge", "step",
+	  PS__COUNT + 1, step_name, promotion_step },
+	{ "replwatch_promotion_outcome", "1 for the promotion's outcome "
+	  "(running while it runs); outcome=\"none\" without a promotion.",
+	  "gauge", "outcome", MX_OUTCOMES + 1, outcome_name, promotion_outcome },
+};
 
 static void
 render(struct evbuffer *b)
@@ -97,46 +251,35 @@ render(struct evbuffer *b)
 	struct daemon *d = mx.d;
 	struct target *t;
 	char l[160];
+	size_t f, i, v;
 
-	per_target(b, "replwatch_up", "1 when the last poll of the replica "
-	    "succeeded.", up);
-	gauge(b, "replwatch_state", "1 for the target's current health state, "
-	    "0 for the others.", "gauge");
-	for (size_t i = 0; i < d->ntargets; i++) {
-		for (int s = 0; s < HEALTH__COUNT; s++) {
-			snprintf(l, sizeof l, "target=\"%s\",state=\"%s\"",
-			    d->targets[i]->name, health_name((enum rw_health)s));
-			value(b, "replwatch_state", l,
-			    d->targets[i]->health.state == (enum rw_health)s);
+	gauge(b, "replwatch_build_info", "The daemon's version; always 1.",
+	    "gauge");
+	evbuffer_add_printf(b, "replwatch_build_info{version=\"%s\","
+	    "protocol=\"%d\"} 1\n", RW_VERSION, PROTO_VERSION);
+	for (f = 0; f < sizeof per_target / sizeof per_target[0]; f++) {
+		gauge(b, per_target[f].name, per_target[f].help, "gauge");
+		for (i = 0; i < d->ntargets; i++) {
+			t = d->targets[i];
+			if (per_target[f].master && t->cf->master.host == NULL)
+				continue;
+			snprintf(l, sizeof l, "target=\"%s\"", t->name);
+			value(b, per_target[f].name, l, per_target[f].get(t));
 		}
 	}
-	per_target(b, "replwatch_lag_seconds", "The best lag figure (heartbeat, "
-	    "else Seconds_Behind_Master); NaN when unknown.", lag);
-	per_target(b, "replwatch_seconds_behind_master", "The server's own "
-	    "figure; NaN when it says NULL.", sbm);
-	per_target(b, "replwatch_heartbeat_lag_seconds", "Heartbeat lag; NaN "
-	    "when off or unknown.", hb);
-	per_target(b, "replwatch_poll_duration_seconds", "Duration of the last "
-	    "poll.", poll_s);
-	gauge(b, "replwatch_thread_running", "1 when the replica's IO or SQL "
-	    "thread runs.", "gauge");
-	for (size_t i = 0; i < d->ntargets; i++) {
-		t = d->targets[i];
-		snprintf(l, sizeof l, "target=\"%s\",thread=\"io\"", t->name);
-		value(b, "replwatch_thread_running", l, t->have_status &&
-		    t->status.io == THREAD_YES);
-		snprintf(l, sizeof l, "target=\"%s\",thread=\"sql\"", t->name);
-		value(b, "replwatch_thread_running", l, t->have_status &&
-		    t->status.sql == THREAD_YES);
-	}
-	gauge(b, "replwatch_polls_total", "Polls of the replica by result.",
-	    "counter");
-	for (size_t i = 0; i < d->ntargets; i++) {
-		t = d->targets[i];
-		snprintf(l, sizeof l, "target=\"%s\",result=\"ok\"", t->name);
-		value(b, "replwatch_polls_total", l, (double)t->polls_ok);
-		snprintf(l, sizeof l, "target=\"%s\",result=\"failed\"", t->name);
-		value(b, "replwatch_polls_total", l, (double)t->polls_failed);
+	for (f = 0; f < sizeof per_label / sizeof per_label[0]; f++) {
+		gauge(b, per_label[f].name, per_label[f].help,
+		    per_label[f].type);
+		for (i = 0; i < d->ntargets; i++) {
+			t = d->targets[i];
+			for (v = 0; v < per_label[f].n; v++) {
+				snprintf(l, sizeof l, "target=\"%s\",%s=\"%s\"",
+				    t->name, per_label[f].label,
+				    per_label[f].value(v));
+				value(b, per_label[f].name, l,
+				    per_label[f].get(t, v));
+			}
+		}
 	}
 }
 

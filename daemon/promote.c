@@ -2039,6 +2039,12 @@ promote_free(struct target *t)
 	t->promotion = NULL;
 }
 
+const struct promo_record *
+promote_record(const struct target *t)
+{
+	return t->promotion != NULL ? &t->promotion->rec : NULL;
+}
+
 cJSON *
 snapshot_promotion(struct target *t)
 {

@@ -11,6 +11,7 @@
 
 #include "control.h"
 #include "daemon.h"
+#include "promorec.h"
 
 struct promote_opts {
 	int	 freeze;		/* freeze the old master (the default) */
@@ -34,5 +35,7 @@ int	 promote_running(const struct target *);
 void	 promote_free(struct target *);	/* daemon shutdown */
 /* Replication was set up anew: drop a finished promotion and its journal. */
 void	 promote_forget(struct target *);
+/* The record of the target's promotion (metrics.c), or NULL: none. */
+const struct promo_record *promote_record(const struct target *);
 
 #endif
