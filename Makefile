@@ -21,7 +21,8 @@ BUILD_DEB_PKGS := build-essential pkg-config libmariadb-dev libevent-dev \
             libsystemd-dev libcjson-dev libinih-dev
 DEB_PKGS := $(BUILD_DEB_PKGS) libcmocka-dev bats jq \
             mariadb-server mariadb-client sysbench systemd openssl man-db \
-            bash-completion python3 python3-prometheus-client valgrind \
+            bash-completion python3 python3-prometheus-client python3-yaml \
+            prometheus valgrind \
             percona-toolkit haproxy socat
 
 # PKG_CFLAGS and PKG_LIBS come from .cache/build.mk, which is written by
