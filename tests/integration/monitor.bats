@@ -234,7 +234,7 @@ watch_stop() {
 	wait_until 10 bash -c '(( $("$CTL_BIN" -s "$SOCK" --json status main | jq .polls.ok) >= 8 ))'
 	run -0 ctl --json lag main
 	jq -e 'keys == ["lag", "state", "target"] and .target == "main" and .state == "ok"' <<<"$output"
-	jq -e '.lag | keys == ["heartbeat_ms", "ms", "position_bytes", "seconds_behind_master", "source"]' <<<"$output"
+	jq -e '.lag | keys == ["apply_bytes_per_s", "heartbeat_ms", "ms", "position_bytes", "seconds_behind_master", "source"]' <<<"$output"
 	run -0 ctl --json lag
 	jq -e '[.targets[].target] == ["main", "rds-mysql-84", "rds-mariadb", "mariadb"]' <<<"$output"
 	jq -e 'all(.targets[]; .lag.ms != null)' <<<"$output"
