@@ -5,6 +5,8 @@ BINDIR    ?= $(PREFIX)/bin
 SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
 HOOKDIR   ?= $(PREFIX)/share/replwatch/hooks
+# Prometheus rules and the Grafana dashboard, for the admin to load.
+MONDIR    ?= $(PREFIX)/share/replwatch
 SYSCONFDIR ?= /etc
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
@@ -172,6 +174,8 @@ install: all
 		echo "install -D -m $$m $$f $(DESTDIR)$(HOOKDIR)/$${f##*/}"; \
 		install -D -m $$m "$$f" "$(DESTDIR)$(HOOKDIR)/$${f##*/}"; \
 	done
+	install -D -m 0644 conf/prometheus/replwatch.rules.yml $(DESTDIR)$(MONDIR)/prometheus/replwatch.rules.yml
+	install -D -m 0644 conf/grafana/replwatch.json $(DESTDIR)$(MONDIR)/grafana/replwatch.json
 	install -d -m 0750 $(DESTDIR)$(CONFDIR)
 	@set -e; if [ -f conf/replwatch.conf ]; then \
 		install -m 0640 conf/replwatch.conf $(DESTDIR)$(CONFDIR)/replwatch.conf.example; \
@@ -203,6 +207,7 @@ uninstall:
 	done
 	rm -f $(DESTDIR)$(COMPLDIR)/replwatchctl
 	rm -rf $(DESTDIR)$(HOOKDIR)
+	rm -rf $(DESTDIR)$(MONDIR)/prometheus $(DESTDIR)$(MONDIR)/grafana
 	rm -f $(DESTDIR)$(CONFDIR)/replwatch.conf.example $(DESTDIR)$(CONFDIR)/*.cnf.example
 
 demo: deps all

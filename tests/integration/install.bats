@@ -208,3 +208,11 @@ mode() { stat -c %a "$1"; }
 		}
 	done
 }
+
+@test "the Prometheus rules and the Grafana dashboard land in share/replwatch, 0644" {
+	local s=$DEST/usr/share/replwatch
+	[[ $(mode "$s/prometheus/replwatch.rules.yml") == 644 ]]
+	[[ $(mode "$s/grafana/replwatch.json") == 644 ]]
+	cmp "$REPO/conf/prometheus/replwatch.rules.yml" "$s/prometheus/replwatch.rules.yml"
+	cmp "$REPO/conf/grafana/replwatch.json" "$s/grafana/replwatch.json"
+}
