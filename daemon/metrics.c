@@ -61,7 +61,7 @@ static struct {
 } mx;
 
 static void
-gauge(struct evbuffer *b, const char *name, const char *help, const char *type)
+family(struct evbuffer *b, const char *name, const char *help, const char *type)
 {
 	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
 	    type);
@@ -253,12 +253,12 @@ render(struct evbuffer *b)
 	char l[160];
 	size_t f, i, v;
 
-	gauge(b, "replwatch_build_info", "The daemon's version; always 1.",
+	family(b, "replwatch_build_info", "The daemon's version; always 1.",
 	    "gauge");
 	evbuffer_add_printf(b, "replwatch_build_info{version=\"%s\","
 	    "protocol=\"%d\"} 1\n", RW_VERSION, PROTO_VERSION);
 	for (f = 0; f < sizeof per_target / sizeof per_target[0]; f++) {
-		gauge(b, per_target[f].name, per_target[f].help, "gauge");
+		family(b, per_target[f].name, per_target[f].help, "gauge");
 		for (i = 0; i < d->ntargets; i++) {
 			t = d->targets[i];
 			if (per_target[f].master && t->cf->master.host == NULL)
@@ -268,7 +268,7 @@ render(struct evbuffer *b)
 		}
 	}
 	for (f = 0; f < sizeof per_label / sizeof per_label[0]; f++) {
-		gauge(b, per_label[f].name, per_label[f].help,
+		family(b, per_label[f].name, per_label[f].help,
 		    per_label[f].type);
 		for (i = 0; i < d->ntargets; i++) {
 			t = d->targets[i];

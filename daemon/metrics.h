@@ -1,4 +1,4 @@
-/* Prometheus text exposition at http://metrics_listen/metrics (evhttp). */
+/* Prometheus text exposition at http://metrics_listen/metrics (our own bounded HTTP). */
 #ifndef RW_METRICS_H
 #define RW_METRICS_H
 #include "daemon.h"
