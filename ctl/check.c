@@ -46,8 +46,8 @@ struct tcheck {
 	struct rw_range	 warn, crit;
 	int		 has_warn, has_crit;
 	int		 muted;
-	char		 muted_until[64];
-	const char	*muted_reason;
+	char		 muted_until[64];	/* local time, for the line */
+	const cJSON	*mute;			/* the daemon's object */
 	struct verdict	 v;
 	char		*text;			/* what it is, for the line */
 };
@@ -226,7 +226,7 @@ read_muted(struct tcheck *tc, const cJSON *t)
 	if (!cJSON_IsObject(m))
 		return;
 	tc->muted = 1;
-	tc->muted_reason = jstr(m, "reason");
+	tc->mute = m;
 	ms = cJSON_GetObjectItemCaseSensitive(m, "until_unix_ms");
 	if (cJSON_IsNumber(ms))
 		timefmt_local((int64_t)ms->valuedouble, tc->muted_until,
@@ -282,6 +282,7 @@ describe(struct tcheck *tc)
 	else
 		xasprintf(&tc->text, "%s %s", tc->name, body);
 	free(body);
+	sanitise(tc->text);
 }
 
 /* 0, or -1 when the daemon's object has no state to judge. */
@@ -354,7 +355,7 @@ perfdata(FILE *f, const struct tcheck *tc, int prefix)
 static cJSON *
 target_object(const struct tcheck *tc)
 {
-	cJSON *o = cJSON_CreateObject(), *m;
+	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(o, "target", tc->name);
 	cJSON_AddStringToObject(o, "state", tc->state);
@@ -384,14 +385,10 @@ target_object(const struct tcheck *tc)
 		cJSON_AddStringToObject(o, "critical", tc->crit.text);
 	else
 		cJSON_AddNullToObject(o, "critical");
-	if (tc->muted) {
-		m = cJSON_AddObjectToObject(o, "muted");
-		cJSON_AddStringToObject(m, "until", tc->muted_until);
-		if (tc->muted_reason != NULL)
-			cJSON_AddStringToObject(m, "reason", tc->muted_reason);
-		else
-			cJSON_AddNullToObject(m, "reason");
-	} else
+	/* The daemon's own, as it says it (UTC and unix ms). */
+	if (tc->muted)
+		cJSON_AddItemToObject(o, "muted", cJSON_Duplicate(tc->mute, 1));
+	else
 		cJSON_AddNullToObject(o, "muted");
 	return o;
 }
