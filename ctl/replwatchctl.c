@@ -640,6 +640,8 @@ parse_command(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	if (cmd->handler == cmd_promote && a->timeout_s >= 0 &&
 	    a->timeout_s < 0.1)
 		return usage_error(cmd, "--timeout is at least 0.1 s");
+	if (cmd->handler == cmd_check && a->timeout_s > 86400)
+		return usage_error(cmd, "--timeout is at most 86400 s");
 	if (cmd->handler == cmd_promote && a->max_lag_s > 86400)
 		return usage_error(cmd, "--max-lag is at most 86400 s");
 	return 0;

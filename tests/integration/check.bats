@@ -204,6 +204,8 @@ slave_delay() {
 	[[ $output == "REPLWATCH UNKNOWN: usage: -w '1e3': not a range "* ]]
 	run -3 --separate-stderr ctl check main -t 0
 	[ "$output" = "REPLWATCH UNKNOWN: usage: -t '0': not a number of seconds above 0" ]
+	run -3 --separate-stderr ctl check main -t 90000
+	[ "$output" = "REPLWATCH UNKNOWN: usage: --timeout is at most 86400 s" ]
 	run -3 --separate-stderr ctl check main -w
 	[ "$output" = "REPLWATCH UNKNOWN: usage: option '-w' needs a value" ]
 	run -3 --separate-stderr ctl check main -x
