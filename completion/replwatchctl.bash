@@ -89,9 +89,10 @@ _replwatchctl()
 		;;
 	watch) opts+=" --samples" ;;
 	check)
-		opts+=" --warn --crit"
-		valued="--warn --crit"
-		target=required
+		opts+=" --warning --critical --timeout --hostname --verbose"
+		opts+=" --version"
+		valued="-w --warning -c --critical -t --timeout -H --hostname"
+		valued+=" --warn --crit"
 		;;
 	wait)
 		opts+=" --max-lag --timeout"

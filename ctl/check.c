@@ -1,64 +1,60 @@
 /*
- * check: a monitoring-plugin verdict (Nagios, Icinga) from a target's
- * status.  The rules, also in replwatchctl(8):
+ * check: a monitoring plugin (Nagios, Icinga, Naemon, Zabbix's external
+ * checks) after the Monitoring Plugins Development Guidelines
+ * (https://www.monitoring-plugins.org/doc/guidelines.html):
  *
- * - the daemon's state sets the floor: ok and promoted are OK; lagging,
- *   io_connecting and promoting WARNING; lag_critical, every error, stopped
- *   thread, not_replicating, unreachable, unresponsive and
- *   promotion_interrupted CRITICAL; unknown (no sample yet) and any state
- *   this client does not know UNKNOWN;
- * - --warn/--crit (default: the daemon's thresholds) can only raise it:
- *   a known lag at or above them makes an OK or WARNING state WARNING or
- *   CRITICAL, so a stricter check needs no daemon change;
- * - an unknown lag is no reason for alarm by itself: the daemon's state
- *   already says whether the threads run.  "ok" with no lag figure is OK,
- *   and the text says "lag unknown".
+ * - one line, "REPLWATCH STATUS: text | perfdata", and the exit status
+ *   0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN;
+ * - -w/--warning and -c/--critical take ranges (range.h) that the lag in
+ *   seconds is judged against; absent, the daemon's lag_warn_s and
+ *   lag_crit_s for the target, as 0:N;
+ * - -t/--timeout bounds the whole run: past it, UNKNOWN "timed out";
+ * - -H/--hostname or TARGET picks a target; none checks every target, the
+ *   worst status wins, and the perfdata has each target's figures;
+ * - perfdata: the lag in s with the ranges in force and min 0, the
+ *   position lag in B when the daemon knows it, and the status.
+ * The rules from state, lag and mute to a status are lib/verdict.c.
  * Any failure to get a verdict (no daemon, an error reply, a reply we
  * cannot read, a usage mistake) is UNKNOWN, exit 3.
  */
+#include <math.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "output.h"
+#include "range.h"
+#include "timefmt.h"
+#include "verdict.h"
 #include "xmalloc.h"
 
-static const char *const status_word[] = {
-	"OK", "WARNING", "CRITICAL", "UNKNOWN"
+/* One target's figures and verdict. */
+struct tcheck {
+	const char	*name;
+	const char	*state;
+	const char	*reason;
+	int		 lag_known;
+	double		 lag_s;
+	const char	*lag_source;
+	const char	*position_bytes;	/* digits, or NULL */
+	struct rw_range	 warn, crit;
+	int		 has_warn, has_crit;
+	int		 muted;
+	char		 muted_until[64];	/* local time, for the line */
+	const cJSON	*mute;			/* the daemon's object */
+	struct verdict	 v;
+	char		*text;			/* what it is, for the line */
 };
 
-static const char *const ok_states[] = { "ok", "promoted", NULL };
-static const char *const warning_states[] = {
-	"lagging", "io_connecting", "promoting", NULL
-};
-static const char *const critical_states[] = {
-	"unreachable", "unresponsive", "sql_error", "io_error", "sql_stopped",
-	"io_stopped", "not_replicating", "lag_critical",
-	"promotion_interrupted", NULL
-};
-
-static int
-in(const char *s, const char *const *list)
-{
-	for (; *list != NULL; list++)
-		if (strcmp(s, *list) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-state_status(const char *state)
-{
-	if (in(state, ok_states))
-		return PLUGIN_OK;
-	if (in(state, warning_states))
-		return PLUGIN_WARNING;
-	if (in(state, critical_states))
-		return PLUGIN_CRITICAL;
-	return PLUGIN_UNKNOWN;
-}
+/* The line printed if -t expires: made before the timer is armed. */
+static char	*timeout_line;
+static size_t	 timeout_len;
 
 /* The plugin output is one line and '|' starts the perfdata. */
 static void
@@ -71,14 +67,38 @@ sanitise(char *s)
 			*s = ' ';
 }
 
+static char *
+plugin_line(const cJSON *v)
+{
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(v, "status");
+	const cJSON *text = cJSON_GetObjectItemCaseSensitive(v, "text");
+	const cJSON *perf = cJSON_GetObjectItemCaseSensitive(v, "perfdata");
+	char *line;
+
+	xasprintf(&line, "REPLWATCH %s: %s%s%s\n", st->valuestring,
+	    text->valuestring, perf->valuestring[0] != '\0' ? " | " : "",
+	    perf->valuestring);
+	return line;
+}
+
+static void
+print_line(const cJSON *v)
+{
+	char *line = plugin_line(v);
+
+	fputs(line, stdout);
+	free(line);
+}
+
 static cJSON *
-verdict(int status, const char *text, const char *perfdata)
+verdict_object(enum rw_severity status, const char *text,
+    const char *perfdata)
 {
 	cJSON *v = cJSON_CreateObject();
 	char *t = xstrdup(text);
 
 	sanitise(t);
-	cJSON_AddStringToObject(v, "status", status_word[status]);
+	cJSON_AddStringToObject(v, "status", health_severity_name(status));
 	cJSON_AddNumberToObject(v, "code", status);
 	cJSON_AddStringToObject(v, "text", t);
 	cJSON_AddStringToObject(v, "perfdata", perfdata);
@@ -96,120 +116,391 @@ check_unknown(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	v = verdict(PLUGIN_UNKNOWN, msg, "");
-	output_print(output_check, v);
+	v = verdict_object(SEVERITY_UNKNOWN, msg, "");
+	output_print(print_line, v);
 	cJSON_Delete(v);
 	return PLUGIN_UNKNOWN;
 }
 
-static double
-threshold_s(double given_s, const cJSON *thresholds, const char *key)
-{
-	const cJSON *ms = cJSON_GetObjectItemCaseSensitive(thresholds, key);
+/* -- the whole-run timeout (-t) -- */
 
-	if (given_s >= 0)
-		return given_s;
-	return cJSON_IsNumber(ms) ? ms->valuedouble / 1000 : -1;
+/* Only async-signal-safe calls: the line was made beforehand. */
+static void
+on_timeout(int sig)
+{
+	size_t off = 0;
+	ssize_t w;
+
+	while (off < timeout_len) {
+		w = write(STDOUT_FILENO, timeout_line + off, timeout_len - off);
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	_exit(PLUGIN_UNKNOWN);
 }
 
 static void
-add_num_or_null(cJSON *o, const char *key, int known, double d)
+timeout_arm(struct ctl *ctl, double secs)
 {
-	if (known)
-		cJSON_AddNumberToObject(o, key, d);
+	struct sigaction sa;
+	struct itimerval it;
+	char msg[512];
+	cJSON *v;
+
+	snprintf(msg, sizeof(msg), "timed out after %g s (-t) waiting for "
+	    "the daemon on %s", secs, ctl->socket);
+	v = verdict_object(SEVERITY_UNKNOWN, msg, "");
+	if (ctl->json) {
+		char *s = cJSON_PrintUnformatted(v);
+
+		xasprintf(&timeout_line, "%s\n", s);
+		free(s);
+	} else
+		timeout_line = plugin_line(v);
+	timeout_len = strlen(timeout_line);
+	cJSON_Delete(v);
+
+	/* The reply timeout must not end the run first, with its words. */
+	if (!ctl->timeout_given)
+		ctl->timeout_ms = (int)(secs * 1000) + 1000;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_timeout;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = (time_t)secs;
+	it.it_value.tv_usec = (suseconds_t)((secs - floor(secs)) * 1e6);
+	if (it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0)
+		it.it_value.tv_usec = 1;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* Before anything is printed: the verdict is in, it must not race. */
+static void
+timeout_disarm(void)
+{
+	struct itimerval it;
+
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+	signal(SIGALRM, SIG_IGN);
+}
+
+/* -- one target -- */
+
+static const char *
+jstr(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* The range in force: the user's, else the daemon's threshold as 0:N. */
+static int
+range_in_force(struct rw_range *r, const char *given, const cJSON *t,
+    const char *key)
+{
+	const cJSON *ms = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(t, "thresholds"), key);
+	char err[256];
+
+	if (given != NULL)
+		return range_parse(given, r, err, sizeof(err)) == 0;
+	/* A threshold of 0 is off in the daemon (replwatch.conf(5)). */
+	if (!cJSON_IsNumber(ms) || ms->valuedouble <= 0)
+		return 0;
+	range_upto(r, ms->valuedouble / 1000);
+	return 1;
+}
+
+static void
+read_muted(struct tcheck *tc, const cJSON *t)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(t, "muted");
+	const cJSON *ms;
+	const char *until;
+
+	if (!cJSON_IsObject(m))
+		return;
+	tc->muted = 1;
+	tc->mute = m;
+	ms = cJSON_GetObjectItemCaseSensitive(m, "until_unix_ms");
+	if (cJSON_IsNumber(ms))
+		timefmt_local((int64_t)ms->valuedouble, tc->muted_until,
+		    sizeof(tc->muted_until));
+	else if ((until = jstr(m, "until")) != NULL)
+		snprintf(tc->muted_until, sizeof(tc->muted_until), "%s", until);
 	else
-		cJSON_AddNullToObject(o, key);
+		snprintf(tc->muted_until, sizeof(tc->muted_until), "?");
+}
+
+/* "ok, lag 0.012s (heartbeat)[, outside the warning range 10][: reason]" */
+static void
+describe(struct tcheck *tc)
+{
+	const struct rw_range *r = NULL;
+	const char *level = NULL;
+	char *body;
+	size_t len;
+	FILE *f = open_memstream(&body, &len);
+	int promoted = strcmp(tc->state, "promoted") == 0;
+
+	if (f == NULL)
+		abort();
+	if (promoted)
+		fprintf(f, "promoted, no longer a replica");
+	else {
+		fprintf(f, "%s", tc->state);
+		if (!tc->lag_known)
+			fprintf(f, ", lag unknown");
+		else if (tc->lag_source != NULL &&
+		    strcmp(tc->lag_source, "none") != 0)
+			fprintf(f, ", lag %.3fs (%s)", tc->lag_s,
+			    tc->lag_source);
+		else
+			fprintf(f, ", lag %.3fs", tc->lag_s);
+	}
+	if (tc->v.by == VERDICT_BY_WARN)
+		r = &tc->warn, level = "warning";
+	else if (tc->v.by == VERDICT_BY_CRIT)
+		r = &tc->crit, level = "critical";
+	if (r != NULL)
+		fprintf(f, ", %s the %s range %s", r->inside ? "inside" :
+		    "outside", level, r->text);
+	if (strcmp(tc->state, "ok") != 0 && tc->reason != NULL &&
+	    tc->reason[0] != '\0')
+		fprintf(f, ": %s", tc->reason);
+	fclose(f);
+
+	if (tc->muted)
+		xasprintf(&tc->text, "%s muted until %s: would be %s: %s",
+		    tc->name, tc->muted_until,
+		    health_severity_name(tc->v.severity), body);
+	else
+		xasprintf(&tc->text, "%s %s", tc->name, body);
+	free(body);
+	sanitise(tc->text);
+}
+
+/* 0, or -1 when the daemon's object has no state to judge. */
+static int
+judge_target(struct tcheck *tc, const cJSON *t, const struct cmd_args *a)
+{
+	const cJSON *lag, *ms, *pos;
+	struct verdict_in in;
+
+	memset(tc, 0, sizeof(*tc));
+	tc->name = jstr(t, "target") != NULL ? jstr(t, "target") :
+	    (a->target != NULL ? a->target : "?");
+	if ((tc->state = jstr(t, "state")) == NULL)
+		return -1;
+	tc->reason = jstr(t, "reason");
+	lag = cJSON_GetObjectItemCaseSensitive(t, "lag");
+	ms = cJSON_GetObjectItemCaseSensitive(lag, "ms");
+	if ((tc->lag_known = cJSON_IsNumber(ms)))
+		tc->lag_s = ms->valuedouble / 1000;
+	tc->lag_source = jstr(lag, "source");
+	/* A string: the byte count may exceed 2^53. */
+	pos = cJSON_GetObjectItemCaseSensitive(lag, "position_bytes");
+	if (cJSON_IsString(pos) && pos->valuestring[0] != '\0' &&
+	    strspn(pos->valuestring, "0123456789") ==
+	    strlen(pos->valuestring))
+		tc->position_bytes = pos->valuestring;
+	tc->has_warn = range_in_force(&tc->warn, a->warning, t,
+	    "lag_warn_ms");
+	tc->has_crit = range_in_force(&tc->crit, a->critical, t,
+	    "lag_crit_ms");
+	read_muted(tc, t);
+
+	memset(&in, 0, sizeof(in));
+	in.state = tc->state;
+	in.lag_known = tc->lag_known;
+	in.lag_s = tc->lag_s;
+	in.warn = tc->has_warn ? &tc->warn : NULL;
+	in.crit = tc->has_crit ? &tc->crit : NULL;
+	in.ranges_given = a->warning != NULL || a->critical != NULL;
+	in.muted = tc->muted;
+	verdict_judge(&in, &tc->v);
+	describe(tc);
+	return 0;
+}
+
+/*
+ * 'label'=value[UOM];[warn];[crit];[min];[max], space separated.  Labels
+ * are prefixed with the target when there are several; target names are
+ * A-Z a-z 0-9 _ . - (replwatch.conf(5)), so none needs quoting.
+ */
+static void
+perfdata(FILE *f, const struct tcheck *tc, int prefix)
+{
+	const char *p = prefix ? tc->name : "", *sep = prefix ? "_" : "";
+
+	if (ftell(f) > 0)
+		fputc(' ', f);
+	if (tc->lag_known)
+		fprintf(f, "%s%slag=%.3fs;", p, sep, tc->lag_s);
+	else
+		fprintf(f, "%s%slag=U;", p, sep);
+	fprintf(f, "%s;%s;0", tc->has_warn ? tc->warn.text : "",
+	    tc->has_crit ? tc->crit.text : "");
+	if (tc->position_bytes != NULL)
+		fprintf(f, " %s%sposition_lag=%sB;;;0", p, sep,
+		    tc->position_bytes);
+	fprintf(f, " %s%sstate=%d", p, sep, (int)tc->v.status);
+}
+
+static cJSON *
+target_object(const struct tcheck *tc)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "target", tc->name);
+	cJSON_AddStringToObject(o, "state", tc->state);
+	cJSON_AddStringToObject(o, "status",
+	    health_severity_name(tc->v.status));
+	cJSON_AddNumberToObject(o, "code", tc->v.status);
+	cJSON_AddStringToObject(o, "severity",
+	    health_severity_name(tc->v.severity));
+	if (tc->lag_known)
+		cJSON_AddNumberToObject(o, "lag_s", tc->lag_s);
+	else
+		cJSON_AddNullToObject(o, "lag_s");
+	if (tc->lag_source != NULL)
+		cJSON_AddStringToObject(o, "lag_source", tc->lag_source);
+	else
+		cJSON_AddNullToObject(o, "lag_source");
+	if (tc->position_bytes != NULL)
+		cJSON_AddStringToObject(o, "position_bytes",
+		    tc->position_bytes);
+	else
+		cJSON_AddNullToObject(o, "position_bytes");
+	if (tc->has_warn)
+		cJSON_AddStringToObject(o, "warning", tc->warn.text);
+	else
+		cJSON_AddNullToObject(o, "warning");
+	if (tc->has_crit)
+		cJSON_AddStringToObject(o, "critical", tc->crit.text);
+	else
+		cJSON_AddNullToObject(o, "critical");
+	/* The daemon's own, as it says it (UTC and unix ms). */
+	if (tc->muted)
+		cJSON_AddItemToObject(o, "muted", cJSON_Duplicate(tc->mute, 1));
+	else
+		cJSON_AddNullToObject(o, "muted");
+	return o;
+}
+
+/*
+ * Several targets on one line: those not OK (and the muted) first, the
+ * others only with -v, then how many are OK.
+ */
+static void
+summary(FILE *f, const struct tcheck *tc, size_t n, int verbose)
+{
+	size_t i, ok = 0;
+
+	for (i = 0; i < n; i++) {
+		if (tc[i].v.status == SEVERITY_OK && !tc[i].muted) {
+			ok++;
+			if (!verbose)
+				continue;
+		}
+		fprintf(f, "%s; ", tc[i].text);
+	}
+	fprintf(f, "%zu of %zu targets OK", ok, n);
 }
 
 int
 cmd_check(struct ctl *ctl, const struct cmd_args *a)
 {
-	cJSON *root, *t, *v;
-	const cJSON *lag, *ms, *src, *reason;
-	const char *state, *lag_src = NULL;
-	char text[1024], perf[256], lagtxt[128], w[32], c[32];
-	double warn_s, crit_s, lag_s = 0;
-	int st, status, lag_known, show_reason;
+	cJSON *root, *t, *list, *v, *arr;
+	const cJSON *item;
+	struct tcheck *tc;
+	enum rw_severity status = SEVERITY_OK;
+	char *text, *perf;
+	size_t n = 0, i, tlen, plen;
+	FILE *ft, *fp;
+	int st;
 
-	if ((st = ctl_call(ctl, "status", a->target, NULL, &root, &t)) != 0)
+	if (a->timeout_s > 0)
+		timeout_arm(ctl, a->timeout_s);
+	st = ctl_call(ctl, "status", a->target, NULL, &root, &t);
+	timeout_disarm();
+	if (st != 0)
 		return st;
-	if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(t, "state"))) {
+
+	list = a->target != NULL ? NULL :
+	    cJSON_GetObjectItemCaseSensitive(t, "targets");
+	if (a->target == NULL && !cJSON_IsArray(list)) {
 		cJSON_Delete(root);
-		return check_unknown("%s: the daemon's status has no state",
-		    a->target);
+		return check_unknown("the daemon's status has no targets");
 	}
-	state = cJSON_GetObjectItemCaseSensitive(t, "state")->valuestring;
-	reason = cJSON_GetObjectItemCaseSensitive(t, "reason");
-	lag = cJSON_GetObjectItemCaseSensitive(t, "lag");
-	ms = cJSON_GetObjectItemCaseSensitive(lag, "ms");
-	src = cJSON_GetObjectItemCaseSensitive(lag, "source");
-	if ((lag_known = cJSON_IsNumber(ms)))
-		lag_s = ms->valuedouble / 1000;
-	if (cJSON_IsString(src))
-		lag_src = src->valuestring;
-	warn_s = threshold_s(a->warn_s, cJSON_GetObjectItemCaseSensitive(t,
-	    "thresholds"), "lag_warn_ms");
-	crit_s = threshold_s(a->crit_s, cJSON_GetObjectItemCaseSensitive(t,
-	    "thresholds"), "lag_crit_ms");
-
-	status = state_status(state);
-	show_reason = strcmp(state, "ok") != 0;
-	if (lag_known && lag_src != NULL && strcmp(lag_src, "none") != 0)
-		snprintf(lagtxt, sizeof(lagtxt), ", lag %.3fs (%s)", lag_s,
-		    lag_src);
-	else if (lag_known)
-		snprintf(lagtxt, sizeof(lagtxt), ", lag %.3fs", lag_s);
+	n = list != NULL ? (size_t)cJSON_GetArraySize(list) : 1;
+	if (n == 0) {
+		cJSON_Delete(root);
+		return check_unknown("the daemon watches no target");
+	}
+	tc = xcalloc(n, sizeof(*tc));
+	i = 0;
+	if (list == NULL)
+		st = judge_target(&tc[i++], t, a);
 	else
-		snprintf(lagtxt, sizeof(lagtxt), ", lag unknown");
-	/* The thresholds only make a healthy or warning state worse. */
-	if (lag_known && (status == PLUGIN_OK || status == PLUGIN_WARNING) &&
-	    strcmp(state, "promoted") != 0 && strcmp(state, "promoting") != 0) {
-		size_t l = strlen(lagtxt);
+		cJSON_ArrayForEach(item, list)
+			if ((st = judge_target(&tc[i++], item, a)) != 0)
+				break;
+	if (st != 0) {
+		st = check_unknown("%s: the daemon's status has no state",
+		    tc[i - 1].name);
+		goto out;
+	}
 
-		if (crit_s >= 0 && lag_s >= crit_s) {
-			status = PLUGIN_CRITICAL;
-			snprintf(lagtxt + l, sizeof(lagtxt) - l, " >= crit %gs",
-			    crit_s);
-		} else if (warn_s >= 0 && lag_s >= warn_s) {
-			status = PLUGIN_WARNING;
-			snprintf(lagtxt + l, sizeof(lagtxt) - l, " >= warn %gs",
-			    warn_s);
+	if ((ft = open_memstream(&text, &tlen)) == NULL ||
+	    (fp = open_memstream(&perf, &plen)) == NULL)
+		abort();
+	for (i = 0; i < n; i++) {
+		status = verdict_worst(status, tc[i].v.status);
+		perfdata(fp, &tc[i], list != NULL);
+	}
+	if (list == NULL)
+		fputs(tc[0].text, ft);
+	else
+		summary(ft, tc, n, a->verbose);
+	fclose(ft);
+	fclose(fp);
+
+	v = verdict_object(status, text, perf);
+	if (list == NULL) {
+		/* One target: its fields beside the verdict's. */
+		cJSON *o = target_object(&tc[0]), *m;
+
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "status");
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "code");
+		while ((m = o->child) != NULL) {
+			cJSON_DetachItemViaPointer(o, m);
+			cJSON_AddItemToObject(v, m->string, m);
+		}
+		cJSON_Delete(o);
+	} else {
+		arr = cJSON_AddArrayToObject(v, "targets");
+		for (i = 0; i < n; i++) {
+			cJSON *o = target_object(&tc[i]);
+
+			cJSON_AddStringToObject(o, "text", tc[i].text);
+			cJSON_AddItemToArray(arr, o);
 		}
 	}
-	if (strcmp(state, "promoted") == 0)
-		snprintf(text, sizeof(text), "%s promoted, no longer a replica",
-		    a->target);
-	else
-		snprintf(text, sizeof(text), "%s %s%s", a->target, state,
-		    lagtxt);
-	if (show_reason && cJSON_IsString(reason) &&
-	    reason->valuestring[0] != '\0') {
-		size_t l = strlen(text);
-
-		snprintf(text + l, sizeof(text) - l, ": %s",
-		    reason->valuestring);
-	}
-
-	/* Perfdata: lag in seconds with the thresholds in force; U unknown. */
-	snprintf(w, sizeof(w), "%g", warn_s);
-	snprintf(c, sizeof(c), "%g", crit_s);
-	if (lag_known)
-		snprintf(lagtxt, sizeof(lagtxt), "%.3fs", lag_s);
-	else
-		snprintf(lagtxt, sizeof(lagtxt), "U");
-	snprintf(perf, sizeof(perf), "lag=%s;%s;%s;0 state=%d", lagtxt,
-	    warn_s >= 0 ? w : "", crit_s >= 0 ? c : "", status);
-
-	v = verdict(status, text, perf);
-	cJSON_AddStringToObject(v, "target", a->target);
-	cJSON_AddStringToObject(v, "state", state);
-	add_num_or_null(v, "lag_s", lag_known, lag_s);
-	if (lag_src != NULL)
-		cJSON_AddStringToObject(v, "lag_source", lag_src);
-	add_num_or_null(v, "warn_s", warn_s >= 0, warn_s);
-	add_num_or_null(v, "crit_s", crit_s >= 0, crit_s);
-	output_print(output_check, v);
+	output_print(print_line, v);
 	cJSON_Delete(v);
+	free(text);
+	free(perf);
+	st = (int)status;
+out:
+	for (i = 0; i < n; i++)
+		free(tc[i].text);
+	free(tc);
 	cJSON_Delete(root);
-	return status;
+	return st;
 }

@@ -45,11 +45,12 @@ struct cmd_args {
 	long		 samples;	/* history --samples N; 0: daemon default */
 	int		 samples_flag;	/* watch --samples */
 	long		 max;		/* events --max N; 0: daemon default */
-	double		 warn_s;	/* check; < 0: daemon's threshold */
-	double		 crit_s;
+	const char	*warning;	/* check -w, a range; NULL: the daemon's */
+	const char	*critical;	/* check -c */
+	int		 verbose;	/* check -v, repeatable */
 	double		 max_lag_s;	/* wait; < 0: not given */
-	double		 timeout_s;	/* wait's and promote's own --timeout;
-					   < 0: not given */
+	double		 timeout_s;	/* wait's, promote's and check's own
+					   --timeout; < 0: not given */
 
 	/* setup */
 	const char	*master_host;

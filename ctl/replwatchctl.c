@@ -3,6 +3,7 @@
  * command from the table below; each command's options are parsed here, in
  * one place, so usage errors and --help behave the same for every command.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <locale.h>
@@ -17,6 +18,7 @@
 #include "ctl.h"
 #include "output.h"
 #include "protocol.h"
+#include "range.h"
 #include "xmalloc.h"
 
 /* Option values that have no short letter. */
@@ -26,8 +28,6 @@ enum {
 	OPT_SAMPLES_N,
 	OPT_SAMPLES,
 	OPT_MAX,
-	OPT_WARN,
-	OPT_CRIT,
 	OPT_MAX_LAG,
 	OPT_WAIT_TIMEOUT,
 	OPT_MASTER_HOST,
@@ -73,10 +73,17 @@ static const struct option watch_opts[] = {
 	{ "samples", no_argument, NULL, OPT_SAMPLES },
 	{ NULL, 0, NULL, 0 }
 };
+/* The Monitoring Plugins' option names; --warn and --crit from 0.x. */
 static const struct option check_opts[] = {
 	COMMON_OPTS,
-	{ "warn", required_argument, NULL, OPT_WARN },
-	{ "crit", required_argument, NULL, OPT_CRIT },
+	{ "warning", required_argument, NULL, 'w' },
+	{ "critical", required_argument, NULL, 'c' },
+	{ "warn", required_argument, NULL, 'w' },
+	{ "crit", required_argument, NULL, 'c' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "hostname", required_argument, NULL, 'H' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
 };
 static const struct option wait_opts[] = {
@@ -155,15 +162,25 @@ static const struct ctl_cmd commands[] = {
 	  "until interrupted or the daemon goes away.\n"
 	  "\n"
 	  "  --samples     also print every poll's lag sample\n" },
-	{ "check", cmd_check, CMD_TARGET_REQ | CMD_PLUGIN, check_opts,
-	  "TARGET [--warn S] [--crit S]",
+	{ "check", cmd_check, CMD_TARGET_OPT | CMD_PLUGIN, check_opts,
+	  "[-H TARGET | TARGET] [-w RANGE] [-c RANGE] [-t S] [-v]",
 	  "monitoring-plugin check (exit 0-3)",
-	  "Monitoring-plugin check (Nagios, Icinga): one line with the status\n"
-	  "and performance data; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n"
+	  "Monitoring-plugin check (Nagios, Icinga), after the Monitoring\n"
+	  "Plugins guidelines: one line, REPLWATCH STATUS: text | perfdata;\n"
+	  "exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.  Without a target,\n"
+	  "every target: the worst status wins.\n"
 	  "\n"
-	  "  --warn S      WARNING at a lag of S seconds or more\n"
-	  "  --crit S      CRITICAL at a lag of S seconds or more\n"
-	  "                (default: the daemon's lag_warn_s and lag_crit_s)\n" },
+	  "  -H, --hostname T   the target (or give it as TARGET)\n"
+	  "  -w, --warning R    WARNING when the lag in seconds is outside R\n"
+	  "  -c, --critical R   CRITICAL when it is outside R\n"
+	  "                     (default: the daemon's lag_warn_s and\n"
+	  "                     lag_crit_s, as 0:N; --warn, --crit: the same)\n"
+	  "  -t, --timeout S    UNKNOWN when the whole check takes over S s\n"
+	  "  -v, --verbose      list the OK targets too\n"
+	  "  -V, --version      print the version\n"
+	  "\n"
+	  "A range is [@]start:end: 10 is 0:10, 10: is 10 or more, ~:10 is 10\n"
+	  "or less, @10:20 alerts inside 10..20 instead of outside.\n" },
 	{ "wait", cmd_wait, CMD_TARGET_REQ, wait_opts,
 	  "TARGET --max-lag S --timeout T",
 	  "wait until the lag is at most S seconds",
@@ -432,6 +449,27 @@ check_setup(const struct ctl_cmd *cmd, const struct cmd_args *a)
 }
 
 /*
+ * getopt's letters from the command's table: an option whose value is a
+ * letter has that short form too (check's -w for --warning).
+ */
+static void
+short_options(const struct option *o, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[n++] = ':';
+	for (; o->name != NULL; o++) {
+		if (o->val > 255 || !isalpha(o->val) ||
+		    memchr(buf, o->val, n) != NULL || n + 3 > len)
+			continue;
+		buf[n++] = (char)o->val;
+		if (o->has_arg == required_argument)
+			buf[n++] = ':';
+	}
+	buf[n] = '\0';
+}
+
+/*
  * The command's options and operands into *a.  Returns 0, 1 when help was
  * printed, or an exit status (> 1) after a usage error.
  */
@@ -439,16 +477,18 @@ static int
 parse_command(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
     char **argv, struct cmd_args *a)
 {
-	char msg[256];
-	const char *why = NULL;
-	int c, nargs, longindex = 0;
+	char msg[256], optstring[32], err[256];
+	const char *why = NULL, *host = NULL;
+	struct rw_range range;
+	int c, nargs, longindex;
 
 	memset(a, 0, sizeof(*a));
-	a->warn_s = a->crit_s = a->max_lag_s = a->timeout_s = -1;
+	a->max_lag_s = a->timeout_s = -1;
+	short_options(cmd->options, optstring, sizeof(optstring));
 
 	optind = 0;	/* glibc: start afresh on the command's argv */
-	while ((c = getopt_long(argc, argv, ":h", cmd->options,
-	    &longindex)) != -1) {
+	while ((longindex = -1, c = getopt_long(argc, argv, optstring,
+	    cmd->options, &longindex)) != -1) {
 		switch (c) {
 		case 'h':
 			command_help(cmd);
@@ -467,18 +507,27 @@ parse_command(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 			if (parse_count(optarg, &a->max) == -1)
 				why = "not a count from 1";
 			break;
-		case OPT_WARN:
-			if (parse_seconds(optarg, &a->warn_s) == -1)
-				why = "not a number of seconds";
+		case 'V':
+			printf("replwatchctl %s (protocol %d)\n", RW_VERSION,
+			    PROTO_VERSION);
+			return 1;
+		case 'w':
+		case 'c':
+			if (range_parse(optarg, &range, err, sizeof(err)) == -1)
+				why = err;
+			*(c == 'w' ? &a->warning : &a->critical) = optarg;
 			break;
-		case OPT_CRIT:
-			if (parse_seconds(optarg, &a->crit_s) == -1)
-				why = "not a number of seconds";
+		case 'H':
+			host = optarg;
+			break;
+		case 'v':
+			a->verbose++;
 			break;
 		case OPT_MAX_LAG:
 			if (parse_seconds(optarg, &a->max_lag_s) == -1)
 				why = "not a number of seconds";
 			break;
+		case 't':
 		case OPT_WAIT_TIMEOUT:
 			if (parse_seconds(optarg, &a->timeout_s) == -1 ||
 			    a->timeout_s == 0)
@@ -559,9 +608,11 @@ parse_command(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 				    "command)", sizeof(msg) - strlen(msg) - 1);
 			return usage_error(cmd, "%s", msg);
 		}
-		if (why != NULL)
+		if (why != NULL && longindex >= 0)
 			return usage_error(cmd, "--%s '%s': %s",
 			    cmd->options[longindex].name, optarg, why);
+		if (why != NULL)
+			return usage_error(cmd, "-%c '%s': %s", c, optarg, why);
 	}
 
 	nargs = argc - optind;
@@ -570,14 +621,16 @@ parse_command(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	if (nargs > 0)
 		return usage_error(cmd, "unexpected argument '%s'",
 		    argv[optind]);
+	if (host != NULL && a->target != NULL && strcmp(host, a->target) != 0)
+		return usage_error(cmd, "two targets: -H %s and %s", host,
+		    a->target);
+	if (host != NULL)
+		a->target = host;
 	if ((cmd->flags & CMD_TARGET_REQ) && a->target == NULL)
 		return usage_error(cmd, "a TARGET is required");
 	if (a->target != NULL && a->target[0] == '\0')
 		return usage_error(cmd, "empty TARGET");
 
-	if (a->warn_s >= 0 && a->crit_s >= 0 && a->warn_s > a->crit_s)
-		return usage_error(cmd, "--warn %g is above --crit %g",
-		    a->warn_s, a->crit_s);
 	if (cmd->handler == cmd_wait && a->max_lag_s < 0)
 		return usage_error(cmd, "--max-lag is required");
 	if (cmd->handler == cmd_wait && a->timeout_s < 0)
@@ -587,6 +640,8 @@ parse_command(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 	if (cmd->handler == cmd_promote && a->timeout_s >= 0 &&
 	    a->timeout_s < 0.1)
 		return usage_error(cmd, "--timeout is at least 0.1 s");
+	if (cmd->handler == cmd_check && a->timeout_s > 86400)
+		return usage_error(cmd, "--timeout is at most 86400 s");
 	if (cmd->handler == cmd_promote && a->max_lag_s > 86400)
 		return usage_error(cmd, "--max-lag is at most 86400 s");
 	return 0;

@@ -195,16 +195,16 @@ status_script() {
 
 @test "check with no daemon: UNKNOWN, exit 3" {
 	run -3 --separate-stderr "$CTL" -s "$TMP/none.sock" check rds1
-	[[ "$output" == "REPLWATCH UNKNOWN - cannot connect to $TMP/none.sock"* ]]
+	[[ "$output" == "REPLWATCH UNKNOWN: cannot connect to $TMP/none.sock"* ]]
 }
 
 @test "check usage mistakes are UNKNOWN, exit 3" {
-	run -3 --separate-stderr "$CTL" check
-	[[ "$output" == "REPLWATCH UNKNOWN - usage: "* ]]
+	run -3 --separate-stderr "$CTL" check rds1 rds2
+	[[ "$output" == "REPLWATCH UNKNOWN: usage: "* ]]
 	run -3 --separate-stderr "$CTL" check rds1 --warn x
-	run -3 --separate-stderr "$CTL" check rds1 --warn 10 --crit 5
+	[[ "$output" == "REPLWATCH UNKNOWN: usage: --warn 'x': not a range"* ]]
 	run -3 --separate-stderr "$CTL" --bogus check rds1
-	[[ "$output" == "REPLWATCH UNKNOWN - usage: unknown option '--bogus'" ]]
+	[ "$output" = "REPLWATCH UNKNOWN: usage: unknown option '--bogus'" ]
 	run -0 "$CTL" check --help
 }
 
@@ -339,28 +339,30 @@ status_script() {
 @test "check ok: OK, exit 0, perfdata with the daemon's thresholds" {
 	fake_daemon "$(status_script ok 0 'replicating, lag 0 ms (heartbeat)')"
 	run -0 "$CTL" -s "$SOCK" check rds1
-	[ "$output" = "REPLWATCH OK - rds1 ok, lag 0.000s (heartbeat) | lag=0.000s;30;300;0 state=0" ]
+	[ "$output" = "REPLWATCH OK: rds1 ok, lag 0.000s (heartbeat) | lag=0.000s;30;300;0 state=0" ]
 }
 
-@test "check: lag at or over --warn is WARNING, over --crit CRITICAL" {
+@test "check: lag over --warn is WARNING, over --crit CRITICAL (the old names of -w, -c)" {
 	fake_daemon "$(status_script ok 12345 fine)"
 	run -1 "$CTL" -s "$SOCK" check rds1 --warn 10 --crit 20
-	[ "$output" = "REPLWATCH WARNING - rds1 ok, lag 12.345s (heartbeat) >= warn 10s | lag=12.345s;10;20;0 state=1" ]
-	run -2 "$CTL" -s "$SOCK" check rds1 --warn 5 --crit 12.345
-	[[ "$output" == "REPLWATCH CRITICAL - rds1 ok, lag 12.345s (heartbeat) >= crit 12.345s | "* ]]
+	[ "$output" = "REPLWATCH WARNING: rds1 ok, lag 12.345s (heartbeat), outside the warning range 10 | lag=12.345s;10;20;0 state=1" ]
+	run -2 "$CTL" -s "$SOCK" check rds1 --warn 5 --crit 12.3
+	[[ "$output" == "REPLWATCH CRITICAL: rds1 ok, lag 12.345s (heartbeat), outside the critical range 12.3 | "* ]]
+	# The end of a range is inside it.
+	run -1 "$CTL" -s "$SOCK" check rds1 --warn 5 --crit 12.345
 }
 
 @test "check: lagging is WARNING with the reason" {
 	fake_daemon "$(status_script lagging 45000 'lag 45 s over lag_warn_s')"
 	run -1 "$CTL" -s "$SOCK" check rds1
-	[ "$output" = "REPLWATCH WARNING - rds1 lagging, lag 45.000s (heartbeat) >= warn 30s: lag 45 s over lag_warn_s | lag=45.000s;30;300;0 state=1" ]
+	[ "$output" = "REPLWATCH WARNING: rds1 lagging, lag 45.000s (heartbeat): lag 45 s over lag_warn_s | lag=45.000s;30;300;0 state=1" ]
 }
 
 @test "check: errors and stopped threads are CRITICAL" {
 	for s in io_stopped sql_error unreachable unresponsive not_replicating lag_critical promotion_interrupted; do
 		fake_daemon "$(status_script "$s" null 'it | broke')"
 		run -2 "$CTL" -s "$SOCK" check rds1
-		[ "$output" = "REPLWATCH CRITICAL - rds1 $s, lag unknown: it / broke | lag=U;30;300;0 state=2" ]
+		[ "$output" = "REPLWATCH CRITICAL: rds1 $s, lag unknown: it / broke | lag=U;30;300;0 state=2" ]
 		kill "$FAKE_PID"; wait "$FAKE_PID" || true; rm -f "$SOCK"
 	done
 	FAKE_PID=""
@@ -369,19 +371,19 @@ status_script() {
 @test "check: no sample yet or a state it does not know is UNKNOWN" {
 	fake_daemon "$(status_script unknown null 'no sample yet')"
 	run -3 "$CTL" -s "$SOCK" check rds1
-	[[ "$output" == "REPLWATCH UNKNOWN - rds1 unknown, lag unknown: no sample yet | lag=U;30;300;0 state=3" ]]
+	[[ "$output" == "REPLWATCH UNKNOWN: rds1 unknown, lag unknown: no sample yet | lag=U;30;300;0 state=3" ]]
 }
 
 @test "check: ok with an unknown lag is OK and says so" {
 	fake_daemon "$(status_script ok null 'replicating')"
 	run -0 "$CTL" -s "$SOCK" check rds1
-	[ "$output" = "REPLWATCH OK - rds1 ok, lag unknown | lag=U;30;300;0 state=0" ]
+	[ "$output" = "REPLWATCH OK: rds1 ok, lag unknown | lag=U;30;300;0 state=0" ]
 }
 
 @test "check: promoted is OK, promoting WARNING" {
 	fake_daemon "$(status_script promoted null 'promoted at 12:00')"
 	run -0 "$CTL" -s "$SOCK" check rds1
-	[[ "$output" == "REPLWATCH OK - rds1 promoted, no longer a replica: promoted at 12:00 | "* ]]
+	[[ "$output" == "REPLWATCH OK: rds1 promoted, no longer a replica: promoted at 12:00 | "* ]]
 	kill "$FAKE_PID"; wait "$FAKE_PID" || true; rm -f "$SOCK"
 	fake_daemon "$(status_script promoting 0 'step 3 of 7: catch-up')"
 	run -1 "$CTL" -s "$SOCK" check rds1
@@ -390,13 +392,13 @@ status_script() {
 @test "check: an error reply is UNKNOWN with the code" {
 	fake_daemon '{"status": [{"reply": {"ok": false, "error": {"code": "not_ready", "message": "no sample of rds1 yet"}}}]}'
 	run -3 --separate-stderr "$CTL" -s "$SOCK" check rds1
-	[ "$output" = "REPLWATCH UNKNOWN - not_ready: no sample of rds1 yet" ]
+	[ "$output" = "REPLWATCH UNKNOWN: not_ready: no sample of rds1 yet" ]
 }
 
 @test "check --json: the verdict as one object" {
 	fake_daemon "$(status_script ok 250 fine)"
 	run -0 "$CTL" -s "$SOCK" --json check rds1
-	jq -e '.status == "OK" and .code == 0 and .lag_s == 0.25 and .warn_s == 30 and .crit_s == 300' <<<"$output"
+	jq -e '.status == "OK" and .code == 0 and .lag_s == 0.25 and .warning == "30" and .critical == "300"' <<<"$output"
 }
 
 # -- wait --
@@ -517,7 +519,9 @@ complete_words() {
 	[ "$output" = "hello status lag history events watch check wait setup start stop promote abort unfence reload" ]
 	run -0 complete_words "$CTL" wait rds1 --
 	[ "$output" = "--help --json --max-lag --timeout" ]
-	run -0 complete_words "$CTL" check rds1 --warn ""
+	run -0 complete_words "$CTL" check rds1 --warning ""
+	[ -z "$output" ]
+	run -0 complete_words "$CTL" check rds1 -c ""
 	[ -z "$output" ]
 }
 
