@@ -58,7 +58,7 @@ enum key {
 	K_CONNECT_TIMEOUT_MS, K_QUERY_TIMEOUT_MS, K_PROCEDURE_TIMEOUT_MS,
 	K_LAG_WARN_S, K_LAG_CRIT_S,
 	K_HYSTERESIS, K_HEARTBEAT, K_HEARTBEAT_TABLE, K_HEARTBEAT_SERVER_ID,
-	K_HEARTBEAT_TIME_ZONE,
+	K_HEARTBEAT_TIME_ZONE, K_HEARTBEAT_LAYOUT,
 	K_TLS, K_TLS_CA, K_TLS_CERT, K_TLS_KEY,
 	K_MASTER_HOST, K_MASTER_PORT, K_MASTER_OPTION_FILE, K_MASTER_TLS,
 	K_MASTER_TLS_CA, K_MASTER_TLS_CERT, K_MASTER_TLS_KEY,
@@ -94,6 +94,7 @@ static const struct keydef {
 	[K_HEARTBEAT_TABLE] =	{ "heartbeat_table", SECT_TARGET },
 	[K_HEARTBEAT_SERVER_ID] = { "heartbeat_server_id", SECT_TARGET },
 	[K_HEARTBEAT_TIME_ZONE] = { "heartbeat_time_zone", SECT_TARGET },
+	[K_HEARTBEAT_LAYOUT] =	{ "heartbeat_layout", SECT_TARGET },
 	[K_TLS] =		{ "tls", SECT_TARGET },
 	[K_TLS_CA] =		{ "tls_ca", SECT_TARGET },
 	[K_TLS_CERT] =		{ "tls_cert", SECT_TARGET },
@@ -127,6 +128,10 @@ static const char *const heartbeat_words[] = {
 	[HEARTBEAT_READ] = "read", NULL
 };
 static const char *const time_zone_words[] = { "utc", "local", NULL };
+static const char *const layout_words[] = {
+	[HB_LAYOUT_PT_HEARTBEAT] = "pt-heartbeat",
+	[HB_LAYOUT_REPLWATCH] = "replwatch", NULL
+};
 static const char *const level_words[] = {
 	"error", "warning", "info", "debug", NULL
 };
@@ -995,6 +1000,7 @@ open_section(struct parse *p, const char *s)
 		t->hysteresis = 3;
 		t->heartbeat = HEARTBEAT_OFF;
 		t->heartbeat_table = xstrdup("replwatch.heartbeat");
+		t->heartbeat_layout = HB_LAYOUT_PT_HEARTBEAT;
 		t->hook_timeout_ms = 10000;
 		p->target = t;
 		p->section = SECT_TARGET;
@@ -1103,6 +1109,11 @@ set_target_key(struct parse *p, enum key k, const char *v)
 		if (parse_word(p, k, v, time_zone_words, &i) == -1)
 			return -1;
 		t->heartbeat_local_time = i == 1;
+		return 0;
+	case K_HEARTBEAT_LAYOUT:
+		if (parse_word(p, k, v, layout_words, &i) == -1)
+			return -1;
+		t->heartbeat_layout = (enum rw_hb_layout)i;
 		return 0;
 	case K_TLS:
 	case K_MASTER_TLS:

@@ -16,6 +16,8 @@ enum rw_flavor_choice {
 };
 
 enum rw_heartbeat { HEARTBEAT_OFF, HEARTBEAT_WRITE, HEARTBEAT_READ };
+/* The table heartbeat = write fills: pt-heartbeat's, or replwatch's own. */
+enum rw_hb_layout { HB_LAYOUT_PT_HEARTBEAT, HB_LAYOUT_REPLWATCH };
 
 /* Mirrors the client's --ssl-mode words. */
 enum rw_tls_mode {
@@ -49,8 +51,9 @@ struct rw_target_config {
 	unsigned	 hysteresis;
 	enum rw_heartbeat heartbeat;
 	char		*heartbeat_table;	/* schema.table */
+	enum rw_hb_layout heartbeat_layout;	/* write mode */
 	unsigned	 heartbeat_server_id;	/* read mode: the master's server_id, 0: any */
-	int		 heartbeat_local_time;	/* read mode: ts in local time, not UTC */
+	int		 heartbeat_local_time;	/* ts (pt-heartbeat's) in local time, not UTC */
 	char		*on_state_change;	/* hook commands, NULL: none */
 	char		*on_promoted;
 	char		*on_promote_failed;

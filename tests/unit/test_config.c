@@ -149,6 +149,8 @@ test_defaults(void **state)
 	assert_int_equal(t->heartbeat_server_id, 0);
 	/* pt-heartbeat --utc, as its documentation recommends */
 	assert_int_equal(t->heartbeat_local_time, 0);
+	/* What pt-heartbeat and mysqld_exporter read. */
+	assert_int_equal(t->heartbeat_layout, HB_LAYOUT_PT_HEARTBEAT);
 	assert_null(t->on_state_change);
 	assert_null(t->on_promoted);
 	assert_null(t->on_promote_failed);
@@ -196,6 +198,7 @@ test_every_key(void **state)
 	    "heartbeat_table = hb_$1.beat\n"
 	    "heartbeat_server_id = 4294967295\n"
 	    "heartbeat_time_zone = local\n"
+	    "heartbeat_layout = replwatch\n"
 	    "tls = verify_identity\n"
 	    "tls_ca = ca.pem\n"
 	    "tls_cert = cert.pem\n"
@@ -252,6 +255,7 @@ test_every_key(void **state)
 	assert_string_equal(t->heartbeat_table, "hb_$1.beat");
 	assert_int_equal(t->heartbeat_server_id, 4294967295u);
 	assert_int_equal(t->heartbeat_local_time, 1);
+	assert_int_equal(t->heartbeat_layout, HB_LAYOUT_REPLWATCH);
 	assert_int_equal(t->replica.tls, TLS_VERIFY_IDENTITY);
 	snprintf(path, sizeof path, "%s/ca.pem", dir);
 	assert_string_equal(t->replica.tls_ca, path);
@@ -401,6 +405,9 @@ test_bad_enum(void **state)
 	    "verify_ca | verify_identity");
 	expect_error(TARGET_A "heartbeat = yes\n", 4,
 	    "heartbeat: \"yes\" is not one of off | write | read");
+	expect_error(TARGET_A "heartbeat_layout = percona\n", 4,
+	    "heartbeat_layout: \"percona\" is not one of pt-heartbeat | "
+	    "replwatch");
 	expect_error("[daemon]\nlog_level = loud\n" TARGET_A, 2,
 	    "log_level: \"loud\" is not one of error | warning | info | debug");
 	expect_error(TARGET_A "heartbeat =\n", 4,
