@@ -127,6 +127,30 @@ check_state_dir(const struct rw_config *conf, int create, char *err,
 	return -1;
 }
 
+/*
+ * What "include" found: a pattern that matches nothing is no error (an
+ * empty conf.d), but is worth saying at -n and in the debug log.
+ */
+static void
+report_includes(const struct rw_config *cf, FILE *fp)
+{
+	if (cf->include == NULL)
+		return;
+	if (cf->nincluded == 0) {
+		if (fp != NULL)
+			fprintf(fp, "%s:%d: include %s: no file matches\n",
+			    cf->path, cf->include_line, cf->include);
+		else
+			log_debug("include %s: no file matches", cf->include);
+	}
+	for (size_t i = 0; i < cf->nincluded; i++) {
+		if (fp != NULL)
+			fprintf(fp, "%s: included\n", cf->included[i]);
+		else
+			log_debug("included %s", cf->included[i]);
+	}
+}
+
 int
 daemon_reload(struct daemon *d, char *err, size_t errlen)
 {
@@ -199,6 +223,7 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 	config_free(old);
 	if (!forced_debug)
 		log_set_level(conf->log_level);
+	report_includes(conf, NULL);
 	log_info("configuration %s reloaded: %zu target(s)", d->conf_path, n);
 	sd_notify(0, "READY=1");
 	notify_status(d);
@@ -337,12 +362,14 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if (check_only) {
+		report_includes(d->conf, stdout);
 		printf("%s: configuration OK (%zu target%s)\n", path,
 		    d->conf->ntargets, d->conf->ntargets == 1 ? "" : "s");
 		config_free(d->conf);
 		return 0;
 	}
 	log_set_level(forced_debug ? LOG_LVL_DEBUG : d->conf->log_level);
+	report_includes(d->conf, NULL);
 	d->conf_path = path;
 	d->uid = geteuid();
 	d->start_ms = now_unix_ms();

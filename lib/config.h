@@ -37,7 +37,8 @@ struct rw_endpoint {
 
 struct rw_target_config {
 	char		*name;
-	int		 line;		/* of the [target NAME] header */
+	char		*file;		/* that holds it: the main or an included one */
+	int		 line;		/* of the [target NAME] header there */
 	struct rw_endpoint replica;
 	struct rw_endpoint master;	/* master.host == NULL: none */
 	enum rw_flavor_choice flavor;
@@ -71,16 +72,22 @@ struct rw_config {
 	char		*metrics_listen;	/* NULL: none */
 	unsigned	 max_clients;
 	unsigned	 client_idle_timeout_s;
+	char		*include;		/* glob pattern, absolute; NULL: none */
+	int		 include_line;
+	char		**included;		/* the files it matched, sorted */
+	size_t		 nincluded;
 	struct rw_target_config *targets;
 	size_t		 ntargets;
 };
 
 /*
- * Parse and validate path.  On error return NULL and write
- * "file:line: key: why" (or "file: why") into err.  The file must be
- * regular (a FIFO is refused without blocking), owned by root or the
- * effective user, writable by no one else, in directories only they may
- * change: it names the hooks the daemon runs.
+ * Parse and validate path, and the files its "include" pattern matches
+ * (glob(3), sorted; [target] sections only; relative paths in each taken
+ * from its own directory).  On error return NULL and write
+ * "file:line: key: why" (or "file: why") into err, file being the one at
+ * fault.  Each file must be regular (a FIFO is refused without blocking),
+ * owned by root or the effective user, writable by no one else, in
+ * directories only they may change: it names the hooks the daemon runs.
  */
 struct rw_config *config_load(const char *path, char *err, size_t errlen);
 void	config_free(struct rw_config *);

@@ -47,3 +47,33 @@ master_option_file = $D/o.cnf"
 	[ "$(jq -r .master <<<"$output")" = null ]
 	grep -q "reloaded" "$D/log"
 }
+
+@test "a reload re-reads the included files: a new one adds its target, a broken one is refused by file:line" {
+	mkdir -m 755 "$D/conf.d"
+	conf ""
+	printf 'include = conf.d/*.conf\n' >"$D/inc"
+	sed -i "/^state_dir/r $D/inc" "$D/c.conf"
+	"$REPO/daemon/replwatchd" -d -c "$D/c.conf" 2> "$D/log" &
+	PID=$!
+	run timeout 10 bash -c 'until [ -S "$1" ]; do sleep 0.1; done' _ "$D/s.sock"
+	[ "$status" -eq 0 ]
+	grep -q "include $D/conf.d/\*.conf: no file matches" "$D/log"
+
+	printf '[target t2]\nhost = 127.0.0.1\nport = 1\noption_file = %s\n' \
+	    "$D/o.cnf" >"$D/conf.d/t2.conf"
+	kill -HUP "$PID"
+	run timeout 10 bash -c 'until grep -q "reloaded: 2 target" "$1"; do sleep 0.1; done' _ "$D/log"
+	[ "$status" -eq 0 ]
+	grep -q "included $D/conf.d/t2.conf" "$D/log"
+	run "$REPO/ctl/replwatchctl" -s "$D/s.sock" --json status t2
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .target <<<"$output")" = t2 ]
+
+	printf '[target t3]\nhost = 127.0.0.1\nport = x\n' >"$D/conf.d/t3.conf"
+	kill -HUP "$PID"
+	run timeout 10 bash -c 'until grep -q "reload refused" "$1"; do sleep 0.1; done' _ "$D/log"
+	[ "$status" -eq 0 ]
+	grep -qF "reload refused, old configuration kept: $D/conf.d/t3.conf:3: port: \"x\" is not a whole number" "$D/log"
+	run "$REPO/ctl/replwatchctl" -s "$D/s.sock" --json status t2
+	[ "$status" -eq 0 ]
+}
