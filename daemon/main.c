@@ -35,6 +35,7 @@
 static struct daemon daemon_s;
 static struct event *watchdog_ev;
 static int forced_debug;
+static int forced_dest;	/* -l given: the configuration's log is ignored */
 
 struct target *
 daemon_target(struct daemon *d, const char *name)
@@ -223,6 +224,8 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 	config_free(old);
 	if (!forced_debug)
 		log_set_level(conf->log_level);
+	if (!forced_dest)
+		log_set_dest(conf->log_dest);
 	report_includes(conf, NULL);
 	log_info("configuration %s reloaded: %zu target(s)", d->conf_path, n);
 	sd_notify(0, "READY=1");
@@ -297,9 +300,10 @@ static __attribute__((noreturn)) void
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: replwatchd [-dn] [-c file]\n"
+	    "usage: replwatchd [-dn] [-c file] [-l auto|syslog|stderr]\n"
 	    "  -c file   configuration (default " DEFAULT_CONF ")\n"
 	    "  -d        log at debug level\n"
+	    "  -l dest   log to the journal or stderr (auto), syslog or stderr\n"
 	    "  -n        check the configuration and exit\n"
 	    "  -V        print the version and exit\n"
 	    "  -h        this help\n"
@@ -314,6 +318,7 @@ main(int argc, char *argv[])
 	const char *path = DEFAULT_CONF;
 	struct event *sighup, *sigterm, *sigint;
 	int ch, check_only = 0;
+	enum log_dest dest = LOG_DEST_AUTO;
 	char err[1024];
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -322,10 +327,18 @@ main(int argc, char *argv[])
 	};
 
 	forget_mysql_pwd();
-	while ((ch = getopt_long(argc, argv, "c:dnhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dl:nhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
+			break;
+		case 'l':
+			if (log_parse_dest(optarg, &dest) == -1) {
+				fprintf(stderr, "replwatchd: -l %s: not one of "
+				    "auto, syslog, stderr\n", optarg);
+				usage(64);
+			}
+			forced_dest = 1;
 			break;
 		case 'd':
 			forced_debug = 1;
@@ -369,6 +382,7 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	log_set_level(forced_debug ? LOG_LVL_DEBUG : d->conf->log_level);
+	log_set_dest(forced_dest ? dest : d->conf->log_dest);
 	report_includes(d->conf, NULL);
 	d->conf_path = path;
 	d->uid = geteuid();

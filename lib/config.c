@@ -60,7 +60,7 @@ enum section { SECT_NONE, SECT_DAEMON, SECT_TARGET };
 
 enum key {
 	/* [daemon] */
-	K_SOCKET, K_SOCKET_GROUP, K_ADMIN_GROUP, K_STATE_DIR, K_LOG_LEVEL,
+	K_SOCKET, K_SOCKET_GROUP, K_ADMIN_GROUP, K_STATE_DIR, K_LOG_LEVEL, K_LOG,
 	K_METRICS_LISTEN, K_MAX_CLIENTS, K_CLIENT_IDLE_TIMEOUT_S, K_INCLUDE,
 	/* [target NAME] */
 	K_HOST, K_PORT, K_OPTION_FILE, K_FLAVOR, K_INTERVAL_MS,
@@ -85,6 +85,7 @@ static const struct keydef {
 	[K_ADMIN_GROUP] =	{ "admin_group", SECT_DAEMON },
 	[K_STATE_DIR] =		{ "state_dir", SECT_DAEMON },
 	[K_LOG_LEVEL] =		{ "log_level", SECT_DAEMON },
+	[K_LOG] =		{ "log", SECT_DAEMON },
 	[K_METRICS_LISTEN] =	{ "metrics_listen", SECT_DAEMON },
 	[K_MAX_CLIENTS] =	{ "max_clients", SECT_DAEMON },
 	[K_CLIENT_IDLE_TIMEOUT_S] = { "client_idle_timeout_s", SECT_DAEMON },
@@ -141,6 +142,10 @@ static const char *const time_zone_words[] = { "utc", "local", NULL };
 static const char *const layout_words[] = {
 	[HB_LAYOUT_PT_HEARTBEAT] = "pt-heartbeat",
 	[HB_LAYOUT_REPLWATCH] = "replwatch", NULL
+};
+static const char *const log_dest_words[] = {
+	[LOG_DEST_AUTO] = "auto", [LOG_DEST_SYSLOG] = "syslog",
+	[LOG_DEST_STDERR] = "stderr", NULL
 };
 static const char *const level_words[] = {
 	"error", "warning", "info", "debug", NULL
@@ -1100,6 +1105,11 @@ set_daemon_key(struct parse *p, enum key k, const char *v)
 		}
 		cf->log_level = lvl;
 		return 0;
+	case K_LOG:
+		if (parse_word(p, k, v, log_dest_words, &i) == -1)
+			return -1;
+		cf->log_dest = (enum log_dest)i;
+		return 0;
 	case K_METRICS_LISTEN:
 		return parse_listen(p, k, v, &cf->metrics_listen);
 	case K_MAX_CLIENTS:
@@ -1556,6 +1566,7 @@ config_load(const char *path, char *err, size_t errlen)
 	cf->socket = xstrdup("/run/replwatch/replwatch.sock");
 	cf->state_dir = xstrdup("/var/lib/replwatch");
 	cf->log_level = LOG_LVL_INFO;
+	cf->log_dest = LOG_DEST_AUTO;
 	cf->max_clients = 64;
 	cf->client_idle_timeout_s = 300;
 

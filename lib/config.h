@@ -69,6 +69,7 @@ struct rw_config {
 	char		*admin_group;		/* NULL: only root and the daemon's uid */
 	char		*state_dir;
 	enum log_level	 log_level;
+	enum log_dest	 log_dest;
 	char		*metrics_listen;	/* NULL: none */
 	unsigned	 max_clients;
 	unsigned	 client_idle_timeout_s;
