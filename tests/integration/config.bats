@@ -40,7 +40,7 @@ conf() {
 @test "every commented-out default in the example is itself valid" {
 	# Uncomment '#key = value' lines that have a value and no file or hook
 	# behind them: the documented defaults must load as written.
-	sed -E '/^#(tls_|master_tls_|on_|socket_group|admin_group)/d; s/^#([a-z_]+ = .+)$/\1/' \
+	sed -E '/^#(tls_|master_tls_|on_|socket_group|admin_group|include)/d; s/^#([a-z_]+ = .+)$/\1/' \
 	    "$REPO/conf/replwatch.conf" >"$T/replwatch.conf"
 	install -m 600 "$REPO/conf/rds1.cnf.example" "$T/rds1.cnf"
 	install -m 600 "$REPO/conf/old-master.cnf.example" "$T/old-master.cnf"
