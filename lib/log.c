@@ -111,12 +111,6 @@ log_parse_dest(const char *s, enum log_dest *d)
 	return -1;
 }
 
-const char *
-log_dest_name(enum log_dest d)
-{
-	return dest_names[d];
-}
-
 void
 log_set_level(enum log_level l)
 {

@@ -20,7 +20,6 @@ enum log_dest { LOG_DEST_AUTO, LOG_DEST_SYSLOG, LOG_DEST_STDERR };
 void	log_init(const char *progname, int to_journal);
 void	log_set_dest(enum log_dest);
 int	log_parse_dest(const char *, enum log_dest *);
-const char *log_dest_name(enum log_dest);
 void	log_set_level(enum log_level);
 int	log_parse_level(const char *, enum log_level *);
 const char *log_level_name(enum log_level);
