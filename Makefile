@@ -25,7 +25,7 @@ DEB_PKGS := $(BUILD_DEB_PKGS) libcmocka-dev bats jq \
             mariadb-server mariadb-client sysbench systemd openssl man-db \
             bash-completion python3 python3-prometheus-client python3-yaml \
             prometheus valgrind \
-            percona-toolkit haproxy socat
+            percona-toolkit haproxy socat prometheus-mysqld-exporter
 
 # PKG_CFLAGS and PKG_LIBS come from .cache/build.mk, which is written by
 # pkg-config only after tests/deps.sh has installed the -dev packages (as root;

@@ -49,6 +49,7 @@ struct master_state {
 	char		 log_pos[32];
 	char		 gtid[1024];
 	int		 read_only;	/* -1 unknown */
+	unsigned	 server_id;	/* its pt-heartbeat row; 0: unknown */
 	int		 heartbeat_ready;	/* table created */
 	int64_t		 last_ok_ms;	/* last complete tick (wall clock) */
 	int64_t		 hb_pending_us;	/* heartbeat being written */
@@ -78,6 +79,7 @@ struct target {
 	char		 server_error[600];
 	uint64_t	 hb_retry_us;	/* heartbeat table missing: not before */
 	int		 hb_replica_table;	/* write mode: the replica has it */
+	int		 hb_layout_bad;	/* its columns are not the layout's */
 
 	/* Last sample. */
 	struct rw_status status;

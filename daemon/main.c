@@ -35,6 +35,7 @@
 static struct daemon daemon_s;
 static struct event *watchdog_ev;
 static int forced_debug;
+static int forced_dest;	/* -l given: the configuration's log is ignored */
 
 struct target *
 daemon_target(struct daemon *d, const char *name)
@@ -127,6 +128,30 @@ check_state_dir(const struct rw_config *conf, int create, char *err,
 	return -1;
 }
 
+/*
+ * What "include" found: a pattern that matches nothing is no error (an
+ * empty conf.d), but is worth saying at -n and in the debug log.
+ */
+static void
+report_includes(const struct rw_config *cf, FILE *fp)
+{
+	if (cf->include == NULL)
+		return;
+	if (cf->nincluded == 0) {
+		if (fp != NULL)
+			fprintf(fp, "%s:%d: include %s: no file matches\n",
+			    cf->path, cf->include_line, cf->include);
+		else
+			log_debug("include %s: no file matches", cf->include);
+	}
+	for (size_t i = 0; i < cf->nincluded; i++) {
+		if (fp != NULL)
+			fprintf(fp, "%s: included\n", cf->included[i]);
+		else
+			log_debug("included %s", cf->included[i]);
+	}
+}
+
 int
 daemon_reload(struct daemon *d, char *err, size_t errlen)
 {
@@ -199,6 +224,9 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 	config_free(old);
 	if (!forced_debug)
 		log_set_level(conf->log_level);
+	if (!forced_dest)
+		log_set_dest(conf->log_dest);
+	report_includes(conf, NULL);
 	log_info("configuration %s reloaded: %zu target(s)", d->conf_path, n);
 	sd_notify(0, "READY=1");
 	notify_status(d);
@@ -272,9 +300,10 @@ static __attribute__((noreturn)) void
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: replwatchd [-dn] [-c file]\n"
+	    "usage: replwatchd [-dn] [-c file] [-l auto|syslog|stderr]\n"
 	    "  -c file   configuration (default " DEFAULT_CONF ")\n"
 	    "  -d        log at debug level\n"
+	    "  -l dest   log to the journal or stderr (auto), syslog or stderr\n"
 	    "  -n        check the configuration and exit\n"
 	    "  -V        print the version and exit\n"
 	    "  -h        this help\n"
@@ -289,6 +318,7 @@ main(int argc, char *argv[])
 	const char *path = DEFAULT_CONF;
 	struct event *sighup, *sigterm, *sigint;
 	int ch, check_only = 0;
+	enum log_dest dest = LOG_DEST_AUTO;
 	char err[1024];
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -297,10 +327,18 @@ main(int argc, char *argv[])
 	};
 
 	forget_mysql_pwd();
-	while ((ch = getopt_long(argc, argv, "c:dnhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dl:nhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
+			break;
+		case 'l':
+			if (log_parse_dest(optarg, &dest) == -1) {
+				fprintf(stderr, "replwatchd: -l %s: not one of "
+				    "auto, syslog, stderr\n", optarg);
+				usage(64);
+			}
+			forced_dest = 1;
 			break;
 		case 'd':
 			forced_debug = 1;
@@ -337,12 +375,15 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if (check_only) {
+		report_includes(d->conf, stdout);
 		printf("%s: configuration OK (%zu target%s)\n", path,
 		    d->conf->ntargets, d->conf->ntargets == 1 ? "" : "s");
 		config_free(d->conf);
 		return 0;
 	}
 	log_set_level(forced_debug ? LOG_LVL_DEBUG : d->conf->log_level);
+	log_set_dest(forced_dest ? dest : d->conf->log_dest);
+	report_includes(d->conf, NULL);
 	d->conf_path = path;
 	d->uid = geteuid();
 	d->start_ms = now_unix_ms();

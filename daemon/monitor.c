@@ -14,8 +14,13 @@
 #include "xmalloc.h"
 
 enum phase { PH_IDLE, PH_STATUS, PH_EXTRA };
+/*
+ * The binlog coordinates and server_id are read before the heartbeat is
+ * written: pt-heartbeat's row carries them, and read_only is fresh when
+ * deciding whether to write at all.
+ */
 enum mphase { MPH_IDLE, MPH_CONNECT, MPH_PROBE, MPH_HB_SCHEMA, MPH_HB_CREATE,
-	MPH_HB_WRITE, MPH_STATUS, MPH_VARS };
+	MPH_STATUS, MPH_VARS, MPH_HB_WRITE };
 
 #define BACKOFF_CAP_MS	5000
 #define HISTORY_SPAN_MS	(15 * 60 * 1000)
@@ -320,28 +325,24 @@ finish_poll(struct target *t)
 }
 
 /*
- * Heartbeat lag from our own table.  The master side writes our own clock
- * (ts_us), so no clock skew between servers enters the figure.  While the
- * master takes heartbeats, lag is how far the newest applied heartbeat trails
- * the newest written one; once writes stop (master down or frozen), the
- * applied heartbeat's age, which grows, as pt-heartbeat reports it.
+ * Heartbeat lag from the rows we write.  They carry our own clock (ts_us,
+ * or pt-heartbeat's ts with six decimals, which reads back to the same
+ * microseconds), so no clock skew between servers enters the figure.
+ * While the master takes heartbeats, lag is how far the newest applied
+ * heartbeat trails the newest written one; once writes stop (master down or
+ * frozen), the applied heartbeat's age, which grows, as pt-heartbeat
+ * reports it.
  */
 static long long
-heartbeat_lag(struct target *t, const char *applied)
+heartbeat_lag(struct target *t, int64_t a)
 {
-	int64_t now = now_unix_ms() * 1000, ref, a;
-	char *end;
+	int64_t now = now_unix_ms() * 1000, ref;
 
-	if (applied == NULL)
-		return -1;
-	a = strtoll(applied, &end, 10);
-	if (*end != '\0')
-		return -1;
 	/*
 	 * Until the first heartbeat of this run has been applied, the row is
-	 * a previous run's (or another daemon's): its age says nothing.
+	 * a previous run's (or another writer's): its age says nothing.
 	 */
-	if (t->master.hb_first_us == 0 || a < t->master.hb_first_us)
+	if (a < 0 || t->master.hb_first_us == 0 || a < t->master.hb_first_us)
 		return -1;
 	ref = now;
 	if (t->master.last_ok_ms != 0 &&
@@ -351,19 +352,72 @@ heartbeat_lag(struct target *t, const char *applied)
 }
 
 /*
- * Lag from a pt-heartbeat row: our clock minus its ts, read as UTC or local
- * time (heartbeat_time_zone).  A ts ahead of us (clock skew) is 0.
+ * Lag from a pt-heartbeat row someone else writes: our clock minus its ts.
+ * A ts ahead of us (clock skew) is 0.
  */
 static long long
-heartbeat_read_lag(struct target *t, const char *ts)
+heartbeat_read_lag(int64_t written)
 {
-	int64_t written;
 	int64_t now = now_unix_ms() * 1000;
 
-	if (timefmt_parse_datetime(ts, !t->cf->heartbeat_local_time,
-	    &written) == -1)
+	if (written < 0)
 		return -1;
 	return now > written ? (now - written) / 1000 : 0;
+}
+
+/*
+ * The heartbeat time in the row, us since the epoch, -1: none.  A ts is
+ * read as UTC or local time (heartbeat_time_zone).
+ */
+static int64_t
+heartbeat_row_us(struct target *t, const struct db_set *s)
+{
+	const char *v;
+	char *end;
+	int64_t us;
+
+	if (t->cf->heartbeat == HEARTBEAT_WRITE &&
+	    t->cf->heartbeat_layout == HB_LAYOUT_REPLWATCH) {
+		if ((v = db_set_value(s, 0, "hb_us")) == NULL)
+			return -1;
+		us = strtoll(v, &end, 10);
+		return *end == '\0' && us >= 0 ? us : -1;
+	}
+	if (timefmt_parse_datetime(db_set_value(s, 0, "hb_ts"),
+	    !t->cf->heartbeat_local_time, &us) == -1)
+		return -1;
+	return us;
+}
+
+/*
+ * The heartbeat table exists but lacks the layout's columns (1054): most
+ * likely one an older replwatch made in its own layout.  Said once, with
+ * the way out; there is no heartbeat until the columns are there.
+ */
+static void
+heartbeat_layout_bad(struct target *t, const char *why)
+{
+	const char *tbl = t->cf->heartbeat_table;
+	const char *state = health_name(t->health.state);
+
+	if (t->hb_layout_bad++)
+		return;
+	if (t->cf->heartbeat == HEARTBEAT_READ)
+		log_target(LOG_LVL_WARN, t->name, state, -1, "heartbeat table "
+		    "%s is not in pt-heartbeat's layout (%s): heartbeat = read "
+		    "needs its ts and server_id columns", tbl, why);
+	else if (t->cf->heartbeat_layout == HB_LAYOUT_PT_HEARTBEAT)
+		log_target(LOG_LVL_WARN, t->name, state, -1, "heartbeat table "
+		    "%s is not in pt-heartbeat's layout (%s), perhaps made by "
+		    "an older replwatch: drop it on the master (DROP TABLE %s, "
+		    "which replicates) to have it made again, or set "
+		    "heartbeat_layout = replwatch; no heartbeat until then",
+		    tbl, why, tbl);
+	else
+		log_target(LOG_LVL_WARN, t->name, state, -1, "heartbeat table "
+		    "%s is not in replwatch's layout (%s): set heartbeat_layout "
+		    "= pt-heartbeat, or heartbeat_table to another table; no "
+		    "heartbeat until then", tbl, why);
 }
 
 static void
@@ -371,7 +425,9 @@ extra_cb(struct db *db, enum db_status st, const struct db_result *res,
     void *arg)
 {
 	struct target *t = arg;
+	const struct db_set *s;
 	const char *v;
+	int64_t us;
 
 	t->hb_ms = -1;
 	if (st == DB_ERR_TIMEOUT || st == DB_ERR_LOST) {
@@ -379,23 +435,35 @@ extra_cb(struct db *db, enum db_status st, const struct db_result *res,
 		return;
 	}
 	if (st == DB_OK && res->nsets > 0 && res->sets[0].nrows > 0) {
-		v = db_set_value(&res->sets[0], 0, "ro");
+		s = &res->sets[0];
+		v = db_set_value(s, 0, "ro");
 		t->read_only = v == NULL ? -1 : atoi(v) != 0;
 		/* The heartbeat column came back: the replica has the table. */
-		if (db_set_column(&res->sets[0], "hb_us") >= 0)
+		if (db_set_column(s, "hb_us") >= 0 ||
+		    db_set_column(s, "hb_ts") >= 0) {
 			t->hb_replica_table = 1;
+			t->hb_layout_bad = 0;
+		}
+		us = t->cf->heartbeat != HEARTBEAT_OFF ?
+		    heartbeat_row_us(t, s) : -1;
 		if (t->cf->heartbeat == HEARTBEAT_WRITE)
-			t->hb_ms = heartbeat_lag(t,
-			    db_set_value(&res->sets[0], 0, "hb_us"));
+			t->hb_ms = heartbeat_lag(t, us);
 		else if (t->cf->heartbeat == HEARTBEAT_READ)
-			t->hb_ms = heartbeat_read_lag(t,
-			    db_set_value(&res->sets[0], 0, "hb_ts"));
+			t->hb_ms = heartbeat_read_lag(us);
 	} else if (st == DB_ERR_SERVER) {
 		log_debug("%s: read_only/heartbeat query: %s", t->name,
 		    db_error(db));
-		/* No table (yet): read read_only alone, try again in 1 s. */
-		if (db_errno(db) == 1146 || db_errno(db) == 1142)
+		/*
+		 * No table (yet), or not one we may or can read: read
+		 * read_only alone, try again in 1 s.
+		 */
+		if (db_errno(db) == 1146 || db_errno(db) == 1142 ||
+		    db_errno(db) == 1054)
 			t->hb_retry_us = now_mono_us() + 1000000ULL;
+		if (db_errno(db) == 1054) {
+			heartbeat_layout_bad(t, db_error(db));
+			t->hb_replica_table = 0;
+		}
 		if (db_errno(db) == 1146 && t->cf->heartbeat == HEARTBEAT_WRITE) {
 			/*
 			 * A heartbeat row would stop the replica's SQL thread
@@ -422,8 +490,13 @@ start_extra(struct target *t)
 
 	switch (now_mono_us() < t->hb_retry_us ? HEARTBEAT_OFF : t->cf->heartbeat) {
 	case HEARTBEAT_WRITE:
-		sql = flavor_heartbeat_check_sql(&(struct sql_quoter){
-		    db_quote, t->db }, t->cf->heartbeat_table, t->name);
+		/* Our row: the master's server_id once known, else the newest. */
+		if (t->cf->heartbeat_layout == HB_LAYOUT_PT_HEARTBEAT)
+			sql = flavor_heartbeat_read_sql(t->cf->heartbeat_table,
+			    t->master.server_id);
+		else
+			sql = flavor_heartbeat_check_sql(&(struct sql_quoter){
+			    db_quote, t->db }, t->cf->heartbeat_table, t->name);
 		break;
 	case HEARTBEAT_READ:
 		/*
@@ -529,6 +602,19 @@ master_done(struct target *t, enum db_status st)
 		    BACKOFF_CAP_MS) : iv);
 }
 
+/*
+ * A heartbeat write failed.  Missing columns (1054) are the layout's
+ * trouble, said once as an event; anything else is worth a debug line,
+ * the replica's lag shows the rest.
+ */
+static void
+heartbeat_write_failed(struct target *t, struct db *db)
+{
+	log_debug("%s: heartbeat write: %s", t->name, db_error(db));
+	if (db_errno(db) == 1054)
+		heartbeat_layout_bad(t, db_error(db));
+}
+
 static void
 master_cb(struct db *db, enum db_status st, const struct db_result *res,
     void *arg)
@@ -566,16 +652,6 @@ master_cb(struct db *db, enum db_status st, const struct db_result *res,
 			    "master: %s", t->name, t->cf->heartbeat_table, db_error(db));
 		else
 			m->heartbeat_ready = 1;
-		m->busy = MPH_HB_WRITE;
-		break;
-	case MPH_HB_WRITE:
-		if (st == DB_OK) {
-			m->hb_written_us = m->hb_pending_us;
-			if (m->hb_first_us == 0)
-				m->hb_first_us = m->hb_pending_us;
-			m->last_ok_ms = now_unix_ms();
-		} else
-			log_debug("%s: heartbeat write: %s", t->name, db_error(db));
 		m->busy = MPH_STATUS;
 		break;
 	case MPH_STATUS:
@@ -594,13 +670,42 @@ master_cb(struct db *db, enum db_status st, const struct db_result *res,
 			m->read_only = v == NULL ? -1 : atoi(v) != 0;
 			v = db_set_value(s, 0, "gtid");
 			snprintf(m->gtid, sizeof m->gtid, "%s", v ? v : "");
+			v = db_set_value(s, 0, "server_id");
+			m->server_id = v == NULL ? 0 : (unsigned)strtoul(v, NULL, 10);
 		}
-		if (t->cf->heartbeat != HEARTBEAT_WRITE || m->hb_skipped)
-			m->last_ok_ms = now_unix_ms();
+		m->busy = MPH_HB_WRITE;
+		break;
+	case MPH_HB_WRITE:
+		if (st == DB_OK) {
+			m->hb_written_us = m->hb_pending_us;
+			if (m->hb_first_us == 0)
+				m->hb_first_us = m->hb_pending_us;
+		} else
+			heartbeat_write_failed(t, db);
+		m->last_ok_ms = now_unix_ms();
 		master_done(t, DB_OK);
 		return;
 	}
 	master_step(t);
+}
+
+/* The heartbeat row for the master, in the layout configured; malloc'd. */
+static char *
+heartbeat_write_sql(struct target *t)
+{
+	struct master_state *m = &t->master;
+	struct sql_quoter qt = { db_quote, m->db };
+	char ts[40];
+
+	if (t->cf->heartbeat_layout == HB_LAYOUT_REPLWATCH)
+		return flavor_heartbeat_write_sql(&qt, t->cf->heartbeat_table,
+		    t->name, m->hb_pending_us);
+	/* pt-heartbeat --utc writes UTC, without --utc its local time. */
+	timefmt_heartbeat(m->hb_pending_us, !t->cf->heartbeat_local_time, ts,
+	    sizeof ts);
+	return flavor_ptheartbeat_write_sql(&qt, t->cf->heartbeat_table,
+	    &(struct rw_hb_row){ .ts = ts, .server_id = m->server_id,
+	    .file = m->log_file, .position = m->log_pos });
 }
 
 static void
@@ -624,35 +729,14 @@ master_step(struct target *t)
 		 */
 		if (t->cf->heartbeat != HEARTBEAT_WRITE || m->heartbeat_ready ||
 		    !t->have_status || !t->status.configured) {
-			m->busy = MPH_HB_WRITE;
+			m->busy = MPH_STATUS;
 			master_step(t);
 			return;
 		}
 		sql = m->busy == MPH_HB_SCHEMA ?
 		    flavor_heartbeat_schema_sql(t->cf->heartbeat_table) :
-		    flavor_heartbeat_table_sql(t->cf->heartbeat_table);
-		r = db_query(m->db, sql, 0, master_cb, t);
-		break;
-	case MPH_HB_WRITE:
-		/*
-		 * Never write to a master that is read-only (frozen, or a
-		 * server that is no longer the source of truth), even though
-		 * our account might be allowed to.
-		 */
-		if (t->cf->heartbeat != HEARTBEAT_WRITE || !m->heartbeat_ready ||
-		    !t->hb_replica_table || m->read_only == 1 ||
-		    t->health.state == HEALTH_PROMOTED) {
-			/* No new heartbeat is due: the newest written one stands. */
-			m->hb_skipped = 1;
-			m->busy = MPH_STATUS;
-			master_step(t);
-			return;
-		}
-		m->hb_skipped = 0;
-		m->hb_pending_us = now_unix_ms() * 1000;
-		sql = flavor_heartbeat_write_sql(&(struct sql_quoter){
-		    db_quote, m->db }, t->cf->heartbeat_table, t->name,
-		    m->hb_pending_us);
+		    flavor_heartbeat_table_sql(t->cf->heartbeat_table,
+		    t->cf->heartbeat_layout);
 		r = db_query(m->db, sql, 0, master_cb, t);
 		break;
 	case MPH_STATUS:
@@ -662,6 +746,30 @@ master_step(struct target *t)
 	case MPH_VARS:
 		r = db_query(m->db, flavor_master_vars_sql(&m->flavor), 0,
 		    master_cb, t);
+		break;
+	case MPH_HB_WRITE:
+		/*
+		 * Never write to a master that is read-only (frozen, or a
+		 * server that is no longer the source of truth), even though
+		 * our account might be allowed to.  pt-heartbeat's row is the
+		 * master's server_id's: none while it is unknown (0 is no
+		 * master's).
+		 */
+		if (t->cf->heartbeat != HEARTBEAT_WRITE || !m->heartbeat_ready ||
+		    !t->hb_replica_table || m->read_only != 0 ||
+		    t->health.state == HEALTH_PROMOTED ||
+		    (t->cf->heartbeat_layout == HB_LAYOUT_PT_HEARTBEAT &&
+		    m->server_id == 0)) {
+			/* No new heartbeat is due: the newest written one stands. */
+			m->hb_skipped = 1;
+			m->last_ok_ms = now_unix_ms();
+			master_done(t, DB_OK);
+			return;
+		}
+		m->hb_skipped = 0;
+		m->hb_pending_us = now_unix_ms() * 1000;
+		sql = heartbeat_write_sql(t);
+		r = db_query(m->db, sql, 0, master_cb, t);
 		break;
 	default:
 		r = -1;

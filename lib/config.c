@@ -8,8 +8,12 @@
  * into a silently different configuration.  So we feed it through our own
  * line reader, which
  *   - counts lines, for file:line in every message;
- *   - refuses a line too long for libinih's buffer (it would otherwise be
- *     split into a truncated value and a garbage line);
+ *   - takes lines up to CONFIG_MAX_LINE, far over libinih's buffer (a hook's
+ *     command line can be long): a line that would not fit is handed to
+ *     libinih as its key alone, "key =", and the handler takes the value
+ *     the reader cut from the whole line as libinih cuts one (value after
+ *     the separator, inline comment off, trimmed), so libinih still sees
+ *     every line and never a truncated one;
  *   - refuses indented lines (libinih would glue them onto the previous
  *     value, so an indented "port = 1" silently becomes part of "host");
  *   - parses section headers itself (the handler never sees them, so empty
@@ -19,12 +23,16 @@
  * We do not touch the Debian-only runtime knobs (ini_max_line,
  * ini_allow_multiline, ...): they are not in upstream r55, and they are
  * process-wide.
+ *
+ * "include = PATTERN" in [daemon] adds the [target] sections of the files
+ * glob(3) finds, each parsed by the same rules into the same configuration.
  */
 #include <sys/stat.h>
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -38,9 +46,10 @@
 #include "config.h"
 #include "xmalloc.h"
 
-/* Longest line we accept, bytes without the newline: libinih's 200-byte
- * buffer less '\r', '\n' and '\0'. */
-#define CONFIG_MAX_LINE		197
+/* Longest line we accept, bytes without the newline. */
+#define CONFIG_MAX_LINE		4096
+/* Longest line libinih's 200-byte buffer takes (less '\r', '\n', '\0'). */
+#define INI_LINE_MAX		197
 #define TARGET_NAME_MAX		63
 #define SUN_PATH_MAX		107	/* sizeof(sun_path) - 1 on Linux */
 #define IDENT_MAX		64	/* MySQL identifier length */
@@ -51,14 +60,14 @@ enum section { SECT_NONE, SECT_DAEMON, SECT_TARGET };
 
 enum key {
 	/* [daemon] */
-	K_SOCKET, K_SOCKET_GROUP, K_ADMIN_GROUP, K_STATE_DIR, K_LOG_LEVEL,
-	K_METRICS_LISTEN, K_MAX_CLIENTS, K_CLIENT_IDLE_TIMEOUT_S,
+	K_SOCKET, K_SOCKET_GROUP, K_ADMIN_GROUP, K_STATE_DIR, K_LOG_LEVEL, K_LOG,
+	K_METRICS_LISTEN, K_MAX_CLIENTS, K_CLIENT_IDLE_TIMEOUT_S, K_INCLUDE,
 	/* [target NAME] */
 	K_HOST, K_PORT, K_OPTION_FILE, K_FLAVOR, K_INTERVAL_MS,
 	K_CONNECT_TIMEOUT_MS, K_QUERY_TIMEOUT_MS, K_PROCEDURE_TIMEOUT_MS,
 	K_LAG_WARN_S, K_LAG_CRIT_S,
 	K_HYSTERESIS, K_HEARTBEAT, K_HEARTBEAT_TABLE, K_HEARTBEAT_SERVER_ID,
-	K_HEARTBEAT_TIME_ZONE,
+	K_HEARTBEAT_TIME_ZONE, K_HEARTBEAT_LAYOUT,
 	K_TLS, K_TLS_CA, K_TLS_CERT, K_TLS_KEY,
 	K_MASTER_HOST, K_MASTER_PORT, K_MASTER_OPTION_FILE, K_MASTER_TLS,
 	K_MASTER_TLS_CA, K_MASTER_TLS_CERT, K_MASTER_TLS_KEY,
@@ -76,9 +85,11 @@ static const struct keydef {
 	[K_ADMIN_GROUP] =	{ "admin_group", SECT_DAEMON },
 	[K_STATE_DIR] =		{ "state_dir", SECT_DAEMON },
 	[K_LOG_LEVEL] =		{ "log_level", SECT_DAEMON },
+	[K_LOG] =		{ "log", SECT_DAEMON },
 	[K_METRICS_LISTEN] =	{ "metrics_listen", SECT_DAEMON },
 	[K_MAX_CLIENTS] =	{ "max_clients", SECT_DAEMON },
 	[K_CLIENT_IDLE_TIMEOUT_S] = { "client_idle_timeout_s", SECT_DAEMON },
+	[K_INCLUDE] =		{ "include", SECT_DAEMON },
 	[K_HOST] =		{ "host", SECT_TARGET },
 	[K_PORT] =		{ "port", SECT_TARGET },
 	[K_OPTION_FILE] =	{ "option_file", SECT_TARGET },
@@ -94,6 +105,7 @@ static const struct keydef {
 	[K_HEARTBEAT_TABLE] =	{ "heartbeat_table", SECT_TARGET },
 	[K_HEARTBEAT_SERVER_ID] = { "heartbeat_server_id", SECT_TARGET },
 	[K_HEARTBEAT_TIME_ZONE] = { "heartbeat_time_zone", SECT_TARGET },
+	[K_HEARTBEAT_LAYOUT] =	{ "heartbeat_layout", SECT_TARGET },
 	[K_TLS] =		{ "tls", SECT_TARGET },
 	[K_TLS_CA] =		{ "tls_ca", SECT_TARGET },
 	[K_TLS_CERT] =		{ "tls_cert", SECT_TARGET },
@@ -127,12 +139,21 @@ static const char *const heartbeat_words[] = {
 	[HEARTBEAT_READ] = "read", NULL
 };
 static const char *const time_zone_words[] = { "utc", "local", NULL };
+static const char *const layout_words[] = {
+	[HB_LAYOUT_PT_HEARTBEAT] = "pt-heartbeat",
+	[HB_LAYOUT_REPLWATCH] = "replwatch", NULL
+};
+static const char *const log_dest_words[] = {
+	[LOG_DEST_AUTO] = "auto", [LOG_DEST_SYSLOG] = "syslog",
+	[LOG_DEST_STDERR] = "stderr", NULL
+};
 static const char *const level_words[] = {
 	"error", "warning", "info", "debug", NULL
 };
 
 struct parse {
-	const char	*path;		/* as the caller wrote it */
+	const char	*path;		/* as the caller (or glob) wrote it */
+	int		 included;	/* not the main file */
 	char		*confdir;	/* absolute: base of relative paths */
 	FILE		*fp;
 	char		*buf;		/* getline's */
@@ -150,6 +171,7 @@ struct parse {
 	int		 keyline[K_COUNT];	/* this section; 0: unset */
 	enum key	 last_key;	/* last key set in this section */
 	int		 have_last_key;
+	char		*long_value;	/* of a line too long for libinih */
 };
 
 static void fail(struct parse *, const char *, ...)
@@ -654,6 +676,31 @@ bad:
 }
 
 /*
+ * A glob(3) pattern, relative to the main file's directory unless
+ * absolute; empty: none.
+ */
+static int
+parse_include(struct parse *p, enum key k, const char *v)
+{
+	struct rw_config *cf = p->cf;
+
+	free(cf->include);
+	cf->include = NULL;
+	if (*v == '\0')
+		return 0;
+	if (has_space(v)) {
+		fail_key(p, p->lineno, k, "\"%s\" contains blanks", v);
+		return -1;
+	}
+	if (*v == '/')
+		cf->include = xstrdup(v);
+	else
+		xasprintf(&cf->include, "%s/%s", p->confdir, v);
+	cf->include_line = p->lineno;
+	return 0;
+}
+
+/*
  * Relative paths: first $CREDENTIALS_DIRECTORY (systemd LoadCredential=),
  * when the file is there, else the directory of the configuration file.
  */
@@ -786,6 +833,7 @@ static void
 target_free(struct rw_target_config *t)
 {
 	free(t->name);
+	free(t->file);
 	endpoint_free(&t->replica);
 	endpoint_free(&t->master);
 	free(t->heartbeat_table);
@@ -945,6 +993,12 @@ open_section(struct parse *p, const char *s)
 	s++;
 	n = (size_t)(end - s);
 	if (n == 6 && strncmp(s, "daemon", 6) == 0) {
+		if (p->included) {
+			fail(p, "[daemon] belongs in the main file (%s), an "
+			    "included file holds [target NAME] sections only",
+			    cf->path);
+			return -1;
+		}
 		if (p->daemon_line) {
 			fail(p, "duplicate [daemon] section (first on line %d)",
 			    p->daemon_line);
@@ -969,19 +1023,25 @@ open_section(struct parse *p, const char *s)
 			return -1;
 		}
 		for (size_t i = 0; i < cf->ntargets; i++) {
-			if (strlen(cf->targets[i].name) == n &&
-			    strncmp(cf->targets[i].name, name, n) == 0) {
+			const struct rw_target_config *o = &cf->targets[i];
+
+			if (strlen(o->name) != n ||
+			    strncmp(o->name, name, n) != 0)
+				continue;
+			if (strcmp(o->file, p->path) == 0)
 				fail(p, "duplicate target \"%.*s\" (first on "
-				    "line %d)", (int)n, name,
-				    cf->targets[i].line);
-				return -1;
-			}
+				    "line %d)", (int)n, name, o->line);
+			else
+				fail(p, "duplicate target \"%.*s\" (first in "
+				    "%s:%d)", (int)n, name, o->file, o->line);
+			return -1;
 		}
 		cf->targets = xrealloc(cf->targets,
 		    (cf->ntargets + 1) * sizeof *cf->targets);
 		t = &cf->targets[cf->ntargets++];
 		memset(t, 0, sizeof *t);
 		t->name = xstrndup(name, n);
+		t->file = xstrdup(p->path);
 		t->line = p->lineno;
 		endpoint_defaults(&t->replica);
 		endpoint_defaults(&t->master);
@@ -995,6 +1055,7 @@ open_section(struct parse *p, const char *s)
 		t->hysteresis = 3;
 		t->heartbeat = HEARTBEAT_OFF;
 		t->heartbeat_table = xstrdup("replwatch.heartbeat");
+		t->heartbeat_layout = HB_LAYOUT_PT_HEARTBEAT;
 		t->hook_timeout_ms = 10000;
 		p->target = t;
 		p->section = SECT_TARGET;
@@ -1044,6 +1105,11 @@ set_daemon_key(struct parse *p, enum key k, const char *v)
 		}
 		cf->log_level = lvl;
 		return 0;
+	case K_LOG:
+		if (parse_word(p, k, v, log_dest_words, &i) == -1)
+			return -1;
+		cf->log_dest = (enum log_dest)i;
+		return 0;
 	case K_METRICS_LISTEN:
 		return parse_listen(p, k, v, &cf->metrics_listen);
 	case K_MAX_CLIENTS:
@@ -1051,6 +1117,8 @@ set_daemon_key(struct parse *p, enum key k, const char *v)
 	case K_CLIENT_IDLE_TIMEOUT_S:
 		return parse_uint(p, k, v, 1, 86400,
 		    &cf->client_idle_timeout_s);
+	case K_INCLUDE:
+		return parse_include(p, k, v);
 	default:
 		abort();
 	}
@@ -1104,6 +1172,11 @@ set_target_key(struct parse *p, enum key k, const char *v)
 			return -1;
 		t->heartbeat_local_time = i == 1;
 		return 0;
+	case K_HEARTBEAT_LAYOUT:
+		if (parse_word(p, k, v, layout_words, &i) == -1)
+			return -1;
+		t->heartbeat_layout = (enum rw_hb_layout)i;
+		return 0;
 	case K_TLS:
 	case K_MASTER_TLS:
 		if (parse_word(p, k, v, tls_words, &i) == -1)
@@ -1152,14 +1225,28 @@ set_target_key(struct parse *p, enum key k, const char *v)
  * libinih calls this once per key = value line, after our reader has
  * returned that line, so p->lineno and p->section are the key's.
  */
+static int	handle(struct parse *, const char *, const char *);
+
 static int
 handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *p = user;
-	enum key k;
 	int rc;
 
 	(void)section;	/* truncated at 49 bytes by libinih: use ours */
+	rc = handle(p, name, value);
+	/* A long line's value is for its own key line only. */
+	free(p->long_value);
+	p->long_value = NULL;
+	return rc;
+}
+
+static int
+handle(struct parse *p, const char *name, const char *value)
+{
+	enum key k;
+	int rc;
+
 	if (p->failed)
 		return 0;
 	if (p->section == SECT_NONE) {
@@ -1187,6 +1274,8 @@ handler(void *user, const char *section, const char *name, const char *value)
 	p->keyline[k] = p->lineno;
 	p->last_key = k;
 	p->have_last_key = 1;
+	if (p->long_value != NULL)
+		value = p->long_value;
 	if (p->section == SECT_DAEMON)
 		rc = set_daemon_key(p, k, value);
 	else
@@ -1214,6 +1303,57 @@ find_separator(const char *s)
 }
 
 /*
+ * The value libinih would hand the handler for the key line s (separator
+ * at sep): what follows the separator, cut at an inline comment (';' after
+ * a blank, counted from just after the separator), then trimmed.
+ */
+static char *
+ini_value(const char *sep)
+{
+	const char *v = sep + 1, *end;
+	int blank = 0;
+
+	for (end = v; *end != '\0' && !(blank && *end == ';'); end++)
+		blank = isspace((unsigned char)*end);
+	while (v < end && isspace((unsigned char)*v))
+		v++;
+	while (end > v && isspace((unsigned char)end[-1]))
+		end--;
+	return xstrndup(v, (size_t)(end - v));
+}
+
+/*
+ * A line too long for libinih's buffer goes to it as a stand-in that
+ * parses the same: a key line as "key =" (the value kept for the
+ * handler), a comment as an empty line, a header as any header (the
+ * handler ignores libinih's section).  -1 after fail().
+ */
+static int
+stand_in(struct parse *p, char *s, const char *sep, char *str, size_t max)
+{
+	const char *k = sep;
+
+	if (*s == '\0' || *s == ';' || *s == '#') {
+		strcpy(str, "\n");
+		return 0;
+	}
+	if (*s == '[') {
+		strcpy(str, "[s]\n");
+		return 0;
+	}
+	while (k > s && isspace((unsigned char)k[-1]))
+		k--;
+	if ((size_t)(k - s) + 3 > max) {
+		fail(p, "key too long: %.32s...", s);
+		return -1;
+	}
+	free(p->long_value);
+	p->long_value = ini_value(sep);
+	snprintf(str, max + 3, "%.*s=\n", (int)(k - s), s);
+	return 0;
+}
+
+/*
  * libinih's fgets(): hand it one whole line at a time, after checking
  * what it would get wrong.  NULL ends the parse (EOF or our first error).
  */
@@ -1223,7 +1363,7 @@ reader(char *str, int num, void *user)
 	struct parse *p = user;
 	size_t len, max;
 	ssize_t n;
-	const char *sep;
+	const char *sep = NULL;
 	char *start, *s, *e;
 
 	if (p->failed)
@@ -1246,13 +1386,13 @@ reader(char *str, int num, void *user)
 		len--;
 	if (len > 0 && p->buf[len - 1] == '\r')
 		len--;
-	max = num > 3 ? (size_t)num - 3 : 0;
-	if (max > CONFIG_MAX_LINE)
-		max = CONFIG_MAX_LINE;
-	if (len > max) {
-		fail(p, "line too long (max %zu bytes)", max);
+	if (len > CONFIG_MAX_LINE) {
+		fail(p, "line too long (max %d bytes)", CONFIG_MAX_LINE);
 		return NULL;
 	}
+	max = num > 3 ? (size_t)num - 3 : 0;
+	if (max > INI_LINE_MAX)
+		max = INI_LINE_MAX;
 
 	/* Look at the line as libinih will: BOM, trimmed, comments. */
 	start = p->buf;
@@ -1291,6 +1431,8 @@ reader(char *str, int num, void *user)
 		return NULL;
 	}
 pass:
+	if ((size_t)(e - p->buf) > max)
+		return stand_in(p, s, sep, str, max) == -1 ? NULL : str;
 	/* Give libinih the trimmed line: fits, and what it would see. */
 	memcpy(str, p->buf, (size_t)(e - p->buf));
 	str[e - p->buf] = '\n';
@@ -1319,37 +1461,33 @@ config_dir(const char *path)
 	return dir;
 }
 
-struct rw_config *
-config_load(const char *path, char *err, size_t errlen)
+/*
+ * Parse one file into cf: the main one, or one it includes (which holds
+ * [target] sections only).  Returns -1 with the error in err.
+ */
+static int
+parse_conf_file(struct rw_config *cf, const char *path, int included, char *err,
+    size_t errlen)
 {
 	struct parse p;
-	struct rw_config *cf;
 	struct stat st;
 	int fd, rc;
 
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
 	memset(&p, 0, sizeof p);
 	p.path = path;
+	p.included = included;
 	p.err = err;
 	p.errlen = errlen;
+	p.cf = cf;
 	/* Its hooks run as the daemon's user: the file must be trusted. */
 	if ((fd = open_trusted(path, &st, err, errlen)) == -1)
-		return NULL;
+		return -1;
 	if ((p.fp = fdopen(fd, "r")) == NULL) {
 		fail_path(err, errlen, path, "%s", strerror(errno));
 		close(fd);
-		return NULL;
+		return -1;
 	}
 	p.confdir = config_dir(path);
-	cf = p.cf = xcalloc(1, sizeof *cf);
-	cf->path = xstrdup(path);
-	cf->socket = xstrdup("/run/replwatch/replwatch.sock");
-	cf->state_dir = xstrdup("/var/lib/replwatch");
-	cf->log_level = LOG_LVL_INFO;
-	cf->max_clients = 64;
-	cf->client_idle_timeout_s = 300;
-
 	rc = ini_parse_stream(reader, &p, handler, &p);
 	if (!p.failed && rc > 0) {
 		/* Our reader should have caught it first; be safe anyway. */
@@ -1361,19 +1499,89 @@ config_load(const char *path, char *err, size_t errlen)
 	}
 	if (!p.failed)
 		close_section(&p);
-	if (!p.failed && cf->ntargets == 0) {
-		fail_path(err, errlen, path,
-		    "no target defined ([target NAME])");
-		p.failed = 1;
-	}
 	fclose(p.fp);
 	free(p.buf);
 	free(p.confdir);
-	if (p.failed) {
-		config_free(cf);
-		return NULL;
+	free(p.long_value);
+	return p.failed ? -1 : 0;
+}
+
+/* glob(3)'s complaint about a directory; a missing one is no match. */
+static char	glob_err_path[PATH_MAX];
+static int	glob_err_errno;
+
+static int
+glob_error(const char *path, int errnum)
+{
+	if (errnum == ENOENT || errnum == ENOTDIR)
+		return 0;
+	snprintf(glob_err_path, sizeof glob_err_path, "%s", path);
+	glob_err_errno = errnum;
+	return 1;
+}
+
+/* The files "include" names, sorted, each parsed in turn. */
+static int
+parse_includes(struct rw_config *cf, char *err, size_t errlen)
+{
+	glob_t g;
+	int rc;
+
+	memset(&g, 0, sizeof g);
+	glob_err_path[0] = '\0';
+	/* glob_error() decides what stops it (GLOB_ERR would stop at ENOENT). */
+	rc = glob(cf->include, 0, glob_error, &g);
+	if (rc == GLOB_ABORTED) {
+		snprintf(err, errlen, "%s:%d: include: %s: %s", cf->path,
+		    cf->include_line, glob_err_path, strerror(glob_err_errno));
+		globfree(&g);
+		return -1;
+	}
+	if (rc == GLOB_NOSPACE) {
+		snprintf(err, errlen, "%s:%d: include: out of memory", cf->path,
+		    cf->include_line);
+		return -1;
+	}
+	for (size_t i = 0; rc == 0 && i < g.gl_pathc; i++) {
+		cf->included = xrealloc(cf->included,
+		    (cf->nincluded + 1) * sizeof *cf->included);
+		cf->included[cf->nincluded++] = xstrdup(g.gl_pathv[i]);
+	}
+	globfree(&g);
+	for (size_t i = 0; i < cf->nincluded; i++)
+		if (parse_conf_file(cf, cf->included[i], 1, err, errlen) == -1)
+			return -1;
+	return 0;
+}
+
+struct rw_config *
+config_load(const char *path, char *err, size_t errlen)
+{
+	struct rw_config *cf;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	cf = xcalloc(1, sizeof *cf);
+	cf->path = xstrdup(path);
+	cf->socket = xstrdup("/run/replwatch/replwatch.sock");
+	cf->state_dir = xstrdup("/var/lib/replwatch");
+	cf->log_level = LOG_LVL_INFO;
+	cf->log_dest = LOG_DEST_AUTO;
+	cf->max_clients = 64;
+	cf->client_idle_timeout_s = 300;
+
+	if (parse_conf_file(cf, path, 0, err, errlen) == -1 ||
+	    (cf->include != NULL && parse_includes(cf, err, errlen) == -1))
+		goto bad;
+	if (cf->ntargets == 0) {
+		fail_path(err, errlen, path, "no target defined ([target NAME])%s",
+		    cf->include != NULL ? ", nor in the included files" : "");
+		goto bad;
 	}
 	return cf;
+bad:
+	config_free(cf);
+	return NULL;
 }
 
 void
@@ -1390,6 +1598,10 @@ config_free(struct rw_config *cf)
 	free(cf->admin_group);
 	free(cf->state_dir);
 	free(cf->metrics_listen);
+	free(cf->include);
+	for (size_t i = 0; i < cf->nincluded; i++)
+		free(cf->included[i]);
+	free(cf->included);
 	free(cf);
 }
 

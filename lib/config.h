@@ -16,6 +16,8 @@ enum rw_flavor_choice {
 };
 
 enum rw_heartbeat { HEARTBEAT_OFF, HEARTBEAT_WRITE, HEARTBEAT_READ };
+/* The table heartbeat = write fills: pt-heartbeat's, or replwatch's own. */
+enum rw_hb_layout { HB_LAYOUT_PT_HEARTBEAT, HB_LAYOUT_REPLWATCH };
 
 /* Mirrors the client's --ssl-mode words. */
 enum rw_tls_mode {
@@ -35,7 +37,8 @@ struct rw_endpoint {
 
 struct rw_target_config {
 	char		*name;
-	int		 line;		/* of the [target NAME] header */
+	char		*file;		/* that holds it: the main or an included one */
+	int		 line;		/* of the [target NAME] header there */
 	struct rw_endpoint replica;
 	struct rw_endpoint master;	/* master.host == NULL: none */
 	enum rw_flavor_choice flavor;
@@ -49,8 +52,9 @@ struct rw_target_config {
 	unsigned	 hysteresis;
 	enum rw_heartbeat heartbeat;
 	char		*heartbeat_table;	/* schema.table */
+	enum rw_hb_layout heartbeat_layout;	/* write mode */
 	unsigned	 heartbeat_server_id;	/* read mode: the master's server_id, 0: any */
-	int		 heartbeat_local_time;	/* read mode: ts in local time, not UTC */
+	int		 heartbeat_local_time;	/* ts (pt-heartbeat's) in local time, not UTC */
 	char		*on_state_change;	/* hook commands, NULL: none */
 	char		*on_promoted;
 	char		*on_promote_failed;
@@ -65,19 +69,26 @@ struct rw_config {
 	char		*admin_group;		/* NULL: only root and the daemon's uid */
 	char		*state_dir;
 	enum log_level	 log_level;
+	enum log_dest	 log_dest;
 	char		*metrics_listen;	/* NULL: none */
 	unsigned	 max_clients;
 	unsigned	 client_idle_timeout_s;
+	char		*include;		/* glob pattern, absolute; NULL: none */
+	int		 include_line;
+	char		**included;		/* the files it matched, sorted */
+	size_t		 nincluded;
 	struct rw_target_config *targets;
 	size_t		 ntargets;
 };
 
 /*
- * Parse and validate path.  On error return NULL and write
- * "file:line: key: why" (or "file: why") into err.  The file must be
- * regular (a FIFO is refused without blocking), owned by root or the
- * effective user, writable by no one else, in directories only they may
- * change: it names the hooks the daemon runs.
+ * Parse and validate path, and the files its "include" pattern matches
+ * (glob(3), sorted; [target] sections only; relative paths in each taken
+ * from its own directory).  On error return NULL and write
+ * "file:line: key: why" (or "file: why") into err, file being the one at
+ * fault.  Each file must be regular (a FIFO is refused without blocking),
+ * owned by root or the effective user, writable by no one else, in
+ * directories only they may change: it names the hooks the daemon runs.
  */
 struct rw_config *config_load(const char *path, char *err, size_t errlen);
 void	config_free(struct rw_config *);

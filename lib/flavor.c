@@ -313,8 +313,10 @@ const char *
 flavor_master_vars_sql(const struct rw_flavor *f)
 {
 	return f->mariadb ?
-	    "SELECT @@global.read_only AS ro, @@global.gtid_binlog_pos AS gtid" :
-	    "SELECT @@global.read_only AS ro, @@global.gtid_executed AS gtid";
+	    "SELECT @@global.read_only AS ro, @@global.gtid_binlog_pos AS gtid, "
+	    "@@global.server_id AS server_id" :
+	    "SELECT @@global.read_only AS ro, @@global.gtid_executed AS gtid, "
+	    "@@global.server_id AS server_id";
 }
 
 const char *
@@ -445,14 +447,27 @@ flavor_heartbeat_schema_sql(const char *table)
 	return sql;
 }
 
+/*
+ * pt-heartbeat's table as its --create-table makes it, so that pt-heartbeat
+ * --check/--monitor and mysqld_exporter's heartbeat collector read our rows;
+ * or replwatch's own, older layout.
+ */
 char *
-flavor_heartbeat_table_sql(const char *table)
+flavor_heartbeat_table_sql(const char *table, enum rw_hb_layout layout)
 {
 	char *sql;
 
-	xasprintf(&sql, "CREATE TABLE IF NOT EXISTS %s (source VARCHAR(64) "
-	    "NOT NULL PRIMARY KEY, ts_us BIGINT NOT NULL, written "
-	    "DATETIME(6) NOT NULL) ENGINE=InnoDB", table);
+	if (layout == HB_LAYOUT_REPLWATCH)
+		xasprintf(&sql, "CREATE TABLE IF NOT EXISTS %s (source "
+		    "VARCHAR(64) NOT NULL PRIMARY KEY, ts_us BIGINT NOT NULL, "
+		    "written DATETIME(6) NOT NULL) ENGINE=InnoDB", table);
+	else
+		xasprintf(&sql, "CREATE TABLE IF NOT EXISTS %s (ts VARCHAR(26) "
+		    "NOT NULL, server_id INT UNSIGNED NOT NULL PRIMARY KEY, "
+		    "file VARCHAR(255) DEFAULT NULL, position BIGINT UNSIGNED "
+		    "DEFAULT NULL, relay_master_log_file VARCHAR(255) DEFAULT "
+		    "NULL, exec_master_log_pos BIGINT UNSIGNED DEFAULT NULL) "
+		    "ENGINE=InnoDB", table);
 	return sql;
 }
 
@@ -466,6 +481,32 @@ flavor_heartbeat_write_sql(const struct sql_quoter *qt, const char *table,
 	xasprintf(&sql, "REPLACE INTO %s (source, ts_us, written) VALUES "
 	    "(%s, %" PRId64 ", NOW(6))", table, q, ts_us);
 	free(q);
+	return sql;
+}
+
+/*
+ * As pt-heartbeat --update writes it: the master's binlog coordinates read
+ * just before (NULL when unknown); relay_master_log_file and
+ * exec_master_log_pos, which it fills on a master that is itself a
+ * replica, stay NULL.
+ */
+char *
+flavor_ptheartbeat_write_sql(const struct sql_quoter *qt, const char *table,
+    const struct rw_hb_row *row)
+{
+	char *ts, *file, *sql;
+	const char *pos = row->position;
+
+	ts = quote(qt, row->ts);
+	file = row->file != NULL && *row->file != '\0' ?
+	    quote(qt, row->file) : xstrdup("NULL");
+	if (pos == NULL || *pos == '\0' || strspn(pos, "0123456789") !=
+	    strlen(pos) || strlen(pos) > 20)
+		pos = "NULL";
+	xasprintf(&sql, "REPLACE INTO %s (ts, server_id, file, position) "
+	    "VALUES (%s, %u, %s, %s)", table, ts, row->server_id, file, pos);
+	free(ts);
+	free(file);
 	return sql;
 }
 

@@ -85,7 +85,10 @@ const char *flavor_master_status_sql(const struct rw_flavor *);	/* of a master *
 
 /* read_only as column ro (0 or 1). */
 const char *flavor_read_only_sql(void);
-/* A master's read_only and executed GTID set, as columns ro and gtid. */
+/*
+ * A master's read_only, executed GTID set and server_id (which names its
+ * pt-heartbeat row), as columns ro, gtid and server_id.
+ */
 const char *flavor_master_vars_sql(const struct rw_flavor *);
 /* A master's executed GTID set alone, as column gtid. */
 const char *flavor_master_gtid_sql(const struct rw_flavor *);
@@ -118,23 +121,34 @@ char	*flavor_user_plugin_sql(const struct sql_quoter *, const char *user);
 /*
  * Heartbeat statements.  table is "schema.table" as the configuration
  * checked it (letters, digits, _ and $ only) and goes into the statement
- * as is: an identifier, not a string.  source (the target's name) is quoted
- * by the quoter of the session that runs the statement.  All malloc'd.
+ * as is: an identifier, not a string.  Strings are quoted by the quoter of
+ * the session that runs the statement.  All malloc'd.
  *
- * heartbeat = write, on the master: the schema, the table (created before
- * any row is written, so that it replicates first), and this source's row.
+ * heartbeat = write, on the master: the schema, the table in the layout
+ * (created before any row is written, so that it replicates first), and
+ * the row: replwatch's layout has one per source (the target's name) with
+ * ts_us; pt-heartbeat's one per master server_id, with ts as text.
  */
 char	*flavor_heartbeat_schema_sql(const char *table);
-char	*flavor_heartbeat_table_sql(const char *table);
+char	*flavor_heartbeat_table_sql(const char *table, enum rw_hb_layout);
 char	*flavor_heartbeat_write_sql(const struct sql_quoter *, const char *table,
 	    const char *source, int64_t ts_us);
-/* heartbeat = write, on the replica: ro, and our row's ts_us as hb_us. */
+struct rw_hb_row {
+	const char	*ts;		/* "YYYY-MM-DDTHH:MM:SS.ffffff" */
+	unsigned	 server_id;	/* the master's @@server_id */
+	const char	*file;		/* SHOW MASTER STATUS; NULL: unknown */
+	const char	*position;	/* digits; NULL: unknown */
+};
+char	*flavor_ptheartbeat_write_sql(const struct sql_quoter *,
+	    const char *table, const struct rw_hb_row *);
+/* heartbeat = write, replwatch's layout, on the replica: ro, and our row's
+ * ts_us as hb_us. */
 char	*flavor_heartbeat_check_sql(const struct sql_quoter *, const char *table,
 	    const char *source);
 /*
- * heartbeat = read (a table someone else writes, pt-heartbeat's layout): ro,
- * and the ts of server_id's row, or of the newest row when server_id is 0,
- * as hb_ts.
+ * pt-heartbeat's layout (heartbeat = read, or write in that layout), on
+ * the replica: ro, and the ts of server_id's row, or of the newest row
+ * when server_id is 0, as hb_ts.
  */
 char	*flavor_heartbeat_read_sql(const char *table, unsigned server_id);
 

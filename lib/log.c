@@ -1,4 +1,5 @@
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,8 +20,13 @@
 static const char *log_prog = "replwatch";
 static enum log_level log_min = LOG_LVL_INFO;
 static int log_journal;
+static int log_syslog;
 
 static const char *const level_names[] = { "error", "warning", "info", "debug" };
+static const char *const dest_names[] = {
+	[LOG_DEST_AUTO] = "auto", [LOG_DEST_SYSLOG] = "syslog",
+	[LOG_DEST_STDERR] = "stderr"
+};
 static const int level_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
 /*
@@ -56,11 +62,53 @@ stderr_is_journal(void)
 	    (unsigned long long)st.st_ino == ino;
 }
 
+/* stderr leads nowhere: closed, or /dev/null (what init scripts give). */
+static int
+stderr_is_void(void)
+{
+	struct stat st;
+
+	if (fstat(STDERR_FILENO, &st) == -1)
+		return 1;
+	return S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
+}
+
 void
 log_init(const char *progname, int to_journal)
 {
 	log_prog = progname;
 	log_journal = to_journal < 0 ? stderr_is_journal() : to_journal;
+}
+
+void
+log_set_dest(enum log_dest d)
+{
+	int to_syslog;
+
+	if (d == LOG_DEST_AUTO) {
+		log_journal = stderr_is_journal();
+		to_syslog = !log_journal && stderr_is_void();
+	} else {
+		log_journal = 0;
+		to_syslog = d == LOG_DEST_SYSLOG;
+	}
+	if (to_syslog && !log_syslog)
+		openlog(log_prog, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	else if (!to_syslog && log_syslog)
+		closelog();
+	log_syslog = to_syslog;
+}
+
+int
+log_parse_dest(const char *s, enum log_dest *d)
+{
+	for (size_t i = 0; i < sizeof dest_names / sizeof dest_names[0]; i++) {
+		if (strcmp(s, dest_names[i]) == 0) {
+			*d = (enum log_dest)i;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 void
@@ -114,6 +162,14 @@ write_line(enum log_level l, const char *target, const char *state,
 		else
 			sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", level_prio[l],
 			    "SYSLOG_IDENTIFIER=%s", log_prog, NULL);
+		return;
+	}
+	/* syslogd stamps the line itself. */
+	if (log_syslog) {
+		if (target != NULL)
+			syslog(level_prio[l], "[%s] %s", target, msg);
+		else
+			syslog(level_prio[l], "%s", msg);
 		return;
 	}
 

@@ -78,6 +78,28 @@ split_ms(int64_t ms, int *frac)
 }
 
 char *
+timefmt_heartbeat(int64_t us, int utc, char *buf, size_t len)
+{
+	struct tm tm, *ok;
+	int64_t f = us % 1000000;
+	time_t s = (time_t)(us / 1000000);
+
+	if (f < 0) {
+		f += 1000000;
+		s--;
+	}
+	ok = utc ? gmtime_r(&s, &tm) : localtime_r(&s, &tm);
+	if (ok == NULL) {
+		snprintf(buf, len, "invalid");
+		return buf;
+	}
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06d",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (int)f);
+	return buf;
+}
+
+char *
 timefmt_iso8601(int64_t ms, char *buf, size_t len)
 {
 	struct tm tm;

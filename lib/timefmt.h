@@ -5,11 +5,9 @@
  *
  * Written: ISO 8601 with milliseconds, in UTC ("...Z") in JSON and in the
  * local time with its offset ("+01:00") for people (the log, text output).
- * Read: pt-heartbeat's ts column is
+ * Read and written: pt-heartbeat's ts column,
  * "YYYY-MM-DDTHH:MM:SS.ffffff" in UTC (--utc) or in the local time of the
- * host that wrote it; a DATETIME(6) reads back as "YYYY-MM-DD HH:MM:SS.ffffff".  pt-heartbeat's ts column is
- * "YYYY-MM-DDTHH:MM:SS.ffffff" in UTC (--utc) or in the local time of the
- * host that wrote it; a DATETIME(6) reads back as "YYYY-MM-DD HH:MM:SS.ffffff".
+ * host that wrote it.  Read: a DATETIME(6), "YYYY-MM-DD HH:MM:SS.ffffff".
  */
 #ifndef RW_TIMEFMT_H
 #define RW_TIMEFMT_H
@@ -23,6 +21,12 @@
  */
 int	timefmt_parse_datetime(const char *, int utc, int64_t *unix_us);
 
+/*
+ * unix_us as pt-heartbeat writes ts, 2026-12-02T10:40:02.123456, in UTC
+ * (utc != 0) or in local time; returns buf.  Always six decimals, so that
+ * timefmt_parse_datetime() gives the same microseconds back.
+ */
+char	*timefmt_heartbeat(int64_t unix_us, int utc, char *buf, size_t len);
 /* unix_ms as 2026-12-02T10:40:02.123Z (UTC, milliseconds); returns buf. */
 char	*timefmt_iso8601(int64_t unix_ms, char *buf, size_t len);
 /* unix_ms as 2026-12-02T11:40:02.123+01:00 (local time and its offset). */

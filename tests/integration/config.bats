@@ -40,7 +40,7 @@ conf() {
 @test "every commented-out default in the example is itself valid" {
 	# Uncomment '#key = value' lines that have a value and no file or hook
 	# behind them: the documented defaults must load as written.
-	sed -E '/^#(tls_|master_tls_|on_|socket_group|admin_group)/d; s/^#([a-z_]+ = .+)$/\1/' \
+	sed -E '/^#(tls_|master_tls_|on_|socket_group|admin_group|include)/d; s/^#([a-z_]+ = .+)$/\1/' \
 	    "$REPO/conf/replwatch.conf" >"$T/replwatch.conf"
 	install -m 600 "$REPO/conf/rds1.cnf.example" "$T/rds1.cnf"
 	install -m 600 "$REPO/conf/old-master.cnf.example" "$T/old-master.cnf"
@@ -131,7 +131,7 @@ host = 127.0.0.1"
 	[ "$stderr" = "$T/rw.conf:1: option_file: required in [target a] (the credentials)" ]
 }
 
-@test "libinih traps: indented and over-long lines are refused" {
+@test "libinih traps: indented and over-long lines are refused; long hook command lines are not" {
 	conf "[target a]
 host = 127.0.0.1
     port = 3307
@@ -141,11 +141,67 @@ option_file = ok.cnf"
 	[[ "$stderr" = "$T/rw.conf:3: host: indented line: "* ]]
 
 	conf "[target a]
-host = $(printf '%0250d' 0)
+host = $(printf '%05000d' 0)
 option_file = ok.cnf"
 	check "$T/rw.conf"
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "$T/rw.conf:2: line too long (max 197 bytes)" ]
+	[ "$stderr" = "$T/rw.conf:2: line too long (max 4096 bytes)" ]
+
+	# A hook command of 3 KiB, far over libinih's 200-byte buffer: taken
+	# whole, and still checked (its program must exist).
+	local args
+	args=$(printf ' --flag-%04d' $(seq 1 250))
+	conf "[target a]
+host = 127.0.0.1
+option_file = ok.cnf
+on_promoted = /bin/true$args ; a comment
+on_switch = /bin/nonexistent$args"
+	check "$T/rw.conf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$T/rw.conf:5: on_switch: /bin/nonexistent: No such file or directory" ]
+	sed -i '/on_switch/d' "$T/rw.conf"
+	check "$T/rw.conf"
+	[ "$status" -eq 0 ]
+}
+
+@test "include: conf.d files add targets, file:line in their errors, a target in two files names both" {
+	mkdir -m 755 "$T/conf.d"
+	conf "[daemon]
+include = conf.d/*.conf
+[target a]
+host = 127.0.0.1
+option_file = ok.cnf"
+	# Nothing matches yet: fine, and said.
+	check "$T/rw.conf"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$T/rw.conf:2: include $T/conf.d/*.conf: no file matches" ]
+	[ "${lines[1]}" = "$T/rw.conf: configuration OK (1 target)" ]
+
+	printf '[target b]\nhost = 127.0.0.2\noption_file = ../ok.cnf\n' >"$T/conf.d/b.conf"
+	printf '[target c]\nhost = 127.0.0.3\noption_file = ../ok.cnf\n' >"$T/conf.d/c.conf"
+	printf 'not a configuration\n' >"$T/conf.d/README"
+	check "$T/rw.conf"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$T/conf.d/b.conf: included
+$T/conf.d/c.conf: included
+$T/rw.conf: configuration OK (3 targets)" ]
+
+	printf '[target c]\nhost = 127.0.0.3\nport = 99999\noption_file = ../ok.cnf\n' >"$T/conf.d/c.conf"
+	check "$T/rw.conf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$T/conf.d/c.conf:3: port: 99999 is out of range (1..65535)" ]
+
+	printf '\n[target a]\nhost = 127.0.0.3\noption_file = ../ok.cnf\n' >"$T/conf.d/c.conf"
+	check "$T/rw.conf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$T/conf.d/c.conf:2: duplicate target \"a\" (first in $T/rw.conf:3)" ]
+
+	# Hooks are named there too: trusted as the main file is.
+	printf '[target c]\nhost = 127.0.0.3\noption_file = ../ok.cnf\n' >"$T/conf.d/c.conf"
+	chmod 666 "$T/conf.d/c.conf"
+	check "$T/rw.conf"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "$T/conf.d/c.conf: writable by others (mode 0666); chmod go-w it" ]
 }
 
 @test "inline comments: ' ;' starts one, '#' after a value does not" {

@@ -2,6 +2,9 @@
 # heartbeat = read: lag from the table that the real pt-heartbeat --update
 # (Debian's percona-toolkit) writes on the master, in UTC (--utc, what its
 # documentation recommends) or in the local time of the host it runs on.
+# heartbeat = write, the other way round: the table the daemon writes is
+# read by the real pt-heartbeat --check and mysqld_exporter's heartbeat
+# collector (Debian's prometheus-mysqld-exporter).
 # The sandbox's master runs at UTC-5 and the replica in UTC, as RDS does:
 # neither server's clock or zone may enter the figure.
 
@@ -21,6 +24,7 @@ setup_file() {
 
 teardown() {
 	beat_stop
+	exporter_stop
 	daemon_stop_all
 	unset TZ
 	return 0
@@ -97,4 +101,119 @@ row_replicated() { [[ -n $(sql_replica "SELECT ts FROM percona.heartbeat WHERE s
 	    'heartbeat_server_id = 1' 'interval_ms = 250'
 	wait_until 10 from_heartbeat
 	jq -e '.lag.heartbeat_ms > 4 * 3600 * 1000' <<<"$(status_json main)"
+}
+
+# --- heartbeat = write, read by the peers' tools --------------------------------
+
+# The daemon's table, gone from both servers: each test starts without it.
+hb_table_gone() { [[ -z $(sql_replica "SHOW TABLES FROM replwatch LIKE 'heartbeat'") ]]; }
+drop_hb_table() {
+	sql_master "DROP TABLE IF EXISTS replwatch.heartbeat"
+	wait_until 10 hb_table_gone
+}
+
+# prometheus-mysqld-exporter on the replica, as the admin user, with the
+# heartbeat collector on replwatch.heartbeat; extra flags in "$@".
+exporter_start() {
+	command -v prometheus-mysqld-exporter >/dev/null ||
+		skip "prometheus-mysqld-exporter not installed (make deps)"
+	EXP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	prometheus-mysqld-exporter --config.my-cnf="$(sandbox_cnf replica admin)" \
+	    --web.listen-address="127.0.0.1:$EXP_PORT" --collect.heartbeat \
+	    --collect.heartbeat.database=replwatch \
+	    --collect.heartbeat.table=heartbeat "$@" \
+	    >"$BATS_TEST_TMPDIR/exporter.log" 2>&1 &
+	EXP_PID=$!
+	wait_until 10 scrape
+}
+
+exporter_stop() {
+	[[ -n ${EXP_PID:-} ]] || return 0
+	kill "$EXP_PID" 2>/dev/null || true
+	wait "$EXP_PID" 2>/dev/null || true
+	EXP_PID=
+}
+
+scrape() { curl -sf "http://127.0.0.1:$EXP_PORT/metrics" >"$BATS_TEST_TMPDIR/scrape"; }
+# A sample's value from the last scrape.
+sample() { awk -v m="$1" '$1 == m { print $2 }' "$BATS_TEST_TMPDIR/scrape"; }
+
+@test "heartbeat = write fills pt-heartbeat's table: pt-heartbeat --check and mysqld_exporter read it" {
+	drop_hb_table
+	daemon_start --master 'heartbeat = write' 'interval_ms = 250'
+	wait_until 15 from_heartbeat
+	jq -e '.state == "ok" and .lag.heartbeat_ms >= 0 and .lag.heartbeat_ms < 2000' <<<"$(status_json main)"
+	# pt-heartbeat's columns, replicated; the row is the master's server_id.
+	run -0 sql_replica "SELECT column_name FROM information_schema.columns
+	    WHERE table_schema = 'replwatch' AND table_name = 'heartbeat' ORDER BY ordinal_position"
+	[ "$(tr '\n' ' ' <<<"$output")" = "ts server_id file position relay_master_log_file exec_master_log_pos " ]
+	run -0 sql_replica "SELECT server_id, ts, file, position FROM replwatch.heartbeat"
+	[ "${#lines[@]}" -eq 1 ]
+	[[ $output =~ ^1$'\t'[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}$'\t'master-bin\.[0-9]+$'\t'[0-9]+$ ]]
+	# ts is UTC (pt-heartbeat --utc's form): within a minute of our clock.
+	local ts
+	ts=$(cut -f2 <<<"$output")
+	(( ${EPOCHSECONDS} - $(TZ=UTC0 date -d "${ts/T/ }" +%s) < 60 ))
+
+	# pt-heartbeat finds the master's server_id itself, or is told.
+	run -0 pt-heartbeat --defaults-file="$(sandbox_cnf replica root)" \
+	    --database replwatch --check --utc --master-server-id 1
+	[[ $output =~ ^[0-9]+\.[0-9]{2}$ ]]
+	awk -v l="$output" 'BEGIN { exit !(l >= 0 && l < 5) }'
+
+	# mysqld_exporter, as the replica (UTC, as RDS) is: both flag settings
+	# agree there, and the stored time is the real one.
+	local flag now stored
+	for flag in "" --collect.heartbeat.utc; do
+		exporter_start ${flag:+"$flag"}
+		scrape
+		[ "$(sample mysql_up)" = 1 ]
+		[ "$(sample mysql_exporter_last_scrape_error)" = 0 ]
+		now=$(sample 'mysql_heartbeat_now_timestamp_seconds{server_id="1"}')
+		stored=$(sample 'mysql_heartbeat_stored_timestamp_seconds{server_id="1"}')
+		[ -n "$now" ]
+		[ -n "$stored" ]
+		awk -v n="$now" -v s="$stored" -v e="$EPOCHSECONDS" \
+		    'BEGIN { exit !(n - s >= 0 && n - s < 5 && e - s < 60 && s - e < 60) }'
+		exporter_stop
+	done
+	run ! grep -i 'level=error' "$BATS_TEST_TMPDIR/exporter.log"
+}
+
+@test "heartbeat_time_zone = local writes the local time, as pt-heartbeat without --utc" {
+	drop_hb_table
+	export TZ=EST5
+	daemon_start --master 'heartbeat = write' 'heartbeat_time_zone = local' \
+	    'interval_ms = 250'
+	wait_until 15 from_heartbeat
+	jq -e '.lag.heartbeat_ms >= 0 and .lag.heartbeat_ms < 2000' <<<"$(status_json main)"
+	local ts
+	ts=$(sql_replica "SELECT ts FROM replwatch.heartbeat WHERE server_id = 1")
+	(( ${EPOCHSECONDS} - $(TZ=UTC0 date -d "${ts/T/ }" +%s) > 4 * 3600 ))
+	# pt-heartbeat without --utc reads it in its (the same) local time.
+	run -0 pt-heartbeat --defaults-file="$(sandbox_cnf replica root)" \
+	    --database replwatch --check --master-server-id 1
+	awk -v l="$output" 'BEGIN { exit !(l >= 0 && l < 5) }'
+}
+
+@test "heartbeat = write on a table of replwatch's old layout: an event that names the fix, and heartbeat_layout = replwatch still uses it" {
+	drop_hb_table
+	sql_master "CREATE TABLE replwatch.heartbeat (source VARCHAR(64) NOT NULL
+	    PRIMARY KEY, ts_us BIGINT NOT NULL, written DATETIME(6) NOT NULL) ENGINE=InnoDB"
+	wait_until 10 bash -c '[[ -n $(mariadb --defaults-file="$1" -N -B -e "SHOW TABLES FROM replwatch LIKE '"'heartbeat'"'") ]]' _ "$(sandbox_cnf replica root)"
+	daemon_start --master 'heartbeat = write' 'interval_ms = 250'
+	wait_log 15 "heartbeat table replwatch.heartbeat is not in pt-heartbeat's layout"
+	run -0 grep -c "not in pt-heartbeat's layout" "$DAEMON_LOG"
+	[ "$output" = 1 ]
+	grep -F "drop it on the master (DROP TABLE replwatch.heartbeat, which replicates)" "$DAEMON_LOG"
+	grep -F "or set heartbeat_layout = replwatch" "$DAEMON_LOG"
+	# No heartbeat, so the lag comes from Seconds_Behind_Master.
+	wait_state main ok 10
+	jq -e '.lag.source == "seconds_behind_master" and .lag.heartbeat_ms == null' <<<"$(status_json main)"
+	daemon_stop
+
+	daemon_start --master 'heartbeat = write' 'heartbeat_layout = replwatch' 'interval_ms = 250'
+	wait_until 15 from_heartbeat
+	[ "$(sql_replica "SELECT source FROM replwatch.heartbeat")" = main ]
+	run ! grep "layout" "$DAEMON_LOG"
 }

@@ -149,6 +149,8 @@ test_defaults(void **state)
 	assert_int_equal(t->heartbeat_server_id, 0);
 	/* pt-heartbeat --utc, as its documentation recommends */
 	assert_int_equal(t->heartbeat_local_time, 0);
+	/* What pt-heartbeat and mysqld_exporter read. */
+	assert_int_equal(t->heartbeat_layout, HB_LAYOUT_PT_HEARTBEAT);
 	assert_null(t->on_state_change);
 	assert_null(t->on_promoted);
 	assert_null(t->on_promote_failed);
@@ -196,6 +198,7 @@ test_every_key(void **state)
 	    "heartbeat_table = hb_$1.beat\n"
 	    "heartbeat_server_id = 4294967295\n"
 	    "heartbeat_time_zone = local\n"
+	    "heartbeat_layout = replwatch\n"
 	    "tls = verify_identity\n"
 	    "tls_ca = ca.pem\n"
 	    "tls_cert = cert.pem\n"
@@ -252,6 +255,7 @@ test_every_key(void **state)
 	assert_string_equal(t->heartbeat_table, "hb_$1.beat");
 	assert_int_equal(t->heartbeat_server_id, 4294967295u);
 	assert_int_equal(t->heartbeat_local_time, 1);
+	assert_int_equal(t->heartbeat_layout, HB_LAYOUT_REPLWATCH);
 	assert_int_equal(t->replica.tls, TLS_VERIFY_IDENTITY);
 	snprintf(path, sizeof path, "%s/ca.pem", dir);
 	assert_string_equal(t->replica.tls_ca, path);
@@ -401,6 +405,9 @@ test_bad_enum(void **state)
 	    "verify_ca | verify_identity");
 	expect_error(TARGET_A "heartbeat = yes\n", 4,
 	    "heartbeat: \"yes\" is not one of off | write | read");
+	expect_error(TARGET_A "heartbeat_layout = percona\n", 4,
+	    "heartbeat_layout: \"percona\" is not one of pt-heartbeat | "
+	    "replwatch");
 	expect_error("[daemon]\nlog_level = loud\n" TARGET_A, 2,
 	    "log_level: \"loud\" is not one of error | warning | info | debug");
 	expect_error(TARGET_A "heartbeat =\n", 4,
@@ -650,32 +657,68 @@ test_heartbeat_write_needs_master(void **state)
 static void
 test_long_line(void **state)
 {
-	char text[1024], host[300];
+	static char text[32768], cmd[8192];
+	char path[PATH_MAX + 64];
 	struct rw_config *cf;
+	size_t n;
 
-	/* 197 bytes is fine (CRLF too), 198 is not. */
-	memset(host, 'h', sizeof host);
-	host[197 - strlen("host = ")] = '\0';
-	snprintf(text, sizeof text, "[target a]\nhost = %s\r\n"
-	    "option_file = ok.cnf\n", host);
+	/*
+	 * A hook command far over libinih's 200-byte buffer: the whole value
+	 * arrives, an inline comment is cut as on a short line, and the
+	 * lines around it are read as they are.
+	 */
+	snprintf(path, sizeof path, "%s/hook.sh", dir);
+	write_file(path, 0755, "#!/bin/sh\nexit 0\n");
+	n = (size_t)snprintf(cmd, sizeof cmd, "%s", path);
+	while (n < 3000)
+		n += (size_t)snprintf(cmd + n, sizeof cmd - n, " --arg=%zu", n);
+	snprintf(text, sizeof text, TARGET_A "on_promoted = %s   ; why\n"
+	    "on_switch = %s\nport = 3307\n", cmd, cmd);
 	cf = load(text);
 	assert_string_equal(err, "");
 	assert_non_null(cf);
-	assert_int_equal(strlen(cf->targets[0].replica.host), 190);
+	assert_string_equal(cf->targets[0].on_promoted, cmd);
+	assert_string_equal(cf->targets[0].on_switch, cmd);
+	assert_int_equal(cf->targets[0].replica.port, 3307);
 	config_free(cf);
 
-	memset(host, 'h', sizeof host);
-	host[198 - strlen("host = ")] = '\0';
-	snprintf(text, sizeof text, "[target a]\nhost = %s\n"
-	    "option_file = ok.cnf\n", host);
-	expect_error(text, 2, "line too long (max 197 bytes)");
+	/* A long value is checked as any: the error names its line. */
+	snprintf(text, sizeof text, TARGET_A "on_promoted = /nonexistent %s\n",
+	    cmd);
+	expect_error(text, 4, "on_promoted: /nonexistent: No such file or "
+	    "directory");
+	/* A long comment is a comment. */
+	memset(cmd, 'x', 3000);
+	cmd[3000] = '\0';
+	snprintf(text, sizeof text, TARGET_A "# %s\nport = 3307\n", cmd);
+	cf = load(text);
+	assert_string_equal(err, "");
+	assert_non_null(cf);
+	assert_int_equal(cf->targets[0].replica.port, 3307);
+	config_free(cf);
 
-	/* Far over libinih's buffer, in a comment: still refused, and the
-	 * line after it is not taken for a line of its own. */
-	memset(host, 'x', sizeof host);
-	host[sizeof host - 1] = '\0';
-	snprintf(text, sizeof text, TARGET_A "# %s\n", host);
-	expect_error(text, 4, "line too long (max 197 bytes)");
+	/* 4096 bytes is fine (CRLF too), 4097 is not. */
+	memset(cmd, 'h', sizeof cmd);
+	cmd[4096 - strlen("host = ")] = '\0';
+	snprintf(text, sizeof text, "[target a]\nhost = %s\r\n"
+	    "option_file = ok.cnf\n", cmd);
+	cf = load(text);
+	assert_string_equal(err, "");
+	assert_non_null(cf);
+	assert_int_equal(strlen(cf->targets[0].replica.host), 4089);
+	config_free(cf);
+	memset(cmd, 'h', sizeof cmd);
+	cmd[4097 - strlen("host = ")] = '\0';
+	snprintf(text, sizeof text, "[target a]\nhost = %s\n"
+	    "option_file = ok.cnf\n", cmd);
+	expect_error(text, 2, "line too long (max 4096 bytes)");
+
+	/* Far over it, in a comment: still refused, and the line after it
+	 * is not taken for a line of its own. */
+	memset(cmd, 'x', sizeof cmd);
+	cmd[sizeof cmd - 1] = '\0';
+	snprintf(text, sizeof text, TARGET_A "# %s\n", cmd);
+	expect_error(text, 4, "line too long (max 4096 bytes)");
 }
 
 static void
@@ -1162,6 +1205,148 @@ test_config_trust(void **state)
 	assert_non_null(strstr(err, "(uid 65534), not by root; chown it"));
 }
 
+/* --- include ------------------------------------------------------------- */
+
+/* conf.d/NAME under the test directory, mode 0644. */
+static void
+write_inc(const char *name, const char *text)
+{
+	char path[PATH_MAX + 64];
+
+	snprintf(path, sizeof path, "%s/conf.d", dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof path, "conf.d/%s", name);
+	write_file(path, 0644, text);
+}
+
+/* "DIR/conf.d/NAME:LINE: rest", the error of an included file. */
+static void
+expect_inc_error(const char *text, const char *name, int line,
+    const char *rest)
+{
+	struct rw_config *cf = load(text);
+	char *want;
+
+	if (cf != NULL)
+		config_free(cf);
+	assert_null(cf);
+	assert_int_not_equal(asprintf(&want, "%s/conf.d/%s:%d: %s", dir, name,
+	    line, rest), -1);
+	assert_string_equal(err, want);
+	free(want);
+}
+
+static void
+test_include(void **state)
+{
+	struct rw_config *cf;
+	char path[PATH_MAX + 64];
+
+	/* Sorted, after the main file's targets, relative paths from the
+	 * included file's own directory. */
+	write_inc("b.conf", "[target b]\nhost = db2\noption_file = b.cnf\n");
+	write_inc("a.conf", "; one file per target\n[target a2]\n"
+	    "host = db3\noption_file = /nonexistent-is-checked.cnf\n");
+	write_inc("a.conf", "[target a2]\nhost = db3\noption_file = b.cnf\n"
+	    "[target a3]\nhost = db4\noption_file = ../ok.cnf\n");
+	write_inc("b.cnf", "[client]\npassword = " SECRET "\n");
+	chmod(strcat(strcpy(path, dir), "/conf.d/b.cnf"), 0600);
+	write_inc("notes.txt", "not a configuration\n");
+	cf = load("[daemon]\ninclude = conf.d/*.conf\n" TARGET_A);
+	assert_string_equal(err, "");
+	assert_non_null(cf);
+	assert_int_equal(cf->ntargets, 4);
+	assert_string_equal(cf->targets[0].name, "a");
+	assert_string_equal(cf->targets[1].name, "a2");
+	assert_string_equal(cf->targets[2].name, "a3");
+	assert_string_equal(cf->targets[3].name, "b");
+	assert_int_equal(cf->nincluded, 2);
+	snprintf(path, sizeof path, "%s/conf.d/a.conf", dir);
+	assert_string_equal(cf->included[0], path);
+	assert_string_equal(cf->targets[1].file, path);
+	assert_int_equal(cf->targets[2].line, 4);
+	assert_string_equal(cf->targets[0].file, conf);
+	snprintf(path, sizeof path, "%s/conf.d/b.cnf", dir);
+	assert_string_equal(cf->targets[1].replica.option_file, path);
+	snprintf(path, sizeof path, "%s/conf.d/../ok.cnf", dir);
+	assert_string_equal(cf->targets[2].replica.option_file, path);
+	config_free(cf);
+
+	/* The main file may hold no target at all. */
+	cf = load("[daemon]\ninclude = conf.d/*.conf\n");
+	assert_non_null(cf);
+	assert_int_equal(cf->ntargets, 3);
+	config_free(cf);
+
+	/* A pattern that matches nothing is no error... */
+	cf = load("[daemon]\ninclude = conf.d/*.none\n" TARGET_A);
+	assert_non_null(cf);
+	assert_int_equal(cf->nincluded, 0);
+	assert_non_null(cf->include);
+	config_free(cf);
+	snprintf(path, sizeof path, "[daemon]\ninclude = %s/none.d/*\n" TARGET_A,
+	    dir);
+	cf = load(path);
+	assert_non_null(cf);
+	config_free(cf);
+	/* ...but no target anywhere is. */
+	cf = load("[daemon]\ninclude = conf.d/*.none\n");
+	assert_null(cf);
+	snprintf(path, sizeof path, "%s: no target defined ([target NAME]), "
+	    "nor in the included files", conf);
+	assert_string_equal(err, path);
+}
+
+static void
+test_include_errors(void **state)
+{
+	char want[PATH_MAX + 256];
+	struct rw_config *cf;
+
+	/* The included file's own file:line. */
+	write_inc("x.conf", "[target x]\nhost = db2\nport = 0\n"
+	    "option_file = ../ok.cnf\n");
+	expect_inc_error("[daemon]\ninclude = conf.d/*.conf\n" TARGET_A,
+	    "x.conf", 3, "port: 0 is out of range (1..65535)");
+	/* A target in two files: both named. */
+	write_inc("x.conf", "\n[target a]\nhost = db2\noption_file = ../ok.cnf\n");
+	snprintf(want, sizeof want, "duplicate target \"a\" (first in %s:3)",
+	    conf);
+	expect_inc_error("[daemon]\ninclude = conf.d/*.conf\n" TARGET_A,
+	    "x.conf", 2, want);
+	write_inc("y.conf", "[target a]\nhost = db2\noption_file = ../ok.cnf\n");
+	snprintf(want, sizeof want, "duplicate target \"a\" (first in "
+	    "%s/conf.d/x.conf:2)", dir);
+	expect_inc_error("[daemon]\ninclude = conf.d/*.conf\n",
+	    "y.conf", 1, want);
+	/* No [daemon] (and so no include) in an included file. */
+	write_inc("x.conf", "[daemon]\ninclude = *.conf\n");
+	snprintf(want, sizeof want, "[daemon] belongs in the main file (%s), "
+	    "an included file holds [target NAME] sections only", conf);
+	expect_inc_error("[daemon]\ninclude = conf.d/x.conf\n" TARGET_A,
+	    "x.conf", 1, want);
+	/* include is a [daemon] key. */
+	expect_error(TARGET_A "include = conf.d/*.conf\n", 4,
+	    "include: unknown key in [target a]");
+	/* Trusted as the main file is: it names hooks. */
+	write_inc("x.conf", "[target x]\nhost = db2\noption_file = ../ok.cnf\n");
+	snprintf(want, sizeof want, "%s/conf.d/x.conf", dir);
+	chmod(want, 0664);
+	cf = load("[daemon]\ninclude = conf.d/x.conf\n" TARGET_A);
+	assert_null(cf);
+	snprintf(want, sizeof want, "%s/conf.d/x.conf: writable by group "
+	    "(mode 0664); chmod go-w it", dir);
+	assert_string_equal(err, want);
+	/* A directory that cannot be read is an error, not "no match". */
+	if (geteuid() != 0) {
+		snprintf(want, sizeof want, "%s/conf.d", dir);
+		chmod(want, 0);
+		cf = load("[daemon]\ninclude = conf.d/*.conf\n" TARGET_A);
+		chmod(want, 0755);
+		assert_null(cf);
+	}
+}
+
 static void
 test_first_error_wins(void **state)
 {
@@ -1228,6 +1413,8 @@ main(void)
 		T(test_option_file_includes),
 		T(test_not_regular),
 		T(test_config_trust),
+		T(test_include),
+		T(test_include_errors),
 		T(test_first_error_wins),
 		T(test_names),
 #undef T

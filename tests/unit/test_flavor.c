@@ -908,7 +908,8 @@ test_fixed_statements(void **state)
 	assert_string_equal(flavor_master_gtid_sql(&f),
 	    "SELECT @@global.gtid_binlog_pos AS gtid");
 	assert_string_equal(flavor_master_vars_sql(&f),
-	    "SELECT @@global.read_only AS ro, @@global.gtid_binlog_pos AS gtid");
+	    "SELECT @@global.read_only AS ro, @@global.gtid_binlog_pos AS gtid, "
+	    "@@global.server_id AS server_id");
 	f = detect(FLAVOR_AUTO, "10.11.6-MariaDB-log", NULL,
 	    ROUTINES_RDS_MARIADB);
 	assert_string_equal(flavor_master_gtid_sql(&f),
@@ -917,10 +918,12 @@ test_fixed_statements(void **state)
 	assert_string_equal(flavor_master_gtid_sql(&f),
 	    "SELECT @@global.gtid_executed AS gtid");
 	assert_string_equal(flavor_master_vars_sql(&f),
-	    "SELECT @@global.read_only AS ro, @@global.gtid_executed AS gtid");
+	    "SELECT @@global.read_only AS ro, @@global.gtid_executed AS gtid, "
+	    "@@global.server_id AS server_id");
 	f = detect(FLAVOR_AUTO, "8.4.3", NULL, ROUTINES_RDS_MYSQL84);
 	assert_string_equal(flavor_master_vars_sql(&f),
-	    "SELECT @@global.read_only AS ro, @@global.gtid_executed AS gtid");
+	    "SELECT @@global.read_only AS ro, @@global.gtid_executed AS gtid, "
+	    "@@global.server_id AS server_id");
 }
 
 /* Names and values are quoted; the lock name as the daemon makes it. */
@@ -955,11 +958,42 @@ test_heartbeat_sql(void **state)
 	sql = flavor_heartbeat_schema_sql("replwatch.heartbeat");
 	assert_string_equal(sql, "CREATE DATABASE IF NOT EXISTS replwatch");
 	free(sql);
-	sql = flavor_heartbeat_table_sql("replwatch.heartbeat");
+	sql = flavor_heartbeat_table_sql("replwatch.heartbeat",
+	    HB_LAYOUT_REPLWATCH);
 	assert_string_equal(sql, "CREATE TABLE IF NOT EXISTS "
 	    "replwatch.heartbeat (source VARCHAR(64) NOT NULL PRIMARY KEY, "
 	    "ts_us BIGINT NOT NULL, written DATETIME(6) NOT NULL) "
 	    "ENGINE=InnoDB");
+	free(sql);
+	/* pt-heartbeat --create-table's definition, column for column. */
+	sql = flavor_heartbeat_table_sql("replwatch.heartbeat",
+	    HB_LAYOUT_PT_HEARTBEAT);
+	assert_string_equal(sql, "CREATE TABLE IF NOT EXISTS "
+	    "replwatch.heartbeat (ts VARCHAR(26) NOT NULL, server_id INT "
+	    "UNSIGNED NOT NULL PRIMARY KEY, file VARCHAR(255) DEFAULT NULL, "
+	    "position BIGINT UNSIGNED DEFAULT NULL, relay_master_log_file "
+	    "VARCHAR(255) DEFAULT NULL, exec_master_log_pos BIGINT UNSIGNED "
+	    "DEFAULT NULL) ENGINE=InnoDB");
+	free(sql);
+	sql = flavor_ptheartbeat_write_sql(&BS, "replwatch.heartbeat",
+	    &(struct rw_hb_row){ .ts = "2026-12-02T10:40:02.123456",
+	    .server_id = 4294967295u, .file = "mysql-bin.000042",
+	    .position = "1234" });
+	assert_string_equal(sql, "REPLACE INTO replwatch.heartbeat (ts, "
+	    "server_id, file, position) VALUES ('2026-12-02T10:40:02.123456', "
+	    "4294967295, 'mysql-bin.000042', 1234)");
+	free(sql);
+	/* Coordinates unknown (no binlog, or not read): NULL, as pt-heartbeat. */
+	sql = flavor_ptheartbeat_write_sql(&BS, "s.t", &(struct rw_hb_row){
+	    .ts = "x", .server_id = 7, .file = "", .position = NULL });
+	assert_string_equal(sql, "REPLACE INTO s.t (ts, server_id, file, "
+	    "position) VALUES ('x', 7, NULL, NULL)");
+	free(sql);
+	/* A position that is not a number never reaches the statement. */
+	sql = flavor_ptheartbeat_write_sql(&BS, "s.t", &(struct rw_hb_row){
+	    .ts = "x", .server_id = 7, .file = "f'1", .position = "1; DROP" });
+	assert_string_equal(sql, "REPLACE INTO s.t (ts, server_id, file, "
+	    "position) VALUES ('x', 7, 'f\\'1', NULL)");
 	free(sql);
 	sql = flavor_heartbeat_write_sql(&BS, "replwatch.heartbeat", "db1",
 	    1700000000123456LL);

@@ -93,6 +93,41 @@ test_write(void **state)
 	assert_string_equal(buf, "1970-01-01");
 }
 
+/*
+ * pt-heartbeat's ts as we write it: six decimals always, so the text
+ * parses back to the very microseconds (the lag stays exact), in UTC or
+ * in the local time of the zone.
+ */
+static void
+test_heartbeat(void **state)
+{
+	static const int64_t when[] = { INT64_C(1796188696250000),
+	    INT64_C(1796188696000001), INT64_C(1796188696999999), 0 };
+	char buf[40];
+	int64_t us;
+
+	setenv("TZ", "IST-5:30", 1);
+	tzset();
+	assert_string_equal(timefmt_heartbeat(INT64_C(1796188696000001), 1,
+	    buf, sizeof buf), "2026-12-02T05:18:16.000001");
+	assert_string_equal(timefmt_heartbeat(INT64_C(1796188696000001), 0,
+	    buf, sizeof buf), "2026-12-02T10:48:16.000001");
+	/* It fits pt-heartbeat's varchar(26). */
+	assert_int_equal(strlen(buf), 26);
+	for (size_t i = 0; i < sizeof when / sizeof when[0]; i++) {
+		for (int utc = 0; utc <= 1; utc++) {
+			timefmt_heartbeat(when[i], utc, buf, sizeof buf);
+			assert_int_equal(timefmt_parse_datetime(buf, utc, &us), 0);
+			assert_true(us == when[i]);
+		}
+	}
+	/* Before 1970 the fraction counts forward from the second too. */
+	assert_string_equal(timefmt_heartbeat(-1, 1, buf, sizeof buf),
+	    "1969-12-31T23:59:59.999999");
+	setenv("TZ", "UTC0", 1);
+	tzset();
+}
+
 static void
 test_clocks(void **state)
 {
@@ -113,6 +148,7 @@ main(void)
 		cmocka_unit_test(test_local),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_write),
+		cmocka_unit_test(test_heartbeat),
 		cmocka_unit_test(test_clocks),
 	};
 
