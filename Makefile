@@ -64,7 +64,7 @@ DAEMON    := daemon/replwatchd
 FAULTS    := tests/replwatchd-faults
 CTL       := ctl/replwatchctl
 
-.PHONY: all deps check unit integration asan install uninstall clean demo bench fuzz
+.PHONY: all deps check unit integration asan install uninstall clean demo bench fuzz completion
 
 all: $(LIB) $(DAEMON) $(CTL)
 
@@ -80,6 +80,15 @@ $(DAEMON): $(DAEMON_OBJ) $(LIB)
 
 $(CTL): $(CTL_OBJ) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CTL_OBJ) $(LIB) $(LDLIBS)
+
+# The bash completion's commands and options come from the client's command
+# table; this rewrites them in place (ctl.bats checks they are up to date).
+completion: $(CTL)
+	@set -e; f=completion/replwatchctl.bash; \
+	awk -v table="$$(./$(CTL) --complete-table)" \
+	    '/^# BEGIN replwatchctl --complete-table$$/ { print; print table; skip = 1; next } \
+	     /^# END replwatchctl --complete-table$$/ { skip = 0 } !skip' $$f >$$f.tmp; \
+	if cmp -s $$f $$f.tmp; then rm -f $$f.tmp; else mv -f $$f.tmp $$f; echo "updated $$f"; fi
 
 tests/promote-faults.o: daemon/promote.c $(wildcard lib/*.h daemon/*.h)
 	$(CC) $(ALL_CFLAGS) -Idaemon -DRW_FAULTS -c -o $@ $<

@@ -18,7 +18,8 @@ setup() {
 	TMP="$(mktemp -d /tmp/rwctl.XXXXXX)"
 	SOCK="$TMP/sock"
 	FAKE_PID=""
-	export NO_COLOR=1 LC_ALL=C
+	# Times are shown in the local zone with its offset: make it UTC.
+	export NO_COLOR=1 LC_ALL=C TZ=UTC0
 	unset REPLWATCH_SOCKET
 }
 
@@ -92,7 +93,7 @@ EOF
 target_json() {
 	cat <<EOF
 {"target": "rds1", "state": "$1", "reason": "$3",
- "since": "2026-11-25T11:36:33.123Z", "since_unix_ms": 1795000000123,
+ "since": "2026-11-18T11:06:40.123Z", "since_unix_ms": 1795000000123,
  "lag": {"ms": $2, "source": "heartbeat", "seconds_behind_master": 0,
          "heartbeat_ms": $2, "position_bytes": null},
  "replication": {"configured": true, "io_running": "Yes", "sql_running": "Yes",
@@ -281,10 +282,13 @@ status_script() {
 
 @test "events: one line per event" {
 	fake_daemon '{"events": [{"reply": {"ok": true, "result": {"events": [
-	  {"seq": 5, "ts": "2026-11-25T11:36:33.123Z", "ts_unix_ms": 1795000000123, "target": "rds1", "from": "ok", "to": "io_stopped", "reason": "Slave_IO_Running No"}]}}}]}'
+	  {"seq": 5, "ts": "2026-11-18T11:06:40.123Z", "ts_unix_ms": 1795000000123, "target": "rds1", "from": "ok", "to": "io_stopped", "reason": "Slave_IO_Running No"}]}}}]}'
 	run -0 "$CTL" -s "$SOCK" events --max 5
-	[ "$output" = "2026-11-25T11:36:33.123Z rds1 ok -> io_stopped: Slave_IO_Running No" ]
+	[ "$output" = "2026-11-18T11:06:40.123+00:00 rds1 ok -> io_stopped: Slave_IO_Running No" ]
 	jq -e '.max == 5' "$TMP/requests"
+	# The local time, with its offset.
+	TZ=IST-5:30 run -0 "$CTL" -s "$SOCK" events
+	[ "$output" = "2026-11-18T16:36:40.123+05:30 rds1 ok -> io_stopped: Slave_IO_Running No" ]
 }
 
 @test "hello sends the protocol version and shows the targets" {
@@ -467,9 +471,9 @@ state_ev() { echo "{\"reply\": {\"event\": {\"type\": \"state\", $(target_json "
 	fake_daemon "{\"watch\": [$(state_ev ok 0 fine), {\"reply\": {\"event\": {\"type\": \"change\", \"seq\": 6, \"ts\": \"2026-11-25T11:40:00.000Z\", \"target\": \"rds1\", \"from\": \"ok\", \"to\": \"io_stopped\", \"reason\": \"Slave_IO_Running No\"}}}, $(sample io_stopped null), {\"reply\": {\"ok\": true, \"result\": {\"reason\": \"shutdown\"}}}]}"
 	run -0 --separate-stderr "$CTL" -s "$SOCK" watch rds1 --samples
 	[ "${#lines[@]}" -eq 3 ]
-	[[ "${lines[0]}" == *"Z rds1 is ok, lag 0 ms (heartbeat): fine" ]]
-	[ "${lines[1]}" = "2026-11-25T11:40:00.000Z rds1 ok -> io_stopped: Slave_IO_Running No" ]
-	[[ "${lines[2]}" == *"Z rds1 sample io_stopped, lag unknown" ]]
+	[[ "${lines[0]}" == 20*"+00:00 rds1 is ok, lag 0 ms (heartbeat): fine" ]]
+	[ "${lines[1]}" = "2026-11-25T11:40:00.000+00:00 rds1 ok -> io_stopped: Slave_IO_Running No" ]
+	[ "${lines[2]}" = "2026-11-18T11:06:40.123+00:00 rds1 sample io_stopped, lag unknown" ]
 	[[ "$stderr" == *"the daemon ended the watch (shutdown)"* ]]
 	jq -e '.samples == true' "$TMP/requests"
 }
@@ -516,7 +520,13 @@ complete_words() {
 	run -0 complete_words "$CTL" ""
 	[ "$output" = "hello status lag history events watch check wait setup start stop promote abort unfence reload" ]
 	run -0 complete_words "$CTL" wait rds1 --
-	[ "$output" = "--help --json --max-lag --timeout" ]
+	[ "$output" = "--help --json --format --max-lag --timeout" ]
+	run -0 complete_words "$CTL" status --format ""
+	[ "$output" = "text json tsv" ]
+	run -0 complete_words "$CTL" --format t
+	[ "$output" = "text tsv" ]
+	run -0 complete_words "$CTL" --reply-timeout 5 st
+	[ "$output" = "status start stop" ]
 	run -0 complete_words "$CTL" check rds1 --warn ""
 	[ -z "$output" ]
 }
@@ -788,7 +798,7 @@ EOF
 	run -0 "$CTL" -s "$SOCK" promote rds1 --no-freeze --yes </dev/null
 	jq -e '.freeze_master == false' "$TMP/requests"
 	run -64 --separate-stderr "$CTL" -s "$SOCK" promote rds1 --no-freeze --freeze-master --yes </dev/null
-	[ "$stderr" = "replwatchctl: --no-freeze and --freeze-master contradict each other" ]
+	[ "${stderr_lines[0]}" = "replwatchctl promote: --no-freeze and --freeze-master contradict each other" ]
 }
 
 @test "unfence: the daemon's note; not_found exits 1" {
@@ -838,7 +848,8 @@ EOF
 	run -1 --separate-stderr "$CTL" -s "$SOCK" promote rds1 --yes --json
 	[ "${#lines[@]}" -eq 2 ]
 	jq -e '.type == "report" and .outcome == "aborted"' <<<"${lines[1]}"
-	[ "$stderr" = "replwatchctl: precondition_failed: lag 5 s is over --max-lag 1 s" ]
+	# The daemon's error, as it came, is the one line of stderr.
+	[ "$(jq -c . <<<"$stderr")" = '{"ok":false,"error":{"code":"precondition_failed","message":"lag 5 s is over --max-lag 1 s"}}' ]
 }
 
 @test "promote: a failure past the point of no return says --resume" {
@@ -905,15 +916,15 @@ on_tty() {
 	fake_daemon "{\"status\": [{\"reply\": {\"ok\": true, \"result\": $(target_json promoted null 'promoted at master-bin.000001:31015' | jq -c --argjson p "$(report_json promoted 'promoted at master-bin.000001:31015' | jq -c '. + {state: .outcome, step: "done"} | del(.outcome)')" '.promotion = $p | .server.encrypted = true | .server.cipher = "TLS_AES_256_GCM_SHA384" | .server.error = "Lost connection to server during query"')}}]}"
 	run -0 "$CTL" -s "$SOCK" status rds1
 	[[ "$output" == *"server     127.0.0.1:3307 rds-mysql 10.11.6-MariaDB, connected, TLS on (TLS_AES_256_GCM_SHA384), read_only ON, error: Lost connection to server during query"* ]]
-	[[ "$output" == *$'  promotion  promoted (step done), started 2026-11-25T12:00:00.000Z, finished 2026-11-25T12:00:00.100Z\n             final master-bin.000001:31015, gtid 0-1-49, writes blocked 84.2 ms\n             promoted at master-bin.000001:31015'* ]]
+	[[ "$output" == *$'  promotion  promoted (step done), started 2026-11-25T12:00:00.000+00:00, finished 2026-11-25T12:00:00.100+00:00\n             final master-bin.000001:31015, gtid 0-1-49, writes blocked 84.2 ms\n             promoted at master-bin.000001:31015'* ]]
 	[[ "$output" != *'{"'* ]]
 }
 
 @test "completion: the admin commands and their options" {
 	run -0 complete_words "$CTL" promote rds1 --
-	[ "$output" = "--help --json --no-freeze --max-lag --timeout --dry-run --force --resume --yes" ]
+	[ "$output" = "--help --json --format --no-freeze --freeze-master --max-lag --timeout --dry-run --force --resume --yes" ]
 	run -0 complete_words "$CTL" setup rds1 --repl-password-
 	[ "$output" = "--repl-password-file --repl-password-stdin" ]
 	run -0 complete_words "$CTL" reload --
-	[ "$output" = "--help --json" ]
+	[ "$output" = "--help --json --format" ]
 }
