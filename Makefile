@@ -110,6 +110,8 @@ tests/unit/test_%: tests/unit/test_%.c $(LIB)
 
 # test_promote compiles daemon/promote.c into itself, with fakes of the rest.
 tests/unit/test_promote: daemon/promote.c $(wildcard daemon/*.h)
+# test_ctlargs compiles the client's option parser and output helpers in.
+tests/unit/test_ctlargs: ctl/args.c ctl/output.c $(wildcard ctl/*.h)
 
 deps:
 	@./tests/deps.sh $(DEB_PKGS)

@@ -151,7 +151,7 @@ check_value(const struct ctl_opt *o, const char *s, double *num, char *why,
 		return NULL;
 	}
 	if (o->type == OT_COUNT)
-		snprintf(why, len, "not a count from %g", min);
+		snprintf(why, len, "not a count from %.0f", min);
 	else if (o->flags & OPT_ABOVE_MIN)
 		snprintf(why, len, "not a number of seconds above %g", min);
 	else if (min > 0)
@@ -159,7 +159,8 @@ check_value(const struct ctl_opt *o, const char *s, double *num, char *why,
 	else
 		snprintf(why, len, "not a number of seconds");
 	if (isfinite(max))
-		snprintf(why + strlen(why), len - strlen(why), " to %g", max);
+		snprintf(why + strlen(why), len - strlen(why), o->type ==
+		    OT_COUNT ? " to %.0f" : " to %g", max);
 	return why;
 }
 
