@@ -208,6 +208,53 @@ status_polls(const cJSON *polls)
 	putchar('\n');
 }
 
+/* Muted for maintenance (the "muted" object of the protocol). */
+static void
+status_muted(const cJSON *m)
+{
+	char when[48], left[32];
+	const char *s;
+	double ms;
+
+	printf("  muted      until %s", out_time_member(when, sizeof(when), m,
+	    "until") != NULL ? when : out_dash());
+	if (out_num(m, "until_unix_ms", &ms) && ms > now_unix_ms())
+		printf(" (%s left)", out_duration(left, sizeof(left),
+		    (ms - now_unix_ms()) / 1000));
+	if ((s = out_str(m, "by")) != NULL && *s != '\0')
+		printf(", by %s", s);
+	if ((s = out_str(m, "reason")) != NULL && *s != '\0')
+		printf(": %s", s);
+	putchar('\n');
+}
+
+/* The new primary after a promotion (the "primary" object). */
+static void
+status_primary(const cJSON *p)
+{
+	const cJSON *ro = cJSON_GetObjectItemCaseSensitive(p, "read_only");
+	const cJSON *mv = cJSON_GetObjectItemCaseSensitive(p, "binlog_moving");
+	char b[512], when[48];
+	const char *s;
+
+	printf("  primary    %s", out_true(p, "reachable") ? "reachable" :
+	    "unreachable");
+	if (out_true(p, "reachable"))
+		printf(", %s", out_true(p, "writable") ? "writable" :
+		    "not writable");
+	if ((s = out_str(p, "why_not")) != NULL && *s != '\0')
+		printf(" (%s)", s);
+	if (cJSON_IsBool(ro))
+		printf(", read_only %s", cJSON_IsTrue(ro) ? "ON" : "OFF");
+	if (out_str(p, "binlog_file") != NULL)
+		printf(", binlog %s%s", out_binlog_pos(b, sizeof(b), p,
+		    "binlog_file", "binlog_pos"), cJSON_IsBool(mv) ?
+		    (cJSON_IsTrue(mv) ? " moving" : " still") : "");
+	if (out_time_member(when, sizeof(when), p, "checked") != NULL)
+		printf(", checked %s", when);
+	putchar('\n');
+}
+
 static void
 status_one(const cJSON *t)
 {
@@ -235,6 +282,10 @@ status_one(const cJSON *t)
 	status_history(out_obj(t, "history"));
 	if ((o = out_obj(t, "polls")) != NULL)
 		status_polls(o);
+	if ((o = out_obj(t, "muted")) != NULL)
+		status_muted(o);
+	if ((o = out_obj(t, "primary")) != NULL)
+		status_primary(o);
 	if ((o = out_obj(t, "promotion")) != NULL)
 		promote_status_text(o);
 }

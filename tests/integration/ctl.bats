@@ -1071,3 +1071,18 @@ two_targets='{"targets": [
 	[[ "$output" == *$'\033[32mok\033[0m'* ]]
 	[[ "$output" == *$'\033[33mlagging\033[0m'* ]]
 }
+
+@test "status shows a mute and the watched new primary when the daemon has them" {
+	local t
+	t=$(target_json primary_read_only null 'the new primary refuses writes' | jq -c '.muted = {until: "2026-11-18T13:06:40.123Z", until_unix_ms: 1795007200123, reason: "disk swap", by: "alice"}
+	    | .primary = {reachable: true, read_only: true, writable: false, why_not: "read_only is ON", binlog_file: "mysql-bin.000003", binlog_pos: 1234, binlog_moving: false, checked_unix_ms: 1795000000123}')
+	fake_daemon "{\"status\": [{\"reply\": {\"ok\": true, \"result\": $t}}]}"
+	run -0 "$CTL" -s "$SOCK" status rds1
+	[[ "$output" == *$'\n  muted      until 2026-11-18T13:06:40.123+00:00, by alice: disk swap\n'* ]]
+	[[ "$output" == *$'\n  primary    reachable, not writable (read_only is ON), read_only ON, binlog mysql-bin.000003:1234 still, checked 2026-11-18T11:06:40.123+00:00'* ]]
+	kill "$FAKE_PID"; wait "$FAKE_PID" || true; rm -f "$SOCK"
+	# Absent or null: no line.
+	fake_daemon "$(status_script ok 0 fine)"
+	run -0 "$CTL" -s "$SOCK" status rds1
+	[[ "$output" != *"muted"* && "$output" != *"primary "* ]]
+}
