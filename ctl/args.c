@@ -14,8 +14,8 @@
 
 #define OPT_BASE	256	/* getopt values: OPT_BASE + index */
 #define OPT_HELP	'h'
-#define OPT_JSON	1
-#define OPT_FORMAT	2
+#define OPT_JSON	'J'	/* long only: not in the optstring */
+#define OPT_FORMAT	'F'
 
 static const struct ctl_opt *
 find_opt(const struct ctl_cmd *cmd, const char *name, int *index)

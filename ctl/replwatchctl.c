@@ -193,6 +193,7 @@ main(int argc, char **argv)
 			break;
 		}
 	}
+	output_init(ctl.format, 0);
 	if (optind >= argc) {
 		if (complaint[0] != '\0')
 			return usage_error(&ctl, NULL, complaint);
@@ -215,7 +216,6 @@ main(int argc, char **argv)
 	ctl.timeout_ms = (int)(timeout_s * 1000);
 	if (ctl.timeout_ms < 1)
 		ctl.timeout_ms = 1;
-	output_init(ctl.format, 0);
 
 	switch (args_parse(&ctl, cmd, argc - optind, argv + optind, &args,
 	    why, sizeof(why))) {
@@ -223,6 +223,7 @@ main(int argc, char **argv)
 		help_command(cmd);
 		return 0;
 	case -1:
+		/* --format may follow the command; check's line obeys it. */
 		output_init(ctl.format, 0);
 		return usage_error(&ctl, cmd, why);
 	}
