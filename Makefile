@@ -67,7 +67,7 @@ DAEMON    := daemon/replwatchd
 FAULTS    := tests/replwatchd-faults
 CTL       := ctl/replwatchctl
 
-.PHONY: all deps check unit integration asan install uninstall clean demo bench fuzz
+.PHONY: all deps check unit integration asan install uninstall clean demo bench fuzz completion
 
 all: $(LIB) $(DAEMON) $(CTL)
 
@@ -83,6 +83,15 @@ $(DAEMON): $(DAEMON_OBJ) $(LIB)
 
 $(CTL): $(CTL_OBJ) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CTL_OBJ) $(LIB) $(LDLIBS)
+
+# The bash completion's commands and options come from the client's command
+# table; this rewrites them in place (ctl.bats checks they are up to date).
+completion: $(CTL)
+	@set -e; f=completion/replwatchctl.bash; \
+	awk -v table="$$(./$(CTL) --complete-table)" \
+	    '/^# BEGIN replwatchctl --complete-table$$/ { print; print table; skip = 1; next } \
+	     /^# END replwatchctl --complete-table$$/ { skip = 0 } !skip' $$f >$$f.tmp; \
+	if cmp -s $$f $$f.tmp; then rm -f $$f.tmp; else mv -f $$f.tmp $$f; echo "updated $$f"; fi
 
 tests/promote-faults.o: daemon/promote.c $(wildcard lib/*.h daemon/*.h)
 	$(CC) $(ALL_CFLAGS) -Idaemon -DRW_FAULTS -c -o $@ $<
@@ -104,6 +113,8 @@ tests/unit/test_%: tests/unit/test_%.c $(LIB)
 
 # test_promote compiles daemon/promote.c into itself, with fakes of the rest.
 tests/unit/test_promote: daemon/promote.c $(wildcard daemon/*.h)
+# test_ctlargs compiles the client's option parser and output helpers in.
+tests/unit/test_ctlargs: ctl/args.c ctl/output.c $(wildcard ctl/*.h)
 
 deps:
 	@./tests/deps.sh $(DEB_PKGS)

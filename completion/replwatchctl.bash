@@ -3,6 +3,10 @@
 # Commands, global and per-command options, and target names, which come
 # from the daemon itself (`replwatchctl --json hello`) when one answers
 # within a second; with no daemon there is simply nothing to offer.
+#
+# The commands and their options below the BEGIN line are made from
+# replwatchctl's own command table: `make completion` rewrites them, and
+# tests/integration/ctl.bats fails when they are out of date.
 
 # The daemon's target names, one per line.  $1: the replwatchctl to run,
 # $2: the socket given on the command line, if any.
@@ -12,7 +16,7 @@ _replwatchctl_targets()
 	local -a argv=("$ctl")
 
 	[[ -n $sock ]] && argv+=(-s "$sock")
-	json=$("${argv[@]}" --timeout 1 --json hello 2>/dev/null) || return 0
+	json=$("${argv[@]}" --reply-timeout 1 --json hello 2>/dev/null) || return 0
 	if type -P jq >/dev/null; then
 		jq -r '.targets[]? | strings' <<<"$json" 2>/dev/null
 	else
@@ -21,6 +25,124 @@ _replwatchctl_targets()
 		    tr ',' '\n' | sed 's/^"//; s/"$//'
 	fi
 }
+
+# BEGIN replwatchctl --complete-table
+# Made from replwatchctl's command table by `make completion`
+# (replwatchctl --complete-table): do not edit by hand.
+_replwatchctl_commands="hello status lag history events watch check wait setup start stop promote abort unfence reload"
+_replwatchctl_global_opts="-s --socket --json --format --reply-timeout --timeout -h --help -V --version"
+_replwatchctl_global_valued="-s --socket --format --reply-timeout --timeout"
+_replwatchctl_global_files="-s --socket"
+
+# _replwatchctl_command NAME: opts, valued (options that take a value),
+# files (a file name) and target (none, optional, required) of NAME.
+_replwatchctl_command()
+{
+	case $1 in
+	hello)
+		opts="--help --json --format"
+		valued="--format"
+		files=""
+		target=none
+		;;
+	status)
+		opts="--help --json --format"
+		valued="--format"
+		files=""
+		target=optional
+		;;
+	lag)
+		opts="--help --json --format"
+		valued="--format"
+		files=""
+		target=optional
+		;;
+	history)
+		opts="--help --json --format --samples"
+		valued="--format --samples"
+		files=""
+		target=required
+		;;
+	events)
+		opts="--help --json --format --max"
+		valued="--format --max"
+		files=""
+		target=optional
+		;;
+	watch)
+		opts="--help --json --format --samples"
+		valued="--format"
+		files=""
+		target=optional
+		;;
+	check)
+		opts="--help --json --format --hostname --warning --critical --warn --crit --timeout --verbose --version"
+		valued="--format --hostname -H --warning -w --critical -c --warn --crit --timeout -t"
+		files=""
+		target=optional
+		;;
+	wait)
+		opts="--help --json --format --max-lag --timeout"
+		valued="--format --max-lag --timeout"
+		files=""
+		target=required
+		;;
+	setup)
+		opts="--help --json --format --master-host --master-port --repl-user --repl-password-file --repl-password-stdin --binlog-file --binlog-pos --from-dump --gtid-from-dump --gtid --ssl --start"
+		valued="--format --master-host --master-port --repl-user --repl-password-file --binlog-file --binlog-pos --from-dump --gtid"
+		files="--repl-password-file --from-dump"
+		target=required
+		;;
+	start)
+		opts="--help --json --format"
+		valued="--format"
+		files=""
+		target=required
+		;;
+	stop)
+		opts="--help --json --format"
+		valued="--format"
+		files=""
+		target=required
+		;;
+	promote)
+		opts="--help --json --format --no-freeze --freeze-master --max-lag --timeout --dry-run --force --resume --yes"
+		valued="--format --max-lag --timeout"
+		files=""
+		target=required
+		;;
+	abort)
+		opts="--help --json --format"
+		valued="--format"
+		files=""
+		target=required
+		;;
+	unfence)
+		opts="--help --json --format"
+		valued="--format"
+		files=""
+		target=required
+		;;
+	reload)
+		opts="--help --json --format"
+		valued="--format"
+		files=""
+		target=none
+		;;
+	*) return 1 ;;
+	esac
+}
+
+# _replwatchctl_choices CMD OPTION: the values OPTION takes, when a list.
+_replwatchctl_choices()
+{
+	case $2 in
+	--format) echo text json tsv ;;
+	esac
+	case $1 in
+	esac
+}
+# END replwatchctl --complete-table
 
 _replwatchctl()
 {
@@ -34,8 +156,6 @@ _replwatchctl()
 		cword=$COMP_CWORD
 	fi
 
-	local commands="hello status lag history events watch check wait setup start stop promote abort unfence reload"
-	local global_opts="-s --socket --json --timeout -h --help -V --version"
 	local i cmd="" cmd_at=0 sock=""
 
 	# Global options come before the command; note the socket on the way.
@@ -46,8 +166,10 @@ _replwatchctl()
 			((i++))
 			;;
 		--socket=*) sock=${words[i]#--socket=} ;;
-		--timeout) ((i++)) ;;
-		-*) ;;
+		-*)
+			[[ " $_replwatchctl_global_valued " == *" ${words[i]} "* ]] &&
+			    ((i++))
+			;;
 		*)
 			cmd=${words[i]}
 			cmd_at=$i
@@ -58,75 +180,43 @@ _replwatchctl()
 	# A leading ~ must reach replwatchctl expanded.
 	[[ $sock == "~"* ]] && sock=$HOME${sock#"~"}
 
+	local choices
 	if [[ -z $cmd ]]; then
-		case $prev in
-		-s | --socket)
+		if [[ " $_replwatchctl_global_files " == *" $prev "* ]]; then
 			type _filedir >/dev/null 2>&1 && _filedir
 			return
-			;;
-		--timeout) return ;;
-		esac
+		fi
+		if [[ " $_replwatchctl_global_valued " == *" $prev "* ]]; then
+			choices=$(_replwatchctl_choices "" "$prev")
+			[[ -n $choices ]] &&
+			    mapfile -t COMPREPLY < <(compgen -W "$choices" -- "$cur")
+			return
+		fi
 		if [[ $cur == -* ]]; then
-			mapfile -t COMPREPLY < <(compgen -W "$global_opts" -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W \
+			    "$_replwatchctl_global_opts" -- "$cur")
 		else
-			mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W \
+			    "$_replwatchctl_commands" -- "$cur")
 		fi
 		return
 	fi
 
-	local opts="--help --json" valued="" files="" target=optional
-	case $cmd in
-	hello) target=none ;;
-	status | lag) ;;
-	history)
-		opts+=" --samples"
-		valued="--samples"
-		target=required
-		;;
-	events)
-		opts+=" --max"
-		valued="--max"
-		;;
-	watch) opts+=" --samples" ;;
-	check)
-		opts+=" --warning --critical --timeout --hostname --verbose"
-		opts+=" --version"
-		valued="-w --warning -c --critical -t --timeout -H --hostname"
-		valued+=" --warn --crit"
-		;;
-	wait)
-		opts+=" --max-lag --timeout"
-		valued="--max-lag --timeout"
-		target=required
-		;;
-	setup)
-		opts+=" --master-host --master-port --repl-user"
-		opts+=" --repl-password-file --repl-password-stdin"
-		opts+=" --binlog-file --binlog-pos --from-dump --gtid-from-dump"
-		opts+=" --gtid --ssl --start"
-		valued="--master-host --master-port --repl-user --repl-password-file"
-		valued+=" --binlog-file --binlog-pos --from-dump --gtid"
-		files="--repl-password-file --from-dump"
-		target=required
-		;;
-	start | stop | abort | unfence) target=required ;;
-	promote)
-		opts+=" --no-freeze --max-lag --timeout --dry-run --force"
-		opts+=" --resume --yes"
-		valued="--max-lag --timeout"
-		target=required
-		;;
-	reload) target=none ;;
-	*) return ;;
-	esac
+	local opts valued files target
+	_replwatchctl_command "$cmd" || return
 
 	# A file name is expected: offer files.
 	if [[ " $files " == *" $prev "* ]]; then
 		type _filedir >/dev/null 2>&1 && _filedir
 		return
 	fi
-	# A number or a name is expected: nothing sensible to offer.
-	[[ " $valued " == *" $prev "* ]] && return
+	# A value is expected: its choices, or nothing sensible to offer.
+	if [[ " $valued " == *" $prev "* ]]; then
+		choices=$(_replwatchctl_choices "$cmd" "$prev")
+		[[ -n $choices ]] &&
+		    mapfile -t COMPREPLY < <(compgen -W "$choices" -- "$cur")
+		return
+	fi
 
 	if [[ $cur == -* ]]; then
 		mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")

@@ -1,6 +1,6 @@
 /*
  * The admin commands that are one request and one reply: setup, start,
- * stop, abort and reload.  The daemon decides who may run them.
+ * stop, abort and unfence.  The daemon decides who may run them.
  *
  * setup's password never travels in argv (every local user can read a
  * process's command line): it comes from a file or stdin, lives in one
@@ -19,31 +19,8 @@
 
 #include "ctl.h"
 #include "dumpcoords.h"
-#include "output.h"
 
 #define PASSWORD_MAX	255	/* what the daemon accepts */
-
-static int
-admin_call(struct ctl *ctl, const char *cmd, const char *target,
-    cJSON *args, output_fn *human)
-{
-	cJSON *root, *result;
-	int st;
-
-	if ((st = ctl_call(ctl, cmd, target, args, &root, &result)) != 0)
-		return st;
-	output_print(human, result);
-	cJSON_Delete(root);
-	return 0;
-}
-
-/* Statements on a remote server may take longer than a status. */
-static void
-admin_timeout(struct ctl *ctl)
-{
-	if (!ctl->timeout_given)
-		ctl->timeout_ms = (int)(CTL_ADMIN_TIMEOUT_DEFAULT * 1000);
-}
 
 /*
  * The first line of fp, without its \r\n, into pw.  Returns 0, or -1 with
@@ -158,20 +135,21 @@ password_from_stdin(const char *user, const char *host, char *pw,
  * (stderr under --json, which keeps stdout to the daemon's JSON).
  */
 static int
-coords_from_dump(struct ctl *ctl, const struct cmd_args *a, cJSON *args)
+coords_from_dump(struct ctl *ctl, const struct ctl_args *a, cJSON *args)
 {
 	struct dumpcoords dc;
-	enum dumpcoords_want want = a->gtid_from_dump ? DUMPCOORDS_WANT_GTID :
-	    DUMPCOORDS_WANT_POS;
-	FILE *say = ctl->json ? stderr : stdout;
-	const char *base = strrchr(a->from_dump, '/');
+	enum dumpcoords_want want = args_has(a, "gtid-from-dump") ?
+	    DUMPCOORDS_WANT_GTID : DUMPCOORDS_WANT_POS;
+	FILE *say = ctl->format == OUT_TEXT ? stdout : stderr;
+	const char *dump = args_str(a, "from-dump");
+	const char *base = strrchr(dump, '/');
 	char err[1024];
 
-	base = base != NULL && base[1] != '\0' ? base + 1 : a->from_dump;
+	base = base != NULL && base[1] != '\0' ? base + 1 : dump;
 	dumpcoords_init(&dc);
-	if (dumpcoords_read(&dc, a->from_dump, want, err, sizeof(err)) == -1) {
+	if (dumpcoords_read(&dc, dump, want, err, sizeof(err)) == -1) {
 		dumpcoords_free(&dc);
-		return ctl_fail(ctl, EXIT_USAGE, "--from-dump %s", err);
+		return ctl_fail(ctl, EXIT_USAGE, "usage", "--from-dump %s", err);
 	}
 	if (want == DUMPCOORDS_WANT_GTID) {
 		cJSON_AddStringToObject(args, "gtid", dc.gtid);
@@ -193,80 +171,253 @@ coords_from_dump(struct ctl *ctl, const struct cmd_args *a, cJSON *args)
 	return 0;
 }
 
-int
-cmd_setup(struct ctl *ctl, const struct cmd_args *a)
+/*
+ * The request's members beyond the options' own keys: the dump's
+ * coordinates, the password, and the defaults the daemon is told
+ * explicitly.
+ */
+static char pw[PASSWORD_MAX + 2];
+
+static int
+setup_build(struct ctl *ctl, const struct ctl_args *a, cJSON *args)
 {
-	char pw[PASSWORD_MAX + 2], err[1024];
-	cJSON *args;
+	char err[1024];
 	int st;
 
 	/* The dump first: a wrong file should not cost a typed password. */
-	args = cJSON_CreateObject();
-	if (a->from_dump != NULL && (st = coords_from_dump(ctl, a, args)) != 0)
-		goto out;
-	if ((a->password_file != NULL ? password_from_file(a->password_file,
-	    pw, sizeof(pw), err, sizeof(err)) : password_from_stdin(
-	    a->repl_user, a->master_host, pw, sizeof(pw), err,
+	if (args_has(a, "from-dump") && (st = coords_from_dump(ctl, a,
+	    args)) != 0)
+		return st;
+	if ((args_has(a, "repl-password-file") ? password_from_file(
+	    args_str(a, "repl-password-file"), pw, sizeof(pw), err,
+	    sizeof(err)) : password_from_stdin(args_str(a, "repl-user"),
+	    args_str(a, "master-host"), pw, sizeof(pw), err,
 	    sizeof(err))) == -1) {
 		explicit_bzero(pw, sizeof(pw));
-		st = ctl_signal ? ctl_fail(ctl, 128 + ctl_signal, "interrupted") :
-		    ctl_fail(ctl, EXIT_USAGE, "%s", err);
-		goto out;
+		return ctl_signal ? ctl_fail(ctl, 128 + ctl_signal,
+		    "interrupted", "interrupted") :
+		    ctl_fail(ctl, EXIT_USAGE, "usage", "%s", err);
 	}
-
-	cJSON_AddStringToObject(args, "master_host", a->master_host);
-	cJSON_AddNumberToObject(args, "master_port", a->master_port > 0 ?
-	    (double)a->master_port : 3306);
-	cJSON_AddStringToObject(args, "repl_user", a->repl_user);
-	/* A reference: cJSON never copies the secret, nor frees it. */
+	if (!args_has(a, "master-port"))
+		cJSON_AddNumberToObject(args, "master_port", 3306);
+	/*
+	 * A reference: cJSON never copies the secret, nor frees it; the
+	 * request line is zeroed once sent (ctl_send), pw by setup_exec.
+	 */
 	cJSON_AddItemToObject(args, "repl_password",
 	    cJSON_CreateStringReference(pw));
-	if (a->binlog_file != NULL) {
-		cJSON_AddStringToObject(args, "binlog_file", a->binlog_file);
-		cJSON_AddStringToObject(args, "binlog_pos", a->binlog_pos);
-	}
-	if (a->gtid != NULL)
-		cJSON_AddStringToObject(args, "gtid", a->gtid);
-	cJSON_AddBoolToObject(args, "ssl", a->ssl);
-	cJSON_AddBoolToObject(args, "start", a->start);
+	if (!args_has(a, "ssl"))
+		cJSON_AddFalseToObject(args, "ssl");
+	if (!args_has(a, "start"))
+		cJSON_AddFalseToObject(args, "start");
+	return 0;
+}
 
-	admin_timeout(ctl);
-	st = admin_call(ctl, "setup", a->target, args, output_setup);
+static int
+setup_exec(struct ctl *ctl, const struct ctl_args *a)
+{
+	int st = ctl_run_simple(ctl, a);
+
 	explicit_bzero(pw, sizeof(pw));
 	return st;
-out:
-	cJSON_Delete(args);
-	return st;
 }
 
-int
-cmd_start(struct ctl *ctl, const struct cmd_args *a)
+/* One password source, one starting point. */
+static int
+setup_check(const struct ctl_args *a, char *why, size_t len)
 {
-	admin_timeout(ctl);
-	return admin_call(ctl, "start", a->target, NULL, output_start);
+	int starts = (args_has(a, "binlog-file") || args_has(a, "binlog-pos")) +
+	    args_has(a, "from-dump") + args_has(a, "gtid");
+
+	if (args_has(a, "repl-password-file") +
+	    args_has(a, "repl-password-stdin") != 1)
+		snprintf(why, len, "give the password with one of "
+		    "--repl-password-file or --repl-password-stdin");
+	else if (starts != 1)
+		snprintf(why, len, "give one starting point: --binlog-file "
+		    "and --binlog-pos, --from-dump, or --gtid");
+	else if (args_has(a, "binlog-file") != args_has(a, "binlog-pos"))
+		snprintf(why, len, "--binlog-file and --binlog-pos go together");
+	else if (args_has(a, "gtid-from-dump") && !args_has(a, "from-dump"))
+		snprintf(why, len, "--gtid-from-dump needs --from-dump");
+	else
+		return 0;
+	return -1;
 }
 
-int
-cmd_stop(struct ctl *ctl, const struct cmd_args *a)
+static void
+statement_and_messages(const cJSON *r)
 {
-	admin_timeout(ctl);
-	return admin_call(ctl, "stop", a->target, NULL, output_stop);
+	const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(r, "messages");
+	const cJSON *stmt = cJSON_GetObjectItemCaseSensitive(r, "statement");
+	const char *note = out_str(r, "note");
+	const cJSON *m;
+	char b1[256], b2[4096];
+
+	printf("%s: %s\n", out_text(b1, sizeof(b1), r, "target"),
+	    cJSON_IsString(stmt) && stmt->valuestring[0] == '\0' ?
+	    "no statement needed" : out_text(b2, sizeof(b2), r, "statement"));
+	cJSON_ArrayForEach(m, msgs)
+		if (cJSON_IsString(m))
+			printf("  %s\n", m->valuestring);
+	/* What the state read back showed (e.g. "already stopped"). */
+	if (note != NULL && note[0] != '\0')
+		printf("  %s\n", note);
 }
 
-int
-cmd_abort(struct ctl *ctl, const struct cmd_args *a)
+static void
+setup_text(const cJSON *r)
 {
-	return admin_call(ctl, "abort", a->target, NULL, output_abort);
+	char b[256];
+
+	statement_and_messages(r);
+	if (out_true(r, "started"))
+		printf("replication started\n");
+	else
+		printf("replication configured, not started (replwatchctl "
+		    "start %s)\n", out_text(b, sizeof(b), r, "target"));
 }
 
-int
-cmd_unfence(struct ctl *ctl, const struct cmd_args *a)
+/* No option takes the password itself: argv is readable by every user. */
+static const struct ctl_opt setup_opts[] = {
+	{ .name = "master-host", .type = OT_TEXT, .arg = "H",
+	  .key = "master_host", .flags = OPT_REQUIRED,
+	  .help = "the master's address, as the replica reaches it" },
+	{ .name = "master-port", .type = OT_COUNT, .arg = "P",
+	  .key = "master_port", .min = 1, .max = 65535,
+	  .help = "its port (default 3306)" },
+	{ .name = "repl-user", .type = OT_TEXT, .arg = "U", .key = "repl_user",
+	  .flags = OPT_REQUIRED,
+	  .help = "the replication user on the master" },
+	{ .name = "repl-password-file", .type = OT_FILE, .arg = "F",
+	  .help = "its password: the first line of F (a\n"
+	  "warning if every user may read F)" },
+	{ .name = "repl-password-stdin", .type = OT_FLAG,
+	  .help = "its password: the first line of stdin, or\n"
+	  "asked for without echo on a terminal" },
+	{ .name = "binlog-file", .type = OT_TEXT, .arg = "NAME",
+	  .key = "binlog_file", .help = "start at this binlog file ..." },
+	{ .name = "binlog-pos", .type = OT_BINLOG_POS, .arg = "N",
+	  .key = "binlog_pos", .help = "... and position" },
+	{ .name = "from-dump", .type = OT_FILE, .arg = "DUMP.sql",
+	  .help = "start where a dump made with\n"
+	  "--master-data (--source-data) was taken: its\n"
+	  "CHANGE MASTER line, read here, not by the daemon" },
+	{ .name = "gtid-from-dump", .type = OT_FLAG,
+	  .help = "use the dump's GTID (gtid_slave_pos or\n"
+	  "GTID_PURGED) instead of its file and position" },
+	{ .name = "gtid", .type = OT_TEXT, .arg = "G", .key = "gtid",
+	  .help = "start at this GTID position" },
+	{ .name = "ssl", .type = OT_FLAG, .key = "ssl",
+	  .help = "encrypt the replication link" },
+	{ .name = "start", .type = OT_FLAG, .key = "start",
+	  .help = "also start replication" },
+	{ NULL }
+};
+
+const struct ctl_cmd cmd_setup_entry = {
+	.name = "setup",
+	.flags = CMD_TARGET_REQ | CMD_ADMIN | CMD_SLOW,
+	.options = setup_opts,
+	.usage = "TARGET --master-host H [--master-port P] --repl-user U\n"
+	    "    (--repl-password-file F | --repl-password-stdin)\n"
+	    "    (--binlog-file NAME --binlog-pos N | --from-dump DUMP.sql "
+	    "[--gtid-from-dump] | --gtid G)\n"
+	    "    [--ssl] [--start]",
+	.summary = "configure replication on the replica (admin)",
+	.help =
+	    "Configure the replica to replicate from the master, through the\n"
+	    "statement or RDS procedure its kind needs.  Refused while the\n"
+	    "replication threads run (stop them first).  Prints the statement,\n"
+	    "its password replaced by ***.  The password never appears on the\n"
+	    "command line.  Waits up to 120 s for the daemon unless the global\n"
+	    "--reply-timeout says otherwise.\n",
+	.check = setup_check,
+	.build = setup_build,
+	.text = setup_text,
+	.exec = setup_exec,
+};
+
+static void
+start_text(const cJSON *r)
 {
-	return admin_call(ctl, "unfence", a->target, NULL, output_unfence);
+	statement_and_messages(r);
+	printf("replication started\n");
 }
 
-int
-cmd_reload(struct ctl *ctl, const struct cmd_args *a)
+const struct ctl_cmd cmd_start_entry = {
+	.name = "start",
+	.flags = CMD_TARGET_REQ | CMD_ADMIN | CMD_SLOW,
+	.usage = "TARGET",
+	.summary = "start replication (admin)",
+	.help =
+	    "Start replication on the replica (START SLAVE, START REPLICA or\n"
+	    "CALL mysql.rds_start_replication()); print the statement and the\n"
+	    "server's messages.\n",
+	.text = start_text,
+};
+
+static void
+stop_text(const cJSON *r)
 {
-	return admin_call(ctl, "reload", NULL, NULL, output_reload);
+	statement_and_messages(r);
+	printf("replication stopped\n");
 }
+
+const struct ctl_cmd cmd_stop_entry = {
+	.name = "stop",
+	.flags = CMD_TARGET_REQ | CMD_ADMIN | CMD_SLOW,
+	.usage = "TARGET",
+	.summary = "stop replication (admin)",
+	.help =
+	    "Stop replication on the replica; print the statement and the\n"
+	    "server's messages.\n",
+	.text = stop_text,
+};
+
+static void
+abort_text(const cJSON *r)
+{
+	char b[256];
+	const char *t = out_text(b, sizeof(b), r, "target");
+
+	printf("%s: abort requested: the promotion rolls back (the old "
+	    "master made writable, replication restarted); replwatchctl "
+	    "status %s shows when it is done\n", t, t);
+}
+
+const struct ctl_cmd cmd_abort_entry = {
+	.name = "abort",
+	.flags = CMD_TARGET_REQ | CMD_ADMIN,
+	.usage = "TARGET",
+	.summary = "cancel a running promotion (admin)",
+	.help =
+	    "Cancel the target's promotion while it has not reached the reset:\n"
+	    "the old master is made writable again and replication keeps\n"
+	    "running.  Also rolls back an interrupted promotion whose reset had\n"
+	    "not started.\n",
+	.text = abort_text,
+};
+
+static void
+unfence_text(const cJSON *r)
+{
+	char b1[256], b2[512];
+
+	printf("%s: the old master's fence is released: %s\n",
+	    out_text(b1, sizeof(b1), r, "target"), out_text(b2, sizeof(b2), r,
+	    "note"));
+}
+
+const struct ctl_cmd cmd_unfence_entry = {
+	.name = "unfence",
+	.flags = CMD_TARGET_REQ | CMD_ADMIN,
+	.usage = "TARGET",
+	.summary = "release the old master's fence (admin)",
+	.help =
+	    "After a promotion the old master is fenced: read_only, and a global\n"
+	    "read lock held on replwatchd's own connection (taken again if the\n"
+	    "link is lost), so that not even accounts that read_only exempts can\n"
+	    "write there.  Release the lock; read_only stays ON.\n",
+	.text = unfence_text,
+};

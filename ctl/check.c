@@ -29,6 +29,7 @@
 
 #include "ctl.h"
 #include "output.h"
+#include "protocol.h"
 #include "range.h"
 #include "timefmt.h"
 #include "verdict.h"
@@ -50,6 +51,15 @@ struct tcheck {
 	const cJSON	*mute;			/* the daemon's object */
 	struct verdict	 v;
 	char		*text;			/* what it is, for the line */
+};
+
+/* What the options asked for. */
+struct check_args {
+	const char	*target;
+	const char	*warning;	/* a range; NULL: the daemon's */
+	const char	*critical;
+	int		 verbose;
+	double		 timeout_s;	/* -t; <= 0: none */
 };
 
 /* The line printed if -t expires: made before the timer is armed. */
@@ -151,7 +161,7 @@ timeout_arm(struct ctl *ctl, double secs)
 	snprintf(msg, sizeof(msg), "timed out after %g s (-t) waiting for "
 	    "the daemon on %s", secs, ctl->socket);
 	v = verdict_object(SEVERITY_UNKNOWN, msg, "");
-	if (ctl->json) {
+	if (ctl->format == OUT_JSON) {
 		char *s = cJSON_PrintUnformatted(v);
 
 		xasprintf(&timeout_line, "%s\n", s);
@@ -287,7 +297,7 @@ describe(struct tcheck *tc)
 
 /* 0, or -1 when the daemon's object has no state to judge. */
 static int
-judge_target(struct tcheck *tc, const cJSON *t, const struct cmd_args *a)
+judge_target(struct tcheck *tc, const cJSON *t, const struct check_args *a)
 {
 	const cJSON *lag, *ms, *pos;
 	struct verdict_in in;
@@ -413,8 +423,8 @@ summary(FILE *f, const struct tcheck *tc, size_t n, int verbose)
 	fprintf(f, "%zu of %zu targets OK", ok, n);
 }
 
-int
-cmd_check(struct ctl *ctl, const struct cmd_args *a)
+static int
+run_check(struct ctl *ctl, const struct check_args *a)
 {
 	cJSON *root, *t, *list, *v, *arr;
 	const cJSON *item;
@@ -504,3 +514,108 @@ out:
 	cJSON_Delete(root);
 	return st;
 }
+
+/* -- the entry -- */
+
+static const struct ctl_opt check_opts[] = {
+	{ .name = "hostname", .letter = 'H', .type = OT_TEXT, .arg = "T",
+	  .help = "the target (or give it as TARGET)" },
+	{ .name = "warning", .letter = 'w', .type = OT_TEXT, .arg = "R",
+	  .help = "WARNING when the lag in seconds is outside range R" },
+	{ .name = "critical", .letter = 'c', .type = OT_TEXT, .arg = "R",
+	  .help = "CRITICAL when it is outside R (default: the daemon's\n"
+	  "lag_warn_s and lag_crit_s, as 0:N)" },
+	{ .name = "warn", .type = OT_TEXT, .arg = "R",
+	  .help = "the same as --warning" },
+	{ .name = "crit", .type = OT_TEXT, .arg = "R",
+	  .help = "the same as --critical" },
+	{ .name = "timeout", .letter = 't', .type = OT_SECONDS, .arg = "S",
+	  .help = "UNKNOWN when the whole check takes over S s",
+	  .min = 0, .max = 86400, .flags = OPT_ABOVE_MIN },
+	{ .name = "verbose", .letter = 'v', .type = OT_FLAG,
+	  .help = "list the OK targets too" },
+	{ .name = "version", .letter = 'V', .type = OT_FLAG,
+	  .help = "print the version" },
+	{ NULL }
+};
+
+/* One of two names for the same option; both given is a mistake. */
+static int
+alias(const struct ctl_args *a, const char *name, const char *old,
+    const char **value, char *why, size_t len)
+{
+	if (args_has(a, name) && args_has(a, old)) {
+		snprintf(why, len, "--%s and --%s are the same option", name,
+		    old);
+		return -1;
+	}
+	*value = args_has(a, name) ? args_str(a, name) : args_str(a, old);
+	return 0;
+}
+
+static int
+check_check(const struct ctl_args *a, char *why, size_t len)
+{
+	static const char *const names[2][2] = { { "warning", "warn" },
+	    { "critical", "crit" } };
+	const char *r, *host = args_str(a, "hostname");
+	struct rw_range range;
+	char err[200], as[32];
+
+	for (int i = 0; i < 2; i++) {
+		if (alias(a, names[i][0], names[i][1], &r, why, len) == -1)
+			return -1;
+		if (r != NULL && range_parse(r, &range, err,
+		    sizeof(err)) == -1) {
+			snprintf(why, len, "%s '%s': %s", args_given_as(a,
+			    names[i][args_has(a, names[i][0]) ? 0 : 1], as,
+			    sizeof(as)), r, err);
+			return -1;
+		}
+	}
+	if (host != NULL && a->target != NULL && strcmp(host, a->target) != 0) {
+		snprintf(why, len, "two targets: -H %s and %s", host,
+		    a->target);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_exec(struct ctl *ctl, const struct ctl_args *a)
+{
+	struct check_args ca;
+	char why[8];
+
+	if (args_has(a, "version")) {
+		printf("replwatchctl %s (protocol %d)\n", RW_VERSION,
+		    PROTO_VERSION);
+		return PLUGIN_OK;
+	}
+	memset(&ca, 0, sizeof(ca));
+	ca.target = args_has(a, "hostname") ? args_str(a, "hostname") :
+	    a->target;
+	/* check_check() has refused both names of one option already. */
+	alias(a, "warning", "warn", &ca.warning, why, sizeof(why));
+	alias(a, "critical", "crit", &ca.critical, why, sizeof(why));
+	ca.verbose = args_has(a, "verbose");
+	ca.timeout_s = args_num(a, "timeout", 0);
+	return run_check(ctl, &ca);
+}
+
+const struct ctl_cmd cmd_check_entry = {
+	.name = "check",
+	.flags = CMD_TARGET_OPT | CMD_PLUGIN,
+	.options = check_opts,
+	.usage = "[-H TARGET | TARGET] [-w RANGE] [-c RANGE] [-t S] [-v] [-V]",
+	.summary = "monitoring-plugin check (exit 0-3)",
+	.help =
+	    "Monitoring-plugin check (Nagios, Icinga), after the Monitoring\n"
+	    "Plugins guidelines: one line, REPLWATCH STATUS: text | perfdata;\n"
+	    "exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.  Without a target,\n"
+	    "every target: the worst status wins.  A range is [@]start:end:\n"
+	    "10 is 0:10, 10: is 10 or more, ~:10 is 10 or less, @10:20 alerts\n"
+	    "inside 10..20 instead of outside.\n",
+	.check = check_check,
+	.exec = check_exec,
+};

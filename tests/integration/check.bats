@@ -195,17 +195,17 @@ slave_delay() {
 @test "malformed ranges and options: UNKNOWN, exit 3, with a usage message" {
 	run -3 --separate-stderr ctl check main -w 10:5
 	[ "$output" = "REPLWATCH UNKNOWN: usage: -w '10:5': the start 10 is above the end 5" ]
-	[[ $stderr == *"usage: replwatchctl check [-H TARGET | TARGET] [-w RANGE] [-c RANGE] [-t S] [-v]"* ]]
+	[[ $stderr == *"usage: replwatchctl check [-H TARGET | TARGET] [-w RANGE] [-c RANGE] [-t S] [-v] [-V]"* ]]
 	run -3 --separate-stderr ctl check main --critical abc
 	[[ $output == "REPLWATCH UNKNOWN: usage: --critical 'abc': not a range "* ]]
 	run -3 --separate-stderr ctl check main -c ''
-	[[ $output == "REPLWATCH UNKNOWN: usage: -c '': empty range"* ]]
+	[ "$output" = "REPLWATCH UNKNOWN: usage: -c '': must be 1 to 255 characters" ]
 	run -3 --separate-stderr ctl check main -w 1e3
 	[[ $output == "REPLWATCH UNKNOWN: usage: -w '1e3': not a range "* ]]
 	run -3 --separate-stderr ctl check main -t 0
-	[ "$output" = "REPLWATCH UNKNOWN: usage: -t '0': not a number of seconds above 0" ]
+	[ "$output" = "REPLWATCH UNKNOWN: usage: -t '0': not a number of seconds above 0 to 86400" ]
 	run -3 --separate-stderr ctl check main -t 90000
-	[ "$output" = "REPLWATCH UNKNOWN: usage: --timeout is at most 86400 s" ]
+	[ "$output" = "REPLWATCH UNKNOWN: usage: -t '90000': not a number of seconds above 0 to 86400" ]
 	run -3 --separate-stderr ctl check main -w
 	[ "$output" = "REPLWATCH UNKNOWN: usage: option '-w' needs a value" ]
 	run -3 --separate-stderr ctl check main -x

@@ -18,7 +18,8 @@ setup() {
 	TMP="$(mktemp -d /tmp/rwctl.XXXXXX)"
 	SOCK="$TMP/sock"
 	FAKE_PID=""
-	export NO_COLOR=1 LC_ALL=C
+	# Times are shown in the local zone with its offset: make it UTC.
+	export NO_COLOR=1 LC_ALL=C TZ=UTC0
 	unset REPLWATCH_SOCKET
 }
 
@@ -92,7 +93,7 @@ EOF
 target_json() {
 	cat <<EOF
 {"target": "rds1", "state": "$1", "reason": "$3",
- "since": "2026-11-25T11:36:33.123Z", "since_unix_ms": 1795000000123,
+ "since": "2026-11-18T11:06:40.123Z", "since_unix_ms": 1795000000123,
  "lag": {"ms": $2, "source": "heartbeat", "seconds_behind_master": 0,
          "heartbeat_ms": $2, "position_bytes": null},
  "replication": {"configured": true, "io_running": "Yes", "sql_running": "Yes",
@@ -281,10 +282,13 @@ status_script() {
 
 @test "events: one line per event" {
 	fake_daemon '{"events": [{"reply": {"ok": true, "result": {"events": [
-	  {"seq": 5, "ts": "2026-11-25T11:36:33.123Z", "ts_unix_ms": 1795000000123, "target": "rds1", "from": "ok", "to": "io_stopped", "reason": "Slave_IO_Running No"}]}}}]}'
+	  {"seq": 5, "ts": "2026-11-18T11:06:40.123Z", "ts_unix_ms": 1795000000123, "target": "rds1", "from": "ok", "to": "io_stopped", "reason": "Slave_IO_Running No"}]}}}]}'
 	run -0 "$CTL" -s "$SOCK" events --max 5
-	[ "$output" = "2026-11-25T11:36:33.123Z rds1 ok -> io_stopped: Slave_IO_Running No" ]
+	[ "$output" = "2026-11-18T11:06:40.123+00:00 rds1 ok -> io_stopped: Slave_IO_Running No" ]
 	jq -e '.max == 5' "$TMP/requests"
+	# The local time, with its offset.
+	TZ=IST-5:30 run -0 "$CTL" -s "$SOCK" events
+	[ "$output" = "2026-11-18T16:36:40.123+05:30 rds1 ok -> io_stopped: Slave_IO_Running No" ]
 }
 
 @test "hello sends the protocol version and shows the targets" {
@@ -469,9 +473,9 @@ state_ev() { echo "{\"reply\": {\"event\": {\"type\": \"state\", $(target_json "
 	fake_daemon "{\"watch\": [$(state_ev ok 0 fine), {\"reply\": {\"event\": {\"type\": \"change\", \"seq\": 6, \"ts\": \"2026-11-25T11:40:00.000Z\", \"target\": \"rds1\", \"from\": \"ok\", \"to\": \"io_stopped\", \"reason\": \"Slave_IO_Running No\"}}}, $(sample io_stopped null), {\"reply\": {\"ok\": true, \"result\": {\"reason\": \"shutdown\"}}}]}"
 	run -0 --separate-stderr "$CTL" -s "$SOCK" watch rds1 --samples
 	[ "${#lines[@]}" -eq 3 ]
-	[[ "${lines[0]}" == *"Z rds1 is ok, lag 0 ms (heartbeat): fine" ]]
-	[ "${lines[1]}" = "2026-11-25T11:40:00.000Z rds1 ok -> io_stopped: Slave_IO_Running No" ]
-	[[ "${lines[2]}" == *"Z rds1 sample io_stopped, lag unknown" ]]
+	[[ "${lines[0]}" == 20*"+00:00 rds1 is ok, lag 0 ms (heartbeat): fine" ]]
+	[ "${lines[1]}" = "2026-11-25T11:40:00.000+00:00 rds1 ok -> io_stopped: Slave_IO_Running No" ]
+	[ "${lines[2]}" = "2026-11-18T11:06:40.123+00:00 rds1 sample io_stopped, lag unknown" ]
 	[[ "$stderr" == *"the daemon ended the watch (shutdown)"* ]]
 	jq -e '.samples == true' "$TMP/requests"
 }
@@ -518,7 +522,13 @@ complete_words() {
 	run -0 complete_words "$CTL" ""
 	[ "$output" = "hello status lag history events watch check wait setup start stop promote abort unfence reload" ]
 	run -0 complete_words "$CTL" wait rds1 --
-	[ "$output" = "--help --json --max-lag --timeout" ]
+	[ "$output" = "--help --json --format --max-lag --timeout" ]
+	run -0 complete_words "$CTL" status --format ""
+	[ "$output" = "text json tsv" ]
+	run -0 complete_words "$CTL" --format t
+	[ "$output" = "text tsv" ]
+	run -0 complete_words "$CTL" --reply-timeout 5 st
+	[ "$output" = "status start stop" ]
 	run -0 complete_words "$CTL" check rds1 --warning ""
 	[ -z "$output" ]
 	run -0 complete_words "$CTL" check rds1 -c ""
@@ -792,7 +802,7 @@ EOF
 	run -0 "$CTL" -s "$SOCK" promote rds1 --no-freeze --yes </dev/null
 	jq -e '.freeze_master == false' "$TMP/requests"
 	run -64 --separate-stderr "$CTL" -s "$SOCK" promote rds1 --no-freeze --freeze-master --yes </dev/null
-	[ "$stderr" = "replwatchctl: --no-freeze and --freeze-master contradict each other" ]
+	[ "${stderr_lines[0]}" = "replwatchctl promote: --no-freeze and --freeze-master contradict each other" ]
 }
 
 @test "unfence: the daemon's note; not_found exits 1" {
@@ -842,7 +852,8 @@ EOF
 	run -1 --separate-stderr "$CTL" -s "$SOCK" promote rds1 --yes --json
 	[ "${#lines[@]}" -eq 2 ]
 	jq -e '.type == "report" and .outcome == "aborted"' <<<"${lines[1]}"
-	[ "$stderr" = "replwatchctl: precondition_failed: lag 5 s is over --max-lag 1 s" ]
+	# The daemon's error, as it came, is the one line of stderr.
+	[ "$(jq -c . <<<"$stderr")" = '{"ok":false,"error":{"code":"precondition_failed","message":"lag 5 s is over --max-lag 1 s"}}' ]
 }
 
 @test "promote: a failure past the point of no return says --resume" {
@@ -909,15 +920,173 @@ on_tty() {
 	fake_daemon "{\"status\": [{\"reply\": {\"ok\": true, \"result\": $(target_json promoted null 'promoted at master-bin.000001:31015' | jq -c --argjson p "$(report_json promoted 'promoted at master-bin.000001:31015' | jq -c '. + {state: .outcome, step: "done"} | del(.outcome)')" '.promotion = $p | .server.encrypted = true | .server.cipher = "TLS_AES_256_GCM_SHA384" | .server.error = "Lost connection to server during query"')}}]}"
 	run -0 "$CTL" -s "$SOCK" status rds1
 	[[ "$output" == *"server     127.0.0.1:3307 rds-mysql 10.11.6-MariaDB, connected, TLS on (TLS_AES_256_GCM_SHA384), read_only ON, error: Lost connection to server during query"* ]]
-	[[ "$output" == *$'  promotion  promoted (step done), started 2026-11-25T12:00:00.000Z, finished 2026-11-25T12:00:00.100Z\n             final master-bin.000001:31015, gtid 0-1-49, writes blocked 84.2 ms\n             promoted at master-bin.000001:31015'* ]]
+	[[ "$output" == *$'  promotion  promoted (step done), started 2026-11-25T12:00:00.000+00:00, finished 2026-11-25T12:00:00.100+00:00\n             final master-bin.000001:31015, gtid 0-1-49, writes blocked 84.2 ms\n             promoted at master-bin.000001:31015'* ]]
 	[[ "$output" != *'{"'* ]]
 }
 
 @test "completion: the admin commands and their options" {
 	run -0 complete_words "$CTL" promote rds1 --
-	[ "$output" = "--help --json --no-freeze --max-lag --timeout --dry-run --force --resume --yes" ]
+	[ "$output" = "--help --json --format --no-freeze --freeze-master --max-lag --timeout --dry-run --force --resume --yes" ]
 	run -0 complete_words "$CTL" setup rds1 --repl-password-
 	[ "$output" = "--repl-password-file --repl-password-stdin" ]
 	run -0 complete_words "$CTL" reload --
-	[ "$output" = "--help --json" ]
+	[ "$output" = "--help --json --format" ]
+}
+
+# -- the command table: completion made from it --
+
+@test "completion: the shipped file's table is the one replwatchctl makes (make completion)" {
+	local shipped
+	shipped=$(sed -n '/^# BEGIN replwatchctl --complete-table$/,/^# END replwatchctl --complete-table$/p' \
+	    "$REPO/completion/replwatchctl.bash" | sed '1d;$d')
+	[ -n "$shipped" ]
+	diff <("$CTL" --complete-table) <(printf '%s\n' "$shipped")
+	# Every command of the table, and only those.
+	run -0 complete_words "$CTL" ""
+	for c in $output; do
+		run -0 "$CTL" "$c" --help
+	done
+}
+
+# -- --format json: errors are JSON too, on stderr --
+
+@test "--json: no daemon is one JSON object on stderr, code unavailable, exit 69" {
+	run -69 --separate-stderr "$CTL" -s "$TMP/none.sock" --json status
+	[ -z "$output" ]
+	[ "$(jq -c . <<<"$stderr")" = "{\"ok\":false,\"error\":{\"code\":\"unavailable\",\"message\":\"cannot connect to $TMP/none.sock: No such file or directory (is replwatchd running?)\"}}" ]
+}
+
+@test "--json: the daemon's error object as it came, exit 1" {
+	fake_daemon '{"status": [{"reply": {"ok": false, "error": {"code": "unknown_target", "message": "no target named \"nope\"", "targets": ["rds1"]}}}]}'
+	run -1 --separate-stderr "$CTL" -s "$SOCK" status nope --format json
+	[ -z "$output" ]
+	[ "$(jq -c . <<<"$stderr")" = '{"ok":false,"error":{"code":"unknown_target","message":"no target named \"nope\"","targets":["rds1"]}}' ]
+}
+
+@test "--json: usage, timeout and protocol failures are JSON with their codes" {
+	run -64 --separate-stderr "$CTL" --json history
+	jq -e '.ok == false and .error.code == "usage" and .error.message == "history: a TARGET is required"' <<<"$stderr"
+	# --json after the mistake counts too.
+	run -64 --separate-stderr "$CTL" status --bogus --json
+	jq -e '.error.code == "usage" and (.error.message | contains("--bogus"))' <<<"$stderr"
+	run -64 --separate-stderr "$CTL" --json frobnicate
+	jq -e '.error.message == "unknown command '\''frobnicate'\''"' <<<"$stderr"
+
+	fake_daemon '{"status": [{"sleep": 5}], "lag": [{"raw": "<html>"}]}'
+	run -69 --separate-stderr "$CTL" -s "$SOCK" --reply-timeout 0.3 --json status
+	jq -e '.error.code == "timeout" and (.error.message | startswith("no reply from the daemon within 0.3 s"))' <<<"$stderr"
+	run -76 --separate-stderr "$CTL" -s "$SOCK" --json lag
+	jq -e '.error.code == "protocol"' <<<"$stderr"
+	[ -z "$output" ]
+}
+
+@test "--json: promote's --resume hint is a member of the error" {
+	fake_daemon "{\"promote\": [{\"reply\": {\"ok\": false, \"error\": {\"code\": \"server_error\", \"message\": \"verify: Lost connection\"}}}]}"
+	run -1 --separate-stderr "$CTL" -s "$SOCK" --json promote rds1 --yes
+	jq -e '.error.code == "server_error" and (.error.hint | contains("replwatchctl promote rds1 --resume"))' <<<"$stderr"
+	[ "$(wc -l <<<"$stderr")" -eq 1 ]
+}
+
+# -- --format tsv --
+
+two_targets='{"targets": [
+  {"target": "rds1", "state": "ok", "reason": "replicating", "since": "2026-11-18T11:06:40.123Z", "since_unix_ms": 1795000000123,
+   "lag": {"ms": 120, "source": "heartbeat", "seconds_behind_master": 0, "heartbeat_ms": 120, "position_bytes": "4096"},
+   "replication": {"io_running": "Yes", "sql_running": "Yes"}},
+  {"target": "r2", "state": "sql_error", "reason": "Error\t1062:\nduplicate", "since": null,
+   "lag": {"ms": null, "source": "none", "seconds_behind_master": null, "heartbeat_ms": null, "position_bytes": null},
+   "replication": {"io_running": "Yes", "sql_running": "No"}}]}'
+
+@test "--format tsv status: a header, a row per target, escapes, severity from the health table" {
+	fake_daemon "{\"status\": [{\"reply\": {\"ok\": true, \"result\": $two_targets}}]}"
+	run -0 --separate-stderr "$CTL" -s "$SOCK" --format tsv status
+	[ "${lines[0]}" = $'target\tstate\tseverity\tlag_ms\tlag_source\tio_running\tsql_running\tsince\treason' ]
+	[ "${lines[1]}" = $'rds1\tok\tOK\t120\theartbeat\tYes\tYes\t2026-11-18T11:06:40.123+00:00\treplicating' ]
+	[ "${lines[2]}" = $'r2\tsql_error\tCRITICAL\t\tnone\tYes\tNo\t\tError\\t1062:\\nduplicate' ]
+	[ "${#lines[@]}" -eq 3 ]
+	# One target: the same header and one row.
+	kill "$FAKE_PID"; wait "$FAKE_PID" || true; rm -f "$SOCK"
+	fake_daemon "$(status_script lagging 45000 'lag 45 s')"
+	run -0 "$CTL" -s "$SOCK" status rds1 --format tsv
+	[ "${#lines[@]}" -eq 2 ]
+	[ "${lines[1]}" = $'rds1\tlagging\tWARNING\t45000\theartbeat\tYes\tYes\t2026-11-18T11:06:40.123+00:00\tlag 45 s' ]
+}
+
+@test "--format tsv lag, events and history" {
+	fake_daemon "{\"lag\": [{\"reply\": {\"ok\": true, \"result\": $two_targets}}],
+	  \"events\": [{\"reply\": {\"ok\": true, \"result\": {\"events\": [{\"seq\": 5, \"ts\": \"2026-11-18T11:06:40.123Z\", \"ts_unix_ms\": 1795000000123, \"target\": \"rds1\", \"from\": \"ok\", \"to\": \"io_stopped\", \"reason\": \"Slave_IO_Running No\"}]}}}],
+	  \"history\": [{\"reply\": {\"ok\": true, \"result\": {\"target\": \"rds1\", \"interval_ms\": 1000, \"windows\": {}, \"samples\": [{\"t_ms\": 1, \"age_ms\": 2000, \"lag_ms\": 0}, {\"t_ms\": 2, \"age_ms\": 1000, \"lag_ms\": null}]}}}]}"
+	run -0 "$CTL" -s "$SOCK" --format tsv lag
+	[ "$output" = $'target\tstate\tlag_ms\tlag_source\tseconds_behind_master\theartbeat_ms\tposition_bytes\nrds1\tok\t120\theartbeat\t0\t120\t4096\nr2\tsql_error\t\tnone\t\t\t' ]
+	run -0 "$CTL" -s "$SOCK" --format tsv events
+	[ "$output" = $'seq\tts\ttarget\tfrom\tto\treason\n5\t2026-11-18T11:06:40.123+00:00\trds1\tok\tio_stopped\tSlave_IO_Running No' ]
+	run -0 "$CTL" -s "$SOCK" --format tsv history rds1
+	[ "$output" = $'target\tage_ms\tlag_ms\nrds1\t2000\t0\nrds1\t1000\t' ]
+	# Through a pipeline: awk reads the columns by name.
+	[ "$("$CTL" -s "$SOCK" --format tsv lag | awk -F'\t' 'NR > 1 && $3 != "" { print $1 }')" = rds1 ]
+}
+
+@test "--format tsv where rows make no sense is a usage error" {
+	for c in hello "watch" "wait rds1 --max-lag 1 --timeout 1" "promote rds1 --yes" "start rds1" "reload"; do
+		# shellcheck disable=SC2086
+		run -64 --separate-stderr "$CTL" -s "$TMP/none.sock" --format tsv $c
+		[[ "$stderr" == *"--format tsv: ${c%% *} has no rows to print (use text or json)"* ]]
+	done
+	run -64 --separate-stderr "$CTL" --format yaml status
+	[[ "$stderr" == *"--format 'yaml': not one of text, json, tsv"* ]]
+	run -3 --separate-stderr "$CTL" --format tsv check rds1
+	[[ "$output" == "REPLWATCH UNKNOWN: usage: --format tsv: check has no rows"* ]]
+}
+
+# -- the reply timeout and wait's --timeout --
+
+@test "--reply-timeout before the command; --timeout there is the same, after it the command's own" {
+	fake_daemon "{\"status\": [{\"sleep\": 5}], \"watch\": [$(state_ev lagging 9000 behind), {\"hold\": true}]}"
+	run -69 --separate-stderr "$CTL" -s "$SOCK" --reply-timeout 0.3 status
+	[[ "$stderr" == *"no reply from the daemon within 0.3 s"* ]]
+	run -69 --separate-stderr "$CTL" -s "$SOCK" --timeout 0.3 status
+	[[ "$stderr" == *"no reply from the daemon within 0.3 s"* ]]
+	# Both at once: wait's own 0.5 s is the bound, the reply timeout
+	# (0.2 s) does not cut the watch short.
+	run -2 "$CTL" -s "$SOCK" --reply-timeout 0.2 wait rds1 --max-lag 1 --timeout 0.5
+	[ "$output" = "rds1: timed out after 0.5 s: lagging, lag 9000 ms (behind)" ]
+	run -64 --separate-stderr "$CTL" -s "$SOCK" status --reply-timeout 1
+	[[ "$stderr" == *"unknown option '--reply-timeout' (global options go before the command)"* ]]
+	run -64 --separate-stderr "$CTL" --reply-timeout 0 status
+	[[ "$stderr" == *"--reply-timeout '0': not a number of seconds above 0"* ]]
+	run -0 "$CTL" wait --help
+	[[ "$output" == *"--timeout T  give up after T seconds (this is wait's own"* ]]
+}
+
+@test "lag of one target: the columns are spaced, not run together" {
+	fake_daemon '{"lag": [{"reply": {"ok": true, "result": {"target": "rds1", "state": "sql_error", "lag": {"ms": 4116, "source": "heartbeat", "seconds_behind_master": null, "heartbeat_ms": 4116, "position_bytes": null}}}}]}'
+	run -0 "$CTL" -s "$SOCK" lag rds1
+	[ "$output" = "rds1  sql_error  lag 4116 ms (heartbeat)   seconds_behind_master -   heartbeat 4116 ms" ]
+}
+
+@test "status colours a state by its severity in lib/health.c, also the newer ones" {
+	command -v script >/dev/null || skip "no script(1)"
+	fake_daemon "{\"status\": [{\"reply\": {\"ok\": true, \"result\": {\"targets\": [
+	  {\"target\": \"a\", \"state\": \"primary_unreachable\", \"lag\": {}},
+	  {\"target\": \"b\", \"state\": \"ok\", \"lag\": {}},
+	  {\"target\": \"c\", \"state\": \"lagging\", \"lag\": {}}]}}}]}"
+	run -0 script -qec "env -u NO_COLOR TERM=xterm $CTL -s $SOCK status" /dev/null
+	[[ "$output" == *$'\033[31mprimary_unreachable\033[0m'* ]]
+	[[ "$output" == *$'\033[32mok\033[0m'* ]]
+	[[ "$output" == *$'\033[33mlagging\033[0m'* ]]
+}
+
+@test "status shows a mute and the watched new primary when the daemon has them" {
+	local t
+	t=$(target_json primary_read_only null 'the new primary refuses writes' | jq -c '.muted = {until: "2026-11-18T13:06:40.123Z", until_unix_ms: 1795007200123, reason: "disk swap", by: "alice"}
+	    | .primary = {reachable: true, read_only: true, writable: false, why_not: "read_only is ON", binlog_file: "mysql-bin.000003", binlog_pos: 1234, binlog_moving: false, checked_unix_ms: 1795000000123}')
+	fake_daemon "{\"status\": [{\"reply\": {\"ok\": true, \"result\": $t}}]}"
+	run -0 "$CTL" -s "$SOCK" status rds1
+	[[ "$output" == *$'\n  muted      until 2026-11-18T13:06:40.123+00:00, by alice: disk swap\n'* ]]
+	[[ "$output" == *$'\n  primary    reachable, not writable (read_only is ON), read_only ON, binlog mysql-bin.000003:1234 still, checked 2026-11-18T11:06:40.123+00:00'* ]]
+	kill "$FAKE_PID"; wait "$FAKE_PID" || true; rm -f "$SOCK"
+	# Absent or null: no line.
+	fake_daemon "$(status_script ok 0 fine)"
+	run -0 "$CTL" -s "$SOCK" status rds1
+	[[ "$output" != *"muted"* && "$output" != *"primary "* ]]
 }
