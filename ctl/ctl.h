@@ -72,6 +72,10 @@ struct cmd_args {
 	int		 force;
 	int		 resume;
 	int		 yes;
+
+	/* mute */
+	const char	*mute_for;	/* the DURATION of --for, unparsed */
+	const char	*reason;
 };
 
 struct ctl;
@@ -124,5 +128,8 @@ int	cmd_promote(struct ctl *, const struct cmd_args *);
 int	cmd_abort(struct ctl *, const struct cmd_args *);
 int	cmd_unfence(struct ctl *, const struct cmd_args *);
 int	cmd_reload(struct ctl *, const struct cmd_args *);
+int	cmd_mute(struct ctl *, const struct cmd_args *);
+int	cmd_unmute(struct ctl *, const struct cmd_args *);
+int	cmd_skip_error(struct ctl *, const struct cmd_args *);
 
 #endif

@@ -683,6 +683,26 @@ output_reload(const cJSON *r)
 	    "targets"));
 }
 
+/* "  muted      until 2026-12-02T18:40:00.000+01:00 (in 2h00m), by uid 0: why" */
+static void
+status_muted(const cJSON *m)
+{
+	char b[64], left[32];
+	const char *s;
+	double until;
+
+	if (m == NULL || !jnum(m, "until_unix_ms", &until))
+		return;
+	printf("  muted      until %s (in %s)", timefmt_local((int64_t)until,
+	    b, sizeof(b)), fmt_duration(left, sizeof(left),
+	    (until - now_unix_ms()) / 1000));
+	if ((s = jstr(m, "by")) != NULL)
+		printf(", by %s", s);
+	if ((s = jstr(m, "reason")) != NULL)
+		printf(": %s", s);
+	putchar('\n');
+}
+
 static void
 status_one(const cJSON *t)
 {
@@ -700,6 +720,7 @@ status_one(const cJSON *t)
 	if (since_text(b1, sizeof(b1), t) != NULL)
 		printf("   (%s)", b1);
 	putchar('\n');
+	status_muted(jobj(t, "muted"));
 
 	printf("  lag        %s", lag_summary(b1, sizeof(b1), lag));
 	printf("   seconds_behind_master %s", jtext(b1, sizeof(b1), lag,
@@ -831,7 +852,8 @@ status_row(const cJSON *t, char cell[ST_COLS][256])
 		fmt_duration(cell[6], 256, (now_unix_ms() - ms) / 1000);
 	else
 		snprintf(cell[6], 256, "%s", dash);
-	snprintf(cell[7], 256, "%s", jtext(b, sizeof(b), t, "reason"));
+	snprintf(cell[7], 256, "%s%s", jobj(t, "muted") != NULL ? "[muted] " :
+	    "", jtext(b, sizeof(b), t, "reason"));
 }
 
 static void
@@ -983,11 +1005,38 @@ output_history(const cJSON *r)
 
 /* -- events and watch -- */
 
+/* An operator's action (or a mute's end): what, by whom, why. */
+static void
+action_line(const char *ts, const cJSON *e)
+{
+	char b[256], u[64];
+	const char *reason = jstr(e, "reason"), *by = jstr(e, "by");
+	double d;
+
+	printf("%s %s %s", ts, jtext(b, sizeof(b), e, "target"),
+	    jtext(b, sizeof(b), e, "kind"));
+	if (jnum(e, "errno", &d))
+		printf(" %.0f", d);
+	if (jnum(e, "until_unix_ms", &d))
+		printf(" until %s", timefmt_local((int64_t)d, u, sizeof(u)));
+	if (by != NULL)
+		printf(" by %s", by);
+	printf(" (in state %s)", jtext(b, sizeof(b), e, "to"));
+	if (reason != NULL && *reason != '\0')
+		printf(": %s", reason);
+	putchar('\n');
+}
+
 static void
 change_line(const char *ts, const cJSON *e)
 {
 	char b[256];
-	const char *reason = jstr(e, "reason");
+	const char *reason = jstr(e, "reason"), *kind = jstr(e, "kind");
+
+	if (kind != NULL && strcmp(kind, "state_change") != 0) {
+		action_line(ts, e);
+		return;
+	}
 
 	printf("%s %s %s -> ", ts, jtext(b, sizeof(b), e, "target"),
 	    jtext(b, sizeof(b), e, "from"));
@@ -1031,7 +1080,8 @@ output_watch_event(const cJSON *e)
 	char ts[64], b[256], l[64];
 	char *raw;
 
-	if (type != NULL && strcmp(type, "change") == 0) {
+	if (type != NULL && (strcmp(type, "change") == 0 ||
+	    strcmp(type, "action") == 0)) {
 		change_line(event_ts(ts, sizeof(ts), e), e);
 		return;
 	}

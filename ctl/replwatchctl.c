@@ -47,7 +47,9 @@ enum {
 	OPT_DRY_RUN,
 	OPT_FORCE,
 	OPT_RESUME,
-	OPT_YES
+	OPT_YES,
+	OPT_FOR,
+	OPT_REASON
 };
 
 /* --help and --json are accepted after every command. */
@@ -111,6 +113,18 @@ static const struct option promote_opts[] = {
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "resume", no_argument, NULL, OPT_RESUME },
+	{ "yes", no_argument, NULL, OPT_YES },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const struct option mute_opts[] = {
+	COMMON_OPTS,
+	{ "for", required_argument, NULL, OPT_FOR },
+	{ "reason", required_argument, NULL, OPT_REASON },
+	{ NULL, 0, NULL, 0 }
+};
+static const struct option skip_error_opts[] = {
+	COMMON_OPTS,
 	{ "yes", no_argument, NULL, OPT_YES },
 	{ NULL, 0, NULL, 0 }
 };
@@ -263,6 +277,31 @@ static const struct ctl_cmd commands[] = {
 	  "read lock held on replwatchd's own connection (taken again if the\n"
 	  "link is lost), so that not even accounts that read_only exempts can\n"
 	  "write there.  Release the lock; read_only stays ON.\n" },
+	{ "skip-error", cmd_skip_error, CMD_TARGET_REQ | CMD_ADMIN,
+	  skip_error_opts, "TARGET [--yes]",
+	  "skip the event the SQL thread stopped on (admin)",
+	  "Show the SQL error the replica stopped on and skip that one event\n"
+	  "(CALL mysql.rds_skip_repl_error() on RDS; natively the skip\n"
+	  "counter, then the SQL thread started).  The error number shown is\n"
+	  "sent as the confirmation: the daemon skips nothing if the replica's\n"
+	  "error is another one by then.  Recorded in the event log.\n"
+	  "\n"
+	  "  --yes         do not ask; without it the error number must be\n"
+	  "                typed, and stdin must be a terminal (exit 64)\n" },
+	{ "mute", cmd_mute, CMD_TARGET_REQ | CMD_ADMIN, mute_opts,
+	  "TARGET --for DURATION [--reason TEXT]",
+	  "mute a target's alerts for maintenance (admin)",
+	  "Mute the target for DURATION (90s, 30m, 2h, 1d, 1h30m; 1 s to 7\n"
+	  "days): it is still polled and changes state, but status shows it\n"
+	  "muted and alerting (check, metrics) follows.  Ends by itself, or\n"
+	  "with unmute; kept across daemon restarts.  Muting again replaces\n"
+	  "the mute.\n"
+	  "\n"
+	  "  --for DURATION  how long\n"
+	  "  --reason TEXT   why, shown in status and the event log\n" },
+	{ "unmute", cmd_unmute, CMD_TARGET_REQ | CMD_ADMIN, plain_opts,
+	  "TARGET", "end a target's mute (admin)",
+	  "End the target's mute now.\n" },
 	{ "reload", cmd_reload, CMD_TARGET_NONE | CMD_ADMIN, plain_opts, "",
 	  "re-read the configuration (admin)",
 	  "Make the daemon re-read its configuration file.  A bad file is\n"
@@ -549,6 +588,12 @@ parse_command(struct ctl *ctl, const struct ctl_cmd *cmd, int argc,
 			break;
 		case OPT_YES:
 			a->yes = 1;
+			break;
+		case OPT_FOR:
+			a->mute_for = optarg;
+			break;
+		case OPT_REASON:
+			a->reason = optarg;
 			break;
 		default:
 			getopt_complaint(msg, sizeof(msg), c, argv);
