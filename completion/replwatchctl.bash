@@ -34,7 +34,7 @@ _replwatchctl()
 		cword=$COMP_CWORD
 	fi
 
-	local commands="hello status lag history events watch check wait setup start stop promote abort unfence reload"
+	local commands="hello status lag history events watch check wait setup start stop promote abort unfence skip-error mute unmute reload"
 	local global_opts="-s --socket --json --timeout -h --help -V --version"
 	local i cmd="" cmd_at=0 sock=""
 
@@ -108,7 +108,16 @@ _replwatchctl()
 		files="--repl-password-file --from-dump"
 		target=required
 		;;
-	start | stop | abort | unfence) target=required ;;
+	start | stop | abort | unfence | unmute) target=required ;;
+	skip-error)
+		opts+=" --yes"
+		target=required
+		;;
+	mute)
+		opts+=" --for --reason"
+		valued="--for --reason"
+		target=required
+		;;
 	promote)
 		opts+=" --no-freeze --max-lag --timeout --dry-run --force"
 		opts+=" --resume --yes"

@@ -267,6 +267,17 @@ skiperr_cmd(struct daemon *d, struct client *c, const struct proto_request *req,
 		    t->name);
 		return;
 	}
+	/*
+	 * One at a time: RDS's procedure stops replication for 4 s with the
+	 * error still showing, and a second skip_error then would pass the
+	 * check and skip the next event too.
+	 */
+	if (t->admin_busy > 0) {
+		client_error(c, req->id, PERR_BUSY, "%s is being set up, started, "
+		    "stopped or skipped by another request: try again once it "
+		    "is done", t->name);
+		return;
+	}
 	k = xcalloc(1, sizeof *k);
 	k->t = t;
 	k->client = c;

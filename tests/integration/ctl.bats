@@ -514,7 +514,7 @@ complete_words() {
 
 @test "completion: commands and options" {
 	run -0 complete_words "$CTL" ""
-	[ "$output" = "hello status lag history events watch check wait setup start stop promote abort unfence reload" ]
+	[ "$output" = "hello status lag history events watch check wait setup start stop promote abort unfence skip-error mute unmute reload" ]
 	run -0 complete_words "$CTL" wait rds1 --
 	[ "$output" = "--help --json --max-lag --timeout" ]
 	run -0 complete_words "$CTL" check rds1 --warn ""
@@ -915,5 +915,13 @@ on_tty() {
 	run -0 complete_words "$CTL" setup rds1 --repl-password-
 	[ "$output" = "--repl-password-file --repl-password-stdin" ]
 	run -0 complete_words "$CTL" reload --
+	[ "$output" = "--help --json" ]
+	run -0 complete_words "$CTL" mute rds1 --
+	[ "$output" = "--help --json --for --reason" ]
+	run -0 complete_words "$CTL" mute rds1 --for ""
+	[ -z "$output" ]
+	run -0 complete_words "$CTL" skip-error rds1 --
+	[ "$output" = "--help --json --yes" ]
+	run -0 complete_words "$CTL" unmute rds1 --
 	[ "$output" = "--help --json" ]
 }

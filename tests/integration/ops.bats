@@ -130,6 +130,31 @@ check_skip_error() {
 	jq -e '[.events[] | select(.kind == "error_skipped")] | length == 0' <<<"$output"
 }
 
+@test "skip_error: one at a time; a second while RDS's procedure runs is busy, and only one event goes" {
+	broken_pair rds-mysql
+	# The next event fails too: if the second request went through, it
+	# would skip this one as well.
+	sql_replica "SET sql_log_bin = 0; INSERT INTO app.items (id, name, qty) VALUES (90003, 'replica-only', 1)"
+	sql_master "INSERT INTO app.items (id, name, qty) VALUES (90003, 'from-master', 2)"
+	local first=$BATS_TEST_TMPDIR/first
+	skip_request 1062 >"$first" &
+	local pid=$!
+	wait_log 10 'control: skip_error main by uid'
+	run -0 skip_request 1062
+	echo "$output"
+	jq -e '.error.code == "busy"' <<<"$output"
+	wait "$pid"
+	cat "$first"
+	jq -e '.ok == true and .result.errno == 1062' "$first"
+	# The first skipped one event; the replica stopped on the next.
+	wait_state main sql_error 15
+	[[ $(replica_status Last_SQL_Errno) == 1062 ]]
+	jq -e '.result.note | test("stopped again")' "$first" ||
+		jq -e '.result.replication.sql_running == "Yes"' "$first"
+	run -0 ctl --json events main
+	jq -e '[.events[] | select(.kind == "error_skipped")] | length == 1' <<<"$output"
+}
+
 @test "skip-error on a terminal: the error number must be typed; a wrong one skips nothing" {
 	broken_pair mariadb
 	sql_replica "SET sql_log_bin = 0; GRANT SUPER ON *.* TO 'admin'@'%'"
