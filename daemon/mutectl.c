@@ -5,7 +5,6 @@
  * (the clock was set back).  The file in state_dir is written before the
  * reply: a mute the daemon could not keep is refused, not half-made.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
