@@ -29,7 +29,7 @@ _replwatchctl_targets()
 # BEGIN replwatchctl --complete-table
 # Made from replwatchctl's command table by `make completion`
 # (replwatchctl --complete-table): do not edit by hand.
-_replwatchctl_commands="hello status lag history events watch check wait setup start stop promote abort unfence reload"
+_replwatchctl_commands="hello status lag history events watch check wait setup start stop promote abort unfence skip-error mute unmute reload"
 _replwatchctl_global_opts="-s --socket --json --format --reply-timeout --timeout -h --help -V --version"
 _replwatchctl_global_valued="-s --socket --format --reply-timeout --timeout"
 _replwatchctl_global_files="-s --socket"
@@ -118,6 +118,24 @@ _replwatchctl_command()
 		target=required
 		;;
 	unfence)
+		opts="--help --json --format"
+		valued="--format"
+		files=""
+		target=required
+		;;
+	skip-error)
+		opts="--help --json --format --yes"
+		valued="--format"
+		files=""
+		target=required
+		;;
+	mute)
+		opts="--help --json --format --for --reason"
+		valued="--format --for --reason"
+		files=""
+		target=required
+		;;
+	unmute)
 		opts="--help --json --format"
 		valued="--format"
 		files=""

@@ -15,11 +15,39 @@ event_ts(char *buf, size_t len, const cJSON *e)
 	return out_time(buf, len, now_unix_ms());
 }
 
+/* An operator's action (or a mute's end): what, by whom, why. */
+static void
+action_line(const cJSON *e)
+{
+	char ts[48], b[256], u[48];
+	const char *reason = out_str(e, "reason"), *by = out_str(e, "by");
+	double d;
+
+	printf("%s %s ", event_ts(ts, sizeof(ts), e), out_text(b, sizeof(b), e,
+	    "target"));
+	printf("%s", out_text(b, sizeof(b), e, "kind"));
+	if (out_num(e, "errno", &d))
+		printf(" %.0f", d);
+	if (out_time_member(u, sizeof(u), e, "until") != NULL)
+		printf(" until %s", u);
+	if (by != NULL)
+		printf(" by %s", by);
+	printf(" (in state %s)", out_text(b, sizeof(b), e, "to"));
+	if (reason != NULL && *reason != '\0')
+		printf(": %s", reason);
+	putchar('\n');
+}
+
 static void
 change_line(const cJSON *e)
 {
 	char ts[48], b[256];
-	const char *reason = out_str(e, "reason");
+	const char *reason = out_str(e, "reason"), *kind = out_str(e, "kind");
+
+	if (kind != NULL && strcmp(kind, "state_change") != 0) {
+		action_line(e);
+		return;
+	}
 
 	printf("%s %s ", event_ts(ts, sizeof(ts), e), out_text(b, sizeof(b), e,
 	    "target"));
@@ -47,21 +75,22 @@ events_text(const cJSON *r)
 static void
 events_tsv(const cJSON *r)
 {
-	static const char *const head[] = { "seq", "ts", "target", "from",
-	    "to", "reason" };
+	static const char *const head[] = { "seq", "ts", "target", "kind",
+	    "from", "to", "reason" };
 	const cJSON *e;
-	char b[6][64];
-	const char *f[6];
+	char b[7][64];
+	const char *f[7];
 
-	tsv_row(head, 6);
+	tsv_row(head, 7);
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(r, "events")) {
 		f[0] = tsv_member(b[0], sizeof(b[0]), e, "seq");
 		f[1] = out_time_member(b[1], sizeof(b[1]), e, "ts");
 		f[2] = tsv_member(b[2], sizeof(b[2]), e, "target");
-		f[3] = tsv_member(b[3], sizeof(b[3]), e, "from");
-		f[4] = tsv_member(b[4], sizeof(b[4]), e, "to");
-		f[5] = out_str(e, "reason");
-		tsv_row(f, 6);
+		f[3] = tsv_member(b[3], sizeof(b[3]), e, "kind");
+		f[4] = tsv_member(b[4], sizeof(b[4]), e, "from");
+		f[5] = tsv_member(b[5], sizeof(b[5]), e, "to");
+		f[6] = out_str(e, "reason");
+		tsv_row(f, 7);
 	}
 }
 
@@ -79,7 +108,8 @@ const struct ctl_cmd cmd_events_entry = {
 	.summary = "recent state changes",
 	.help =
 	    "Show recent state changes, oldest first, one per line.\n"
-	    "--format tsv: a row per change (seq, ts, target, from, to, reason).\n",
+	    "--format tsv: a row per event (seq, ts, target, kind, from, to,\n"
+	    "reason).\n",
 	.text = events_text,
 	.tsv = events_tsv,
 };
@@ -93,7 +123,8 @@ watch_event_text(const cJSON *e)
 	char ts[48], b[256], l[64];
 	char *raw;
 
-	if (type != NULL && strcmp(type, "change") == 0) {
+	if (type != NULL && (strcmp(type, "change") == 0 ||
+	    strcmp(type, "action") == 0)) {
 		change_line(e);
 		return;
 	}

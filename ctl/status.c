@@ -316,7 +316,8 @@ status_row(const cJSON *t, char cell[ST_COLS][256])
 		out_duration(cell[6], 256, (now_unix_ms() - ms) / 1000);
 	else
 		snprintf(cell[6], 256, "%s", out_dash());
-	snprintf(cell[7], 256, "%s", out_text(b, sizeof(b), t, "reason"));
+	snprintf(cell[7], 256, "%s%s", out_obj(t, "muted") != NULL ?
+	    "[muted] " : "", out_text(b, sizeof(b), t, "reason"));
 }
 
 static void

@@ -9,6 +9,8 @@
 
 #include "admin.h"
 #include "commands.h"
+#include "mutectl.h"
+#include "skiperr.h"
 #include "snapshot.h"
 #include "xmalloc.h"
 
@@ -226,6 +228,9 @@ static const struct command commands[] = {
 	{ "promote",	admin_promote,	CMD_ADMIN | CMD_TARGET },
 	{ "abort",	admin_abort,	CMD_ADMIN | CMD_TARGET },
 	{ "unfence",	admin_unfence,	CMD_ADMIN | CMD_TARGET },
+	{ "mute",	mute_cmd,	CMD_ADMIN | CMD_TARGET },
+	{ "unmute",	unmute_cmd,	CMD_ADMIN | CMD_TARGET },
+	{ "skip_error",	skiperr_cmd,	CMD_ADMIN | CMD_TARGET },
 };
 
 const struct command *

@@ -328,7 +328,9 @@ control_publish_change(struct target *t, const struct rw_event *ev)
 		if (!watches(c, t))
 			continue;
 		o = event_to_json(ev);
-		cJSON_AddStringToObject(o, "type", "change");
+		/* An operator's action is no state change to a watcher. */
+		cJSON_AddStringToObject(o, "type", ev->kind[0] != '\0' ?
+		    "action" : "change");
 		client_event(c, c->stream_id, o);
 	}
 }

@@ -19,6 +19,7 @@
 #include "flavor.h"
 #include "health.h"
 #include "lagring.h"
+#include "mute.h"
 #include "replstatus.h"
 #include "timefmt.h"
 #include "version.h"
@@ -103,7 +104,11 @@ struct target {
 
 	struct master_state master;
 	struct promotion *promotion;
-	unsigned	 admin_busy;	/* setup/start/stop in flight */
+	unsigned	 admin_busy;	/* setup/start/stop/skip_error in flight */
+
+	/* Muted for maintenance (mute.c): alerting only, polls go on. */
+	struct rw_mute	 mute;
+	struct event	*mute_timer;
 };
 
 struct daemon {

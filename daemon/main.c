@@ -26,6 +26,7 @@
 #include "timefmt.h"
 #include "metrics.h"
 #include "monitor.h"
+#include "mutectl.h"
 #include "promote.h"
 #include "snapshot.h"
 #include "xmalloc.h"
@@ -65,7 +66,7 @@ notify_status(struct daemon *d)
 void
 daemon_on_change(struct target *t, const struct rw_event *ev)
 {
-	char *env[8];
+	char *env[10], until[64];
 	int n = 0;
 
 	control_publish_change(t, ev);
@@ -78,6 +79,10 @@ daemon_on_change(struct target *t, const struct rw_event *ev)
 	xasprintf(&env[n++], "REPLWATCH_TO=%s", ev->to);
 	xasprintf(&env[n++], "REPLWATCH_REASON=%s", ev->reason);
 	xasprintf(&env[n++], "REPLWATCH_LAG_MS=%lld", t->lag_ms);
+	/* A muted target's hooks still run: they may move traffic, not page. */
+	xasprintf(&env[n++], "REPLWATCH_MUTED=%d", t->mute.active);
+	xasprintf(&env[n++], "REPLWATCH_MUTED_UNTIL=%s", t->mute.active ?
+	    timefmt_iso8601(t->mute.until_ms, until, sizeof until) : "");
 	env[n] = NULL;
 	hooks_run("on_state_change", t->name, t->cf->on_state_change,
 	    t->cf->hook_timeout_ms, env, NULL, NULL);
@@ -203,6 +208,7 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 			monitor_reconfigure(t, &conf->targets[n]);
 		else {
 			t = monitor_new(d, &conf->targets[n]);
+			mute_init(t);
 			promote_load(t);
 			monitor_start(t);
 			log_info("reload: new target %s", t->name);
@@ -213,6 +219,7 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 		if (!kept[i]) {
 			log_info("reload: target %s removed", d->targets[i]->name);
 			promote_free(d->targets[i]);
+			mute_free(d->targets[i]);
 			monitor_free(d->targets[i]);
 		}
 	}
@@ -413,6 +420,7 @@ main(int argc, char *argv[])
 	for (size_t i = 0; i < d->ntargets; i++)
 		d->targets[i] = monitor_new(d, &d->conf->targets[i]);
 	for (size_t i = 0; i < d->ntargets; i++) {
+		mute_init(d->targets[i]);
 		promote_load(d->targets[i]);
 		monitor_start(d->targets[i]);
 	}
@@ -437,6 +445,7 @@ main(int argc, char *argv[])
 	hooks_shutdown();
 	for (size_t i = 0; i < d->ntargets; i++) {
 		promote_free(d->targets[i]);
+		mute_free(d->targets[i]);
 		monitor_free(d->targets[i]);
 	}
 	free(d->targets);

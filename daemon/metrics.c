@@ -120,6 +120,19 @@ master_ro(struct target *t)
 	    t->master.read_only;
 }
 
+/* Muted for maintenance: alert rules leave the target alone. */
+static double
+muted(struct target *t)
+{
+	return t->mute.active;
+}
+
+static double
+muted_until_s(struct target *t)
+{
+	return t->mute.active ? (double)t->mute.until_ms / 1000 : 0;
+}
+
 /* Families with one sample per target. */
 static const struct {
 	const char	*name, *help;
@@ -156,6 +169,10 @@ static const struct {
 	  "works (targets with master_host only).", master_up, 1 },
 	{ "replwatch_master_read_only", "The old master's @@global.read_only; "
 	  "NaN when it is not up.", master_ro, 1 },
+	{ "replwatch_muted", "1 while the target is muted for maintenance "
+	  "(replwatchctl mute).", muted, 0 },
+	{ "replwatch_muted_until_timestamp_seconds", "When the mute ends (Unix "
+	  "time); 0 when not muted.", muted_until_s, 0 },
 };
 
 /* Families with one sample per target and value of a label. */

@@ -156,6 +156,7 @@ snapshot_status(struct target *t)
 	cJSON_AddStringToObject(o, "target", t->name);
 	cJSON_AddStringToObject(o, "state", health_name(t->health.state));
 	cJSON_AddStringToObject(o, "reason", t->health.reason);
+	cJSON_AddItemToObject(o, "muted", mute_to_json(&t->mute));
 	timefmt_iso8601(t->since_ms, since, sizeof since);
 	cJSON_AddStringToObject(o, "since", since);
 	cJSON_AddNumberToObject(o, "since_unix_ms", (double)t->since_ms);

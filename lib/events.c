@@ -91,6 +91,22 @@ events_add(struct events *ev, int64_t ts_ms, const char *target,
 	return e;
 }
 
+const struct rw_event *
+events_add_action(struct events *ev, int64_t ts_ms, const char *target,
+    const char *kind, const char *state, const char *reason, const char *by,
+    unsigned err_no, int64_t until_ms)
+{
+	struct rw_event *e;
+
+	e = (struct rw_event *)events_add(ev, ts_ms, target, state, state,
+	    reason);
+	copy(e->kind, sizeof e->kind, kind);
+	copy(e->by, sizeof e->by, by);
+	e->err_no = err_no;
+	e->until_ms = until_ms;
+	return e;
+}
+
 size_t
 events_count(const struct events *ev)
 {
@@ -120,6 +136,21 @@ event_to_json(const struct rw_event *e)
 	cJSON_AddStringToObject(o, "from", e->from);
 	cJSON_AddStringToObject(o, "to", e->to);
 	cJSON_AddStringToObject(o, "reason", e->reason);
+	cJSON_AddStringToObject(o, "kind", e->kind[0] != '\0' ? e->kind :
+	    "state_change");
+	if (e->kind[0] == '\0')
+		return o;
+	if (e->by[0] != '\0')
+		cJSON_AddStringToObject(o, "by", e->by);
+	else
+		cJSON_AddNullToObject(o, "by");
+	if (e->err_no != 0)
+		cJSON_AddNumberToObject(o, "errno", e->err_no);
+	if (e->until_ms != 0) {
+		timefmt_iso8601(e->until_ms, ts, sizeof ts);
+		cJSON_AddStringToObject(o, "until", ts);
+		cJSON_AddNumberToObject(o, "until_unix_ms", (double)e->until_ms);
+	}
 	return o;
 }
 

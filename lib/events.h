@@ -1,4 +1,8 @@
-/* A bounded ring of state changes and actions; the oldest is dropped. */
+/*
+ * A bounded ring of state changes and actions; the oldest is dropped.  An
+ * action (an operator's skip_error, mute, unmute, or a mute's expiry) keeps
+ * the state it happened in as both from and to, and says who did it.
+ */
 #ifndef RW_EVENTS_H
 #define RW_EVENTS_H
 #include <stddef.h>
@@ -13,6 +17,10 @@ struct rw_event {
 	char		 from[32];
 	char		 to[32];
 	char		 reason[512];
+	char		 kind[24];	/* "" for a state change; else the action */
+	char		 by[64];	/* who ("uid 0"); "" unknown or the daemon */
+	unsigned	 err_no;	/* error_skipped: the SQL error skipped */
+	int64_t		 until_ms;	/* muted: until when (wall clock) */
 };
 
 struct events;
@@ -23,6 +31,11 @@ void	events_free(struct events *);
 const struct rw_event *events_add(struct events *, int64_t ts_ms,
 	    const char *target, const char *from, const char *to,
 	    const char *reason);
+/* Append an action: kind, the state it happened in, who, details. */
+const struct rw_event *events_add_action(struct events *, int64_t ts_ms,
+	    const char *target, const char *kind, const char *state,
+	    const char *reason, const char *by, unsigned err_no,
+	    int64_t until_ms);
 size_t	events_count(const struct events *);
 /* i = 0 is the oldest kept; NULL past the end. */
 const struct rw_event *events_get(const struct events *, size_t i);

@@ -291,6 +291,32 @@ flavor_reset_sql(const struct rw_flavor *f)
 	return has_replica_words(f) ? "RESET REPLICA ALL" : "RESET SLAVE ALL";
 }
 
+/*
+ * Skipping the event the SQL thread stopped on, one statement per step
+ * (NULL past the last).  RDS: its procedure, which stops, sets the skip
+ * counter and starts again.  Natively the IO thread is left alone: the
+ * counter, then the SQL thread alone.  The counter is refused while the
+ * SQL thread runs (1198), and on MySQL with gtid_mode=ON (1858: there an
+ * empty transaction with the failing GTID is the way, not done here);
+ * MySQL 8.0.26 renamed it sql_replica_skip_counter.
+ */
+const char *
+flavor_skip_error_sql(const struct rw_flavor *f, unsigned step)
+{
+	if (flavor_is_rds(f))
+		return step == 0 ? "CALL mysql.rds_skip_repl_error()" : NULL;
+	switch (step) {
+	case 0:
+		return is_mysql_at_least(f, 80026) ?
+		    "SET GLOBAL sql_replica_skip_counter = 1" :
+		    "SET GLOBAL sql_slave_skip_counter = 1";
+	case 1:
+		return has_replica_words(f) ? "START REPLICA SQL_THREAD" :
+		    "START SLAVE SQL_THREAD";
+	}
+	return NULL;
+}
+
 const char *
 flavor_master_status_sql(const struct rw_flavor *f)
 {

@@ -76,6 +76,11 @@ const char *flavor_start_sql(const struct rw_flavor *);
 const char *flavor_stop_sql(const struct rw_flavor *);
 const char *flavor_reset_sql(const struct rw_flavor *);
 const char *flavor_master_status_sql(const struct rw_flavor *);	/* of a master */
+/*
+ * Skip the event the SQL thread stopped on: step 0, 1, ... until NULL, run
+ * in order on one session.  Constant strings.
+ */
+const char *flavor_skip_error_sql(const struct rw_flavor *, unsigned step);
 
 /*
  * The column aliases below (ro, gtid, got, hb_us, hb_ts, plugin) are what

@@ -171,3 +171,65 @@ replctl_reached(enum rw_repl_action a, const struct rw_status *st, char *note,
 	}
 	return 0;
 }
+
+int
+replctl_skip_check(const struct rw_status *st, unsigned expected, char *why,
+    size_t len)
+{
+	const char *text = st->last_sql_error ? st->last_sql_error : "";
+
+	snprintf(why, len, "%s", "");
+	if (!st->configured) {
+		snprintf(why, len, "no replication is configured");
+		return -1;
+	}
+	if (st->sql == THREAD_YES) {
+		snprintf(why, len, "the SQL thread is running: there is no "
+		    "error to skip");
+		return -1;
+	}
+	if (st->last_sql_errno == 0) {
+		snprintf(why, len, "the SQL thread is stopped without an error "
+		    "(stopped by hand?): there is no error to skip; start it "
+		    "instead");
+		return -1;
+	}
+	if (st->last_sql_errno != expected) {
+		snprintf(why, len, "the replica's SQL error is %u (%s), not %u: "
+		    "nothing was skipped", st->last_sql_errno, text, expected);
+		return -1;
+	}
+	return 0;
+}
+
+/* Both known and different: a NULL says nothing either way. */
+static int
+moved(const char *before, const char *after)
+{
+	return before != NULL && after != NULL && strcmp(before, after) != 0;
+}
+
+int
+replctl_skip_reached(const char *before_file, const char *before_pos,
+    const struct rw_status *after, char *note, size_t len)
+{
+	char now[700];
+
+	snprintf(note, len, "%s", "");
+	replctl_describe(after, now, sizeof now);
+	if (!after->configured) {
+		snprintf(note, len, "replication is no longer configured");
+		return 0;
+	}
+	if (after->sql == THREAD_YES)
+		return 1;
+	if (moved(before_file, after->relay_master_log_file) ||
+	    moved(before_pos, after->exec_master_log_pos)) {
+		snprintf(note, len, "the event was skipped, but the SQL thread "
+		    "stopped again: %s", now);
+		return 1;
+	}
+	snprintf(note, len, "the SQL thread is still stopped at the same "
+	    "event: %s", now);
+	return 0;
+}

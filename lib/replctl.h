@@ -51,6 +51,24 @@ enum rw_repl_next replctl_next(enum rw_repl_action, enum rw_service, int rds,
 int	replctl_reached(enum rw_repl_action, const struct rw_status *,
 	    char *note, size_t len);
 
+/*
+ * skip_error's confirmation: the operator names the SQL error they saw, and
+ * nothing is skipped unless it is the one the replica stopped on now (the
+ * SQL thread stopped, Last_SQL_Errno == expected).  0: go on; -1: refuse,
+ * with a sentence in why.
+ */
+int	replctl_skip_check(const struct rw_status *, unsigned expected,
+	    char *why, size_t len);
+
+/*
+ * Was the event skipped, judged from the status read after the statements?
+ * Yes when the SQL thread runs again, or when it executed past the
+ * position it had stopped at (before_file/before_pos, NULL when unknown)
+ * and stopped on the next error: note then says which.
+ */
+int	replctl_skip_reached(const char *before_file, const char *before_pos,
+	    const struct rw_status *after, char *note, size_t len);
+
 /* One line of what the status shows: "IO Yes, SQL No (error 1062: ...)". */
 void	replctl_describe(const struct rw_status *, char *buf, size_t len);
 

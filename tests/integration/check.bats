@@ -52,6 +52,7 @@ teardown() {
 		wait "$STUB_PID" 2>/dev/null || true
 	fi
 	# Undo the faults, whether or not the test got that far.
+	ctl unmute main >/dev/null 2>&1 || true
 	if [[ $(sqlr "SELECT @@hostname" 2>/dev/null) != "" ]]; then
 		if [[ $(slave_delay) != 0 ]]; then
 			sqlr "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0; START SLAVE"
@@ -221,34 +222,27 @@ slave_delay() {
 
 # -- a muted target --
 
-# The daemon's side of mute is another change; until it is merged, serve
-# the real daemon's status object for main with "muted" set as the protocol
-# contract has it, from a one-shot socket.
-@test "muted: exit 0, 'muted until ...: would be STATUS: ...', the mute in --json" {
+# replwatchctl mute on the real daemon: check answers OK and says what it
+# would be; unmute, and the same target is CRITICAL again.
+@test "muted: exit 0, 'muted until ...: would be STATUS: ...', the mute in --json; unmuted: CRITICAL" {
 	healthy
 	sqlr "STOP SLAVE SQL_THREAD"
 	wait_state main sql_stopped 15
-	local stub=$BATS_TEST_TMPDIR/muted.sock obj
-	obj=$(status_json main | jq -c '.muted = {"until": "2026-12-02T18:00:00.000Z",
-	    "until_unix_ms": 1796234400000, "reason": "maintenance", "by": "ops"}')
-	python3 - "$stub" "$obj" 3>&- <<'EOF' &
-import json, socket, sys
-path, obj = sys.argv[1], json.loads(sys.argv[2])
-s = socket.socket(socket.AF_UNIX)
-s.bind(path)
-s.listen(4)
-while True:
-    c, _ = s.accept()
-    req = json.loads(c.makefile("rb").readline())
-    c.sendall(json.dumps({"id": req["id"], "ok": True, "result": obj}).encode() + b"\n")
-    c.close()
-EOF
-	STUB_PID=$!
-	wait_until 5 test -S "$stub"
-	until_local=$(TZ=${TZ:-} date -d @1796234400 '+%Y-%m-%dT%H:%M:%S.000%:z')
-	run -0 "$CTL_BIN" -s "$stub" check main
+	run -2 ctl check main
+	run -0 ctl mute main --for 1h --reason maintenance
+	local until_ms until_local
+	until_ms=$(status_json main | jq -r '.muted.until_unix_ms')
+	until_local=$(date -d "@$((until_ms / 1000)).$(printf %03d $((until_ms % 1000)))" '+%Y-%m-%dT%H:%M:%S.%3N%:z')
+	run -0 ctl check main
 	[[ $output =~ ^REPLWATCH\ OK:\ main\ muted\ until\ ${until_local//+/\\+}:\ would\ be\ CRITICAL:\ sql_stopped,\ lag\ [^|]+\|\ lag=(${LAG}s|U)\;4\;6\;0\ .*state=0$ ]]
-	run -0 "$CTL_BIN" -s "$stub" --json check main
+	run -0 --separate-stderr ctl --json check main
 	jq -e '.status == "OK" and .code == 0 and .severity == "CRITICAL" and
 	    .muted.reason == "maintenance"' <<<"$output"
+	# Every target: twin (the same replica, not muted) is CRITICAL alone.
+	run -2 ctl check
+	[[ $output == "REPLWATCH CRITICAL: "* && $output == *"main muted until"* &&
+	    $output == *"twin sql_stopped"* && $output == *"0 of 2 targets OK"* ]]
+	run -0 ctl unmute main
+	run -2 ctl check main
+	[[ $output == "REPLWATCH CRITICAL: main sql_stopped"* ]]
 }

@@ -520,7 +520,7 @@ complete_words() {
 
 @test "completion: commands and options" {
 	run -0 complete_words "$CTL" ""
-	[ "$output" = "hello status lag history events watch check wait setup start stop promote abort unfence reload" ]
+	[ "$output" = "hello status lag history events watch check wait setup start stop promote abort unfence skip-error mute unmute reload" ]
 	run -0 complete_words "$CTL" wait rds1 --
 	[ "$output" = "--help --json --format --max-lag --timeout" ]
 	run -0 complete_words "$CTL" status --format ""
@@ -931,6 +931,14 @@ on_tty() {
 	[ "$output" = "--repl-password-file --repl-password-stdin" ]
 	run -0 complete_words "$CTL" reload --
 	[ "$output" = "--help --json --format" ]
+	run -0 complete_words "$CTL" mute rds1 --
+	[ "$output" = "--help --json --format --for --reason" ]
+	run -0 complete_words "$CTL" mute rds1 --for ""
+	[ -z "$output" ]
+	run -0 complete_words "$CTL" skip-error rds1 --
+	[ "$output" = "--help --json --format --yes" ]
+	run -0 complete_words "$CTL" unmute rds1 --
+	[ "$output" = "--help --json --format" ]
 }
 
 # -- the command table: completion made from it --
@@ -1019,7 +1027,7 @@ two_targets='{"targets": [
 	run -0 "$CTL" -s "$SOCK" --format tsv lag
 	[ "$output" = $'target\tstate\tlag_ms\tlag_source\tseconds_behind_master\theartbeat_ms\tposition_bytes\nrds1\tok\t120\theartbeat\t0\t120\t4096\nr2\tsql_error\t\tnone\t\t\t' ]
 	run -0 "$CTL" -s "$SOCK" --format tsv events
-	[ "$output" = $'seq\tts\ttarget\tfrom\tto\treason\n5\t2026-11-18T11:06:40.123+00:00\trds1\tok\tio_stopped\tSlave_IO_Running No' ]
+	[ "$output" = $'seq\tts\ttarget\tkind\tfrom\tto\treason\n5\t2026-11-18T11:06:40.123+00:00\trds1\t\tok\tio_stopped\tSlave_IO_Running No' ]
 	run -0 "$CTL" -s "$SOCK" --format tsv history rds1
 	[ "$output" = $'target\tage_ms\tlag_ms\nrds1\t2000\t0\nrds1\t1000\t' ]
 	# Through a pipeline: awk reads the columns by name.

@@ -108,7 +108,8 @@ test_event_json(void **state)
 	text = cJSON_PrintUnformatted(j);
 	assert_string_equal(text, "{\"seq\":1,\"ts\":\"2026-11-25T11:36:33.123Z\","
 	    "\"ts_unix_ms\":1795606593123,\"target\":\"rds1\",\"from\":\"ok\","
-	    "\"to\":\"io_stopped\",\"reason\":\"IO thread stopped\"}");
+	    "\"to\":\"io_stopped\",\"reason\":\"IO thread stopped\","
+	    "\"kind\":\"state_change\"}");
 	free(text);
 	cJSON_Delete(j);
 
@@ -124,6 +125,43 @@ test_event_json(void **state)
 	j = event_to_json(e);
 	assert_string_equal(cJSON_GetObjectItem(j, "ts")->valuestring,
 	    "1969-12-31T23:59:59.999Z");
+	cJSON_Delete(j);
+	events_free(ev);
+}
+
+/* Actions: the kind, who, and their details only where they apply. */
+static void
+test_action_json(void **state)
+{
+	struct events *ev = events_new(4);
+	const struct rw_event *e;
+	cJSON *j;
+	char *text;
+
+	e = events_add_action(ev, 1795606593123LL, "rds1", "error_skipped",
+	    "sql_error", "Duplicate entry '7' for key 'PRIMARY'", "uid 0",
+	    1062, 0);
+	j = event_to_json(e);
+	text = cJSON_PrintUnformatted(j);
+	assert_string_equal(text, "{\"seq\":1,\"ts\":\"2026-11-25T11:36:33.123Z\","
+	    "\"ts_unix_ms\":1795606593123,\"target\":\"rds1\",\"from\":"
+	    "\"sql_error\",\"to\":\"sql_error\",\"reason\":\"Duplicate entry "
+	    "'7' for key 'PRIMARY'\",\"kind\":\"error_skipped\",\"by\":"
+	    "\"uid 0\",\"errno\":1062}");
+	free(text);
+	cJSON_Delete(j);
+
+	/* An expiry is the daemon's: by is null; until is in UTC. */
+	e = events_add_action(ev, 1795606593123LL, "rds1", "muted", "ok",
+	    "maintenance", NULL, 0, 1795613793123LL);
+	j = event_to_json(e);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "by")));
+	assert_null(cJSON_GetObjectItem(j, "errno"));
+	assert_string_equal(cJSON_GetObjectItem(j, "until")->valuestring,
+	    "2026-11-25T13:36:33.123Z");
+	assert_true(cJSON_GetObjectItem(j, "until_unix_ms")->valuedouble ==
+	    1795613793123.0);
+	assert_int_equal(e->seq, 2);
 	cJSON_Delete(j);
 	events_free(ev);
 }
@@ -189,6 +227,7 @@ main(void)
 		cmocka_unit_test(test_overflow),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_event_json),
+		cmocka_unit_test(test_action_json),
 		cmocka_unit_test(test_events_json_filter),
 	};
 

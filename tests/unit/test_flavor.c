@@ -831,6 +831,39 @@ test_gtid_forms(void **state)
 	}
 }
 
+/* The steps of skip_error, per kind, and their end. */
+static void
+test_skip_error_sql(void **state)
+{
+	struct rw_flavor f;
+
+	f = detect(FLAVOR_AUTO, "8.0.36", "Source distribution",
+	    "rds_set_external_master,rds_start_replication,rds_skip_repl_error");
+	assert_string_equal(flavor_skip_error_sql(&f, 0),
+	    "CALL mysql.rds_skip_repl_error()");
+	assert_null(flavor_skip_error_sql(&f, 1));
+
+	f = detect(FLAVOR_AUTO, "10.11.6-MariaDB", NULL, NULL);
+	assert_string_equal(flavor_skip_error_sql(&f, 0),
+	    "SET GLOBAL sql_slave_skip_counter = 1");
+	assert_string_equal(flavor_skip_error_sql(&f, 1),
+	    "START REPLICA SQL_THREAD");
+	assert_null(flavor_skip_error_sql(&f, 2));
+	f = detect(FLAVOR_AUTO, "10.4.30-MariaDB", NULL, NULL);
+	assert_string_equal(flavor_skip_error_sql(&f, 1),
+	    "START SLAVE SQL_THREAD");
+
+	/* MySQL renamed the counter in 8.0.26. */
+	f = detect(FLAVOR_AUTO, "8.0.25", NULL, NULL);
+	assert_string_equal(flavor_skip_error_sql(&f, 0),
+	    "SET GLOBAL sql_slave_skip_counter = 1");
+	f = detect(FLAVOR_AUTO, "8.4.0", NULL, NULL);
+	assert_string_equal(flavor_skip_error_sql(&f, 0),
+	    "SET GLOBAL sql_replica_skip_counter = 1");
+	assert_string_equal(flavor_skip_error_sql(&f, 1),
+	    "START REPLICA SQL_THREAD");
+}
+
 static void
 test_pos_wait(void **state)
 {
@@ -1045,6 +1078,7 @@ main(void)
 		cmocka_unit_test(test_fixed_statements),
 		cmocka_unit_test(test_named_statements),
 		cmocka_unit_test(test_heartbeat_sql),
+		cmocka_unit_test(test_skip_error_sql),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, close_sessions);

@@ -139,6 +139,83 @@ test_reached(void **state)
 	replstatus_clear(&st);
 }
 
+/* A stopped SQL thread at an executed position. */
+static void
+at(struct rw_status *st, const char *sql, const char *sql_errno,
+    const char *file, const char *pos)
+{
+	const char *names[] = { "Slave_IO_Running", "Slave_SQL_Running",
+	    "Last_SQL_Errno", "Last_SQL_Error", "Relay_Master_Log_File",
+	    "Exec_Master_Log_Pos" };
+	const char *values[] = { "Yes", sql, sql_errno,
+	    strcmp(sql_errno, "0") ? "Duplicate entry '7' for key 'PRIMARY'" :
+	    "", file, pos };
+
+	replstatus_parse(st, names, values, 6);
+}
+
+static void
+test_skip_check(void **state)
+{
+	struct rw_status st;
+	char why[512];
+
+	at(&st, "No", "1062", "b.000001", "400");
+	assert_int_equal(replctl_skip_check(&st, 1062, why, sizeof why), 0);
+	/* Another error than the one the operator saw: refused, both named. */
+	assert_int_equal(replctl_skip_check(&st, 1032, why, sizeof why), -1);
+	assert_non_null(strstr(why, "1062"));
+	assert_non_null(strstr(why, "not 1032"));
+	assert_non_null(strstr(why, "Duplicate entry"));
+	replstatus_clear(&st);
+
+	/* Stopped by hand, no error: nothing to skip, even for errno 0. */
+	at(&st, "No", "0", "b.000001", "400");
+	assert_int_equal(replctl_skip_check(&st, 0, why, sizeof why), -1);
+	assert_non_null(strstr(why, "without an error"));
+	replstatus_clear(&st);
+
+	at(&st, "Yes", "0", "b.000001", "400");
+	assert_int_equal(replctl_skip_check(&st, 1062, why, sizeof why), -1);
+	assert_non_null(strstr(why, "running"));
+	replstatus_clear(&st);
+
+	replstatus_parse(&st, NULL, NULL, 0);
+	assert_int_equal(replctl_skip_check(&st, 1062, why, sizeof why), -1);
+	assert_non_null(strstr(why, "no replication"));
+	replstatus_clear(&st);
+}
+
+static void
+test_skip_reached(void **state)
+{
+	struct rw_status st;
+	char note[512];
+
+	/* Running again: skipped. */
+	at(&st, "Yes", "0", "b.000001", "900");
+	assert_true(replctl_skip_reached("b.000001", "400", &st, note,
+	    sizeof note));
+	assert_string_equal(note, "");
+	replstatus_clear(&st);
+
+	/* Past the event, stopped on the next one: skipped, and said so. */
+	at(&st, "No", "1062", "b.000001", "655");
+	assert_true(replctl_skip_reached("b.000001", "400", &st, note,
+	    sizeof note));
+	assert_non_null(strstr(note, "stopped again"));
+	replstatus_clear(&st);
+
+	/* Same place: not skipped. */
+	at(&st, "No", "1062", "b.000001", "400");
+	assert_false(replctl_skip_reached("b.000001", "400", &st, note,
+	    sizeof note));
+	assert_non_null(strstr(note, "still stopped"));
+	/* Unknown position before: only a running thread proves it. */
+	assert_false(replctl_skip_reached(NULL, NULL, &st, note, sizeof note));
+	replstatus_clear(&st);
+}
+
 int
 main(void)
 {
@@ -146,6 +223,8 @@ main(void)
 		cmocka_unit_test(test_service_state),
 		cmocka_unit_test(test_next),
 		cmocka_unit_test(test_reached),
+		cmocka_unit_test(test_skip_check),
+		cmocka_unit_test(test_skip_reached),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
