@@ -4,8 +4,9 @@
  *
  * - the daemon's state sets the floor: ok and promoted are OK; lagging,
  *   io_connecting and promoting WARNING; lag_critical, every error, stopped
- *   thread, not_replicating, unreachable, unresponsive and
- *   promotion_interrupted CRITICAL; unknown (no sample yet) and any state
+ *   thread, not_replicating, unreachable, unresponsive,
+ *   promotion_interrupted, and a promoted target's primary_unreachable and
+ *   primary_read_only CRITICAL; unknown (no sample yet) and any state
  *   this client does not know UNKNOWN;
  * - --warn/--crit (default: the daemon's thresholds) can only raise it:
  *   a known lag at or above them makes an OK or WARNING state WARNING or
@@ -36,7 +37,8 @@ static const char *const warning_states[] = {
 static const char *const critical_states[] = {
 	"unreachable", "unresponsive", "sql_error", "io_error", "sql_stopped",
 	"io_stopped", "not_replicating", "lag_critical",
-	"promotion_interrupted", NULL
+	"promotion_interrupted", "primary_unreachable", "primary_read_only",
+	NULL
 };
 
 static int

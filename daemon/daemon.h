@@ -18,6 +18,7 @@
 #include "flavor.h"
 #include "health.h"
 #include "lagring.h"
+#include "primary.h"
 #include "replstatus.h"
 #include "timefmt.h"
 #include "version.h"
@@ -99,6 +100,13 @@ struct target {
 
 	struct master_state master;
 	struct promotion *promotion;
+	/*
+	 * Once promoted, the poll watches the target as the new primary
+	 * (monitor.c); psample is the poll in flight, file/pos its copies.
+	 */
+	struct rw_primary primary;
+	struct rw_primary_sample psample;
+	char		 psample_file[256], psample_pos[32];
 	unsigned	 admin_busy;	/* setup/start/stop in flight */
 };
 

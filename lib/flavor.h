@@ -87,6 +87,12 @@ const char *flavor_master_status_sql(const struct rw_flavor *);	/* of a master *
 const char *flavor_read_only_sql(void);
 /* A master's read_only and executed GTID set, as columns ro and gtid. */
 const char *flavor_master_vars_sql(const struct rw_flavor *);
+/*
+ * A promoted replica's read-only switches, as columns ro, iro
+ * (innodb_read_only) and sro (super_read_only: NULL where the server has
+ * none, MariaDB and MySQL before 5.7.8).
+ */
+const char *flavor_primary_vars_sql(const struct rw_flavor *);
 /* A master's executed GTID set alone, as column gtid. */
 const char *flavor_master_gtid_sql(const struct rw_flavor *);
 
