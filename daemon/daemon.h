@@ -20,6 +20,7 @@
 #include "health.h"
 #include "lagring.h"
 #include "mute.h"
+#include "primary.h"
 #include "replstatus.h"
 #include "timefmt.h"
 #include "version.h"
@@ -104,6 +105,13 @@ struct target {
 
 	struct master_state master;
 	struct promotion *promotion;
+	/*
+	 * Once promoted, the poll watches the target as the new primary
+	 * (monitor.c); psample is the poll in flight, file/pos its copies.
+	 */
+	struct rw_primary primary;
+	struct rw_primary_sample psample;
+	char		 psample_file[256], psample_pos[32];
 	unsigned	 admin_busy;	/* setup/start/stop/skip_error in flight */
 
 	/* Muted for maintenance (mute.c): alerting only, polls go on. */

@@ -133,6 +133,31 @@ muted_until_s(struct target *t)
 	return t->mute.active ? (double)t->mute.until_ms / 1000 : 0;
 }
 
+/* The new primary after a promotion; NaN for a target not promoted. */
+static double
+primary_reachable(struct target *t)
+{
+	if (!primary_watched(t->health.state) || !t->primary.checked)
+		return NAN;
+	return t->primary.reachable;
+}
+
+static double
+primary_writable(struct target *t)
+{
+	if (!primary_watched(t->health.state) || t->primary.writable < 0)
+		return NAN;
+	return t->primary.writable;
+}
+
+static double
+primary_binlog_moving(struct target *t)
+{
+	if (!primary_watched(t->health.state) || t->primary.binlog_moving < 0)
+		return NAN;
+	return t->primary.binlog_moving;
+}
+
 /* Families with one sample per target. */
 static const struct {
 	const char	*name, *help;
@@ -173,6 +198,14 @@ static const struct {
 	  "(replwatchctl mute).", muted, 0 },
 	{ "replwatch_muted_until_timestamp_seconds", "When the mute ends (Unix "
 	  "time); 0 when not muted.", muted_until_s, 0 },
+	{ "replwatch_primary_reachable", "After a promotion, 1 when the new "
+	  "primary answers; NaN when not promoted.", primary_reachable, 0 },
+	{ "replwatch_primary_writable", "After a promotion, 1 when the new "
+	  "primary takes writes (no read_only switch on); NaN when unknown or "
+	  "not promoted.", primary_writable, 0 },
+	{ "replwatch_primary_binlog_moving", "After a promotion, 1 when the new "
+	  "primary's binlog position moved since the last poll; NaN when "
+	  "unknown or not promoted.", primary_binlog_moving, 0 },
 };
 
 /* Families with one sample per target and value of a label. */

@@ -1,7 +1,9 @@
 /*
  * The per-target poll.  Each step is one asynchronous query; the next step
  * starts from the previous one's callback, so a target never has more than
- * one operation in flight and a slow server only delays itself.
+ * one operation in flight and a slow server only delays itself.  Once the
+ * target is promoted the same poll watches it as the new primary instead
+ * (lib/primary.h decides its state).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +15,7 @@
 #include "timefmt.h"
 #include "xmalloc.h"
 
-enum phase { PH_IDLE, PH_STATUS, PH_EXTRA };
+enum phase { PH_IDLE, PH_STATUS, PH_EXTRA, PH_P_OPEN, PH_P_VARS, PH_P_BINLOG };
 /*
  * The binlog coordinates and server_id are read before the heartbeat is
  * written: pt-heartbeat's row carries them, and read_only is fresh when
@@ -28,6 +30,7 @@ enum mphase { MPH_IDLE, MPH_CONNECT, MPH_PROBE, MPH_HB_SCHEMA, MPH_HB_CREATE,
 #define READ_ONLY_EVERY	10	/* polls between read_only refreshes */
 
 static void	tick_cb(evutil_socket_t, short, void *);
+static void	primary_tick(struct target *);
 static void	master_tick_cb(evutil_socket_t, short, void *);
 
 static void
@@ -70,6 +73,7 @@ monitor_new(struct daemon *d, const struct rw_target_config *cf)
 	t->ring = lagring_new(cf->interval_ms, HISTORY_SPAN_MS);
 	t->events = events_new(EVENTS_PER_TARGET);
 	health_init(&t->health);
+	primary_init(&t->primary);
 	t->since_ms = now_unix_ms();
 	t->sbm_ms = t->hb_ms = t->lag_ms = -1;
 	t->read_only = -1;
@@ -161,10 +165,25 @@ changed(struct target *t, enum rw_health from)
 	t->since_ms = now;
 	ev = events_add(t->events, now, t->name, health_name(from),
 	    health_name(t->health.state), t->health.reason);
-	log_target(t->health.state == HEALTH_OK ? LOG_LVL_INFO : LOG_LVL_WARN,
+	log_target(health_severity(t->health.state) == SEVERITY_OK ?
+	    LOG_LVL_INFO : LOG_LVL_WARN,
 	    t->name, health_name(t->health.state), t->lag_ms, "%s -> %s: %s",
 	    health_name(from), health_name(t->health.state), t->health.reason);
 	daemon_on_change(t, ev);
+}
+
+/*
+ * A promoted target is no replica any more: its last replication sample
+ * (from before the promotion) would only mislead.
+ */
+static void
+forget_replica(struct target *t)
+{
+	replstatus_clear(&t->status);
+	t->have_status = 0;
+	t->sbm_ms = t->hb_ms = t->lag_ms = -1;
+	t->lag_source = LAG_NONE;
+	t->pos_bytes[0] = '\0';
 }
 
 void
@@ -177,6 +196,10 @@ monitor_set_state(struct target *t, enum rw_health state, const char *reason)
 	snprintf(t->health.reason, sizeof t->health.reason, "%s", reason);
 	if (from == state)
 		return;
+	/* Whatever the new primary showed before belongs to another episode. */
+	primary_init(&t->primary);
+	if (primary_watched(state) && !primary_watched(from))
+		forget_replica(t);
 	t->health.state = state;
 	t->health.pending = state;
 	t->health.pending_count = 0;
@@ -564,9 +587,201 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (t->paused || t->phase != PH_IDLE)
 		return;
 	t->poll_start_us = now_mono_us();
+	if (primary_watched(t->health.state)) {
+		primary_tick(t);
+		return;
+	}
 	t->phase = PH_STATUS;
 	if (server_read_status(t->srv, status_done, t) == -1)
 		poll_failed(t, SAMPLE_UNREACHABLE, "");
+}
+
+/* ---- the new primary ---------------------------------------------------- */
+
+/*
+ * After a promotion the poll connects (with the replica's back-off), reads
+ * what keeps the application from writing, then the binlog position, and
+ * lib/primary.c judges.  It never writes: the freeze and the fence are the
+ * promotion's business, on links of their own.
+ */
+
+static void	primary_cb(struct db *, enum db_status, const struct db_result *,
+		    void *);
+
+static void
+primary_record(struct target *t)
+{
+	struct rw_primary_sample *s = &t->psample;
+	enum rw_health from = t->health.state, to;
+	char reason[sizeof t->health.reason];
+
+	/* Set elsewhere meanwhile (setup, a new promotion): not ours to judge. */
+	if (!primary_watched(from)) {
+		poll_done(t);
+		return;
+	}
+	t->last_poll_unix_ms = now_unix_ms();
+	t->last_poll_ms = (double)(now_mono_us() - t->poll_start_us) / 1000.0;
+	if (s->kind == PSAMPLE_ANSWERED) {
+		t->failures = 0;
+		t->polls_ok++;
+		t->server_error[0] = '\0';
+	} else {
+		t->failures++;
+		t->polls_failed++;
+	}
+	to = primary_update(&t->primary, s, from, t->cf->hysteresis, reason,
+	    sizeof reason);
+	t->primary.checked_ms = t->last_poll_unix_ms;
+	memcpy(t->health.reason, reason, sizeof t->health.reason);
+	if (to != from) {
+		t->health.state = to;
+		changed(t, from);
+	}
+	daemon_on_sample(t);
+	poll_done(t);
+}
+
+/* No answer: kind, and the words for why_not and the reason. */
+static void
+primary_failed(struct target *t, int kind, const char *what, const char *why)
+{
+	snprintf(t->server_error, sizeof t->server_error, "%s%s", what, why);
+	t->psample.kind = kind;
+	t->psample.error = t->server_error;
+	if (kind == PSAMPLE_UNREACHABLE) {
+		/* A new connection may be a new server. */
+		t->flavor_known = 0;
+		server_forget_kind(t->srv);
+	}
+	primary_record(t);
+}
+
+static void
+primary_db_failed(struct target *t, enum db_status st, const char *query)
+{
+	char what[64];
+
+	if (st == DB_ERR_SERVER) {
+		snprintf(what, sizeof what, "%s query failed: ", query);
+		primary_failed(t, PSAMPLE_QUERY_ERROR, what, db_error(t->db));
+	} else
+		primary_failed(t, PSAMPLE_UNREACHABLE, st == DB_ERR_TIMEOUT ?
+		    "no answer within deadline: " : "", db_error(t->db));
+}
+
+static void
+primary_query(struct target *t, int phase, const char *sql)
+{
+	t->phase = phase;
+	if (db_query(t->db, sql, 0, primary_cb, t) == -1)
+		primary_failed(t, PSAMPLE_UNREACHABLE, "", "cannot send a query");
+}
+
+static void
+primary_vars(struct target *t, const struct db_result *res)
+{
+	struct rw_primary_sample *s = &t->psample;
+	const struct db_set *set = res->nsets > 0 ? &res->sets[0] : NULL;
+
+	if (set == NULL || set->nrows == 0) {
+		primary_failed(t, PSAMPLE_QUERY_ERROR, "",
+		    "read_only query returned no row");
+		return;
+	}
+	s->read_only = primary_parse_switch(db_set_value(set, 0, "ro"));
+	s->innodb_read_only = primary_parse_switch(db_set_value(set, 0, "iro"));
+	s->super_read_only = primary_parse_switch(db_set_value(set, 0, "sro"));
+	s->rds = flavor_is_rds(&t->flavor);
+	t->read_only = s->read_only;
+	primary_query(t, PH_P_BINLOG, flavor_master_status_sql(&t->flavor));
+}
+
+static void
+primary_binlog(struct target *t, const struct db_result *res)
+{
+	const struct db_set *set = res->nsets > 0 ? &res->sets[0] : NULL;
+	const char *file, *pos;
+
+	/* No row: the binary log is off; the poll says so by its absence. */
+	if (set == NULL || set->nrows == 0)
+		return;
+	file = db_set_value(set, 0, "File");
+	pos = db_set_value(set, 0, "Position");
+	if (file == NULL || pos == NULL)
+		return;
+	snprintf(t->psample_file, sizeof t->psample_file, "%s", file);
+	snprintf(t->psample_pos, sizeof t->psample_pos, "%s", pos);
+	t->psample.binlog_file = t->psample_file;
+	t->psample.binlog_pos = t->psample_pos;
+}
+
+static void
+primary_cb(struct db *db, enum db_status st, const struct db_result *res,
+    void *arg)
+{
+	struct target *t = arg;
+
+	if (t->phase == PH_P_VARS) {
+		if (st != DB_OK)
+			primary_db_failed(t, st, "read_only");
+		else
+			primary_vars(t, res);
+		return;
+	}
+	/*
+	 * The position is informational: a refusal (no BINLOG MONITOR /
+	 * REPLICATION CLIENT) leaves it unknown, a lost link does not.
+	 */
+	if (st == DB_ERR_SERVER)
+		log_debug("%s: %s: %s", t->name,
+		    flavor_master_status_sql(&t->flavor), db_error(db));
+	else if (st != DB_OK) {
+		primary_db_failed(t, st, "binlog position");
+		return;
+	} else
+		primary_binlog(t, res);
+	t->psample.kind = PSAMPLE_ANSWERED;
+	primary_record(t);
+}
+
+static void
+primary_open_done(struct server *srv, int ok, void *arg)
+{
+	struct target *t = arg;
+
+	if (!ok) {
+		switch (server_failure(srv)) {
+		case SERR_SERVER:
+			primary_failed(t, PSAMPLE_QUERY_ERROR, "", server_error(srv));
+			break;
+		case SERR_TIMEOUT:
+			primary_failed(t, PSAMPLE_UNREACHABLE,
+			    "no answer within deadline: ", server_error(srv));
+			break;
+		default:
+			primary_failed(t, PSAMPLE_UNREACHABLE, "cannot connect: ",
+			    server_error(srv));
+			break;
+		}
+		return;
+	}
+	t->flavor = *server_flavor(srv);
+	t->flavor_known = 1;
+	primary_query(t, PH_P_VARS, flavor_primary_vars_sql(&t->flavor));
+}
+
+static void
+primary_tick(struct target *t)
+{
+	struct rw_primary_sample *s = &t->psample;
+
+	memset(s, 0, sizeof *s);
+	s->read_only = s->innodb_read_only = s->super_read_only = -1;
+	t->phase = PH_P_OPEN;
+	if (server_open(t->srv, primary_open_done, t) == -1)
+		primary_failed(t, PSAMPLE_UNREACHABLE, "", "cannot start a "
+		    "connection");
 }
 
 /* ---- the old master ---------------------------------------------------- */
@@ -757,7 +972,7 @@ master_step(struct target *t)
 		 */
 		if (t->cf->heartbeat != HEARTBEAT_WRITE || !m->heartbeat_ready ||
 		    !t->hb_replica_table || m->read_only != 0 ||
-		    t->health.state == HEALTH_PROMOTED ||
+		    primary_watched(t->health.state) ||
 		    (t->cf->heartbeat_layout == HB_LAYOUT_PT_HEARTBEAT &&
 		    m->server_id == 0)) {
 			/* No new heartbeat is due: the newest written one stands. */

@@ -2027,7 +2027,7 @@ promote_forget(struct target *t)
 	if (journal_remove(t->promotion->journal) == -1)
 		log_warn("%s: removing %s", t->name, t->promotion->journal);
 	promote_free(t);
-	if (t->health.state == HEALTH_PROMOTED ||
+	if (primary_watched(t->health.state) ||
 	    t->health.state == HEALTH_PROMOTION_INTERRUPTED)
 		monitor_set_state(t, HEALTH_UNKNOWN, "replication set up again");
 }
@@ -2178,7 +2178,8 @@ promote_start(struct target *t, struct client *c, long long id,
 			    "of %s exists: use --resume, or abort it", t->name);
 			return;
 		}
-		if (t->health.state == HEALTH_PROMOTED && !opt->force) {
+		/* Its new primary down or read-only, it is promoted all the same. */
+		if (primary_watched(t->health.state) && !opt->force) {
 			client_error(c, id, PERR_PRECONDITION, "%s was already promoted "
 			    "(%s)", t->name, t->health.reason);
 			return;

@@ -147,6 +147,33 @@ master_json(struct target *t)
 	return o;
 }
 
+/*
+ * The new primary of a promoted target: the newest poll's facts (null
+ * before the first one, unknowns null); null for a target not promoted.
+ */
+static cJSON *
+primary_json(struct target *t)
+{
+	const struct rw_primary *p = &t->primary;
+	cJSON *o;
+
+	if (!primary_watched(t->health.state))
+		return cJSON_CreateNull();
+	o = cJSON_CreateObject();
+	add_bool(o, "reachable", p->checked ? p->reachable : -1);
+	add_bool(o, "read_only", p->read_only);
+	add_bool(o, "writable", p->writable);
+	add_str(o, "why_not", p->why_not);
+	add_str(o, "binlog_file", p->have_pos ? p->binlog_file : NULL);
+	if (p->have_pos)
+		cJSON_AddNumberToObject(o, "binlog_pos", (double)p->binlog_pos);
+	else
+		cJSON_AddNullToObject(o, "binlog_pos");
+	add_bool(o, "binlog_moving", p->binlog_moving);
+	add_ms(o, "checked_unix_ms", p->checked ? p->checked_ms : -1);
+	return o;
+}
+
 cJSON *
 snapshot_status(struct target *t)
 {
@@ -165,6 +192,7 @@ snapshot_status(struct target *t)
 	    replstatus_to_json(&t->status) : cJSON_CreateNull());
 	cJSON_AddItemToObject(o, "server", server_json(t));
 	cJSON_AddItemToObject(o, "master", master_json(t));
+	cJSON_AddItemToObject(o, "primary", primary_json(t));
 
 	p = cJSON_AddObjectToObject(o, "polls");
 	cJSON_AddNumberToObject(p, "ok", (double)t->polls_ok);

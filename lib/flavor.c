@@ -345,6 +345,21 @@ flavor_master_vars_sql(const struct rw_flavor *f)
 	    "@@global.server_id AS server_id";
 }
 
+/*
+ * What keeps the application from writing, never a write of ours to find
+ * out: @@innodb_read_only exists everywhere (5.6+, 10.0+), super_read_only
+ * on MySQL since 5.7.8 only.
+ */
+const char *
+flavor_primary_vars_sql(const struct rw_flavor *f)
+{
+	return is_mysql_at_least(f, 50708) ?
+	    "SELECT @@global.read_only AS ro, @@global.innodb_read_only AS iro, "
+	    "@@global.super_read_only AS sro" :
+	    "SELECT @@global.read_only AS ro, @@global.innodb_read_only AS iro, "
+	    "NULL AS sro";
+}
+
 const char *
 flavor_master_gtid_sql(const struct rw_flavor *f)
 {

@@ -95,6 +95,12 @@ const char *flavor_read_only_sql(void);
  * pt-heartbeat row), as columns ro, gtid and server_id.
  */
 const char *flavor_master_vars_sql(const struct rw_flavor *);
+/*
+ * A promoted replica's read-only switches, as columns ro, iro
+ * (innodb_read_only) and sro (super_read_only: NULL where the server has
+ * none, MariaDB and MySQL before 5.7.8).
+ */
+const char *flavor_primary_vars_sql(const struct rw_flavor *);
 /* A master's executed GTID set alone, as column gtid. */
 const char *flavor_master_gtid_sql(const struct rw_flavor *);
 

@@ -957,6 +957,21 @@ test_fixed_statements(void **state)
 	assert_string_equal(flavor_master_vars_sql(&f),
 	    "SELECT @@global.read_only AS ro, @@global.gtid_executed AS gtid, "
 	    "@@global.server_id AS server_id");
+
+	/* A new primary's switches: super_read_only where it exists. */
+	assert_string_equal(flavor_primary_vars_sql(&f),
+	    "SELECT @@global.read_only AS ro, @@global.innodb_read_only AS iro, "
+	    "@@global.super_read_only AS sro");
+	f = detect(FLAVOR_AUTO, "5.7.8-log", NULL, NULL);
+	assert_non_null(strstr(flavor_primary_vars_sql(&f),
+	    "@@global.super_read_only AS sro"));
+	f = detect(FLAVOR_AUTO, "5.7.7", NULL, NULL);
+	assert_non_null(strstr(flavor_primary_vars_sql(&f), "NULL AS sro"));
+	f = detect(FLAVOR_AUTO, "10.11.6-MariaDB-log", NULL,
+	    ROUTINES_RDS_MARIADB);
+	assert_string_equal(flavor_primary_vars_sql(&f),
+	    "SELECT @@global.read_only AS ro, @@global.innodb_read_only AS iro, "
+	    "NULL AS sro");
 }
 
 /* Names and values are quoted; the lock name as the daemon makes it. */
