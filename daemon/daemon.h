@@ -58,6 +58,8 @@ struct master_state {
 	int64_t		 hb_written_us;	/* newest heartbeat committed */
 	int64_t		 hb_first_us;	/* the first one of this run */
 	int		 hb_skipped;	/* this tick wrote none (master read-only) */
+	unsigned	 hb_failures;	/* heartbeat writes failed in a row */
+	unsigned	 status_refused;	/* binlog status refused in a row */
 	char		 error[512];
 	unsigned	 failures;
 };

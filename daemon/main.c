@@ -172,7 +172,7 @@ daemon_reload(struct daemon *d, char *err, size_t errlen)
 		if (promote_running(d->targets[i]) || d->targets[i]->admin_busy) {
 			snprintf(err, errlen, "target %s is being %s",
 			    d->targets[i]->name, d->targets[i]->admin_busy ?
-			    "set up, started or stopped" : "promoted");
+			    "set up, started, stopped or skipped" : "promoted");
 			config_free(conf);
 			goto refuse;
 		}

@@ -184,6 +184,7 @@ forget_replica(struct target *t)
 	t->sbm_ms = t->hb_ms = t->lag_ms = -1;
 	t->lag_source = LAG_NONE;
 	t->pos_bytes[0] = '\0';
+	applyrate_reset(&t->apply);
 }
 
 void
@@ -819,15 +820,23 @@ master_done(struct target *t, enum db_status st)
 
 /*
  * A heartbeat write failed.  Missing columns (1054) are the layout's
- * trouble, said once as an event; anything else is worth a debug line,
- * the replica's lag shows the rest.
+ * trouble, said once as an event; anything else (a grant dropped, a lock
+ * wait) is said once per run of failures: until a write works again, the
+ * heartbeat lag is the applied row's age, which grows.
  */
 static void
 heartbeat_write_failed(struct target *t, struct db *db)
 {
-	log_debug("%s: heartbeat write: %s", t->name, db_error(db));
+	struct master_state *m = &t->master;
+
 	if (db_errno(db) == 1054)
 		heartbeat_layout_bad(t, db_error(db));
+	else if (m->hb_failures++ == 0)
+		log_target(LOG_LVL_WARN, t->name, health_name(t->health.state),
+		    -1, "heartbeat write on the old master failed: %s",
+		    db_error(db));
+	else
+		log_debug("%s: heartbeat write: %s", t->name, db_error(db));
 }
 
 static void
@@ -840,7 +849,8 @@ master_cb(struct db *db, enum db_status st, const struct db_result *res,
 	const char *v;
 
 	if (st != DB_OK && !(st == DB_ERR_SERVER && (m->busy == MPH_HB_SCHEMA ||
-	    m->busy == MPH_HB_CREATE || m->busy == MPH_HB_WRITE))) {
+	    m->busy == MPH_HB_CREATE || m->busy == MPH_HB_WRITE ||
+	    m->busy == MPH_STATUS))) {
 		master_done(t, st);
 		return;
 	}
@@ -870,8 +880,20 @@ master_cb(struct db *db, enum db_status st, const struct db_result *res,
 		m->busy = MPH_STATUS;
 		break;
 	case MPH_STATUS:
+		/*
+		 * Refused (no REPLICATION CLIENT or BINLOG MONITOR): the
+		 * heartbeat goes on without the coordinates pt-heartbeat's
+		 * row carries, and the position lag is unknown.  Said once.
+		 */
 		m->log_file[0] = m->log_pos[0] = '\0';
-		if (s != NULL && s->nrows > 0) {
+		if (st != DB_OK && m->status_refused++ == 0)
+			log_target(LOG_LVL_WARN, t->name,
+			    health_name(t->health.state), -1, "old master "
+			    "%s:%u: binlog status: %s", t->cf->master.host,
+			    t->cf->master.port, db_error(db));
+		else if (st == DB_OK)
+			m->status_refused = 0;
+		if (st == DB_OK && s != NULL && s->nrows > 0) {
 			if ((v = db_set_value(s, 0, "File")) != NULL)
 				snprintf(m->log_file, sizeof m->log_file, "%s", v);
 			if ((v = db_set_value(s, 0, "Position")) != NULL)
@@ -891,13 +913,18 @@ master_cb(struct db *db, enum db_status st, const struct db_result *res,
 		m->busy = MPH_HB_WRITE;
 		break;
 	case MPH_HB_WRITE:
+		/*
+		 * Only a written heartbeat is a reference for the lag: after a
+		 * failed or skipped one, heartbeat_lag() ages the applied row.
+		 */
 		if (st == DB_OK) {
 			m->hb_written_us = m->hb_pending_us;
 			if (m->hb_first_us == 0)
 				m->hb_first_us = m->hb_pending_us;
+			m->last_ok_ms = now_unix_ms();
+			m->hb_failures = 0;
 		} else
 			heartbeat_write_failed(t, db);
-		m->last_ok_ms = now_unix_ms();
 		master_done(t, DB_OK);
 		return;
 	}
@@ -975,9 +1002,8 @@ master_step(struct target *t)
 		    primary_watched(t->health.state) ||
 		    (t->cf->heartbeat_layout == HB_LAYOUT_PT_HEARTBEAT &&
 		    m->server_id == 0)) {
-			/* No new heartbeat is due: the newest written one stands. */
+			/* No new heartbeat is due: the newest written one ages. */
 			m->hb_skipped = 1;
-			m->last_ok_ms = now_unix_ms();
 			master_done(t, DB_OK);
 			return;
 		}

@@ -194,9 +194,10 @@ mute_cmd(struct daemon *d, struct client *c, const struct proto_request *req,
 	double for_s;
 	int present;
 
+	/* The range first: casting 1e300 to long long is undefined. */
 	if (proto_arg_number(req, "for_s", &for_s, &present) == -1 ||
-	    !present || for_s != (double)(long long)for_s ||
-	    for_s < MUTE_MIN_S || for_s > MUTE_MAX_S) {
+	    !present || !(for_s >= MUTE_MIN_S && for_s <= MUTE_MAX_S) ||
+	    for_s != (double)(long long)for_s) {
 		client_error(c, req->id, PERR_INVALID_ARGUMENT, "for_s: required, "
 		    "a whole number of seconds from %d to %d (7 days)",
 		    MUTE_MIN_S, MUTE_MAX_S);

@@ -2134,6 +2134,13 @@ promote_start(struct target *t, struct client *c, long long id,
 		    t->name, promo_step_names[t->promotion->rec.cur]);
 		return;
 	}
+	/* setup, start, stop or skip_error would move the threads under it. */
+	if (t->admin_busy > 0 && !opt->dry_run) {
+		client_error(c, id, PERR_BUSY, "%s is being set up, started, "
+		    "stopped or skipped by another request: promote once it is "
+		    "done", t->name);
+		return;
+	}
 	if (opt->resume && (old == NULL || old->rec.outcome != PO_INTERRUPTED)) {
 		client_error(c, id, PERR_NOT_FOUND, "no interrupted promotion "
 		    "of %s to resume", t->name);

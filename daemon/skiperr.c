@@ -50,15 +50,34 @@ struct skipreq {
 	int		 have_pos;
 	cJSON		*statements;
 	cJSON		*messages;
+	int		 timed_out;	/* a statement missed its deadline */
 };
 
 static void	scb(struct server *, int, void *);
 
+/*
+ * A statement that missed its deadline may still run on the server (no
+ * KILL is sent), with the error still showing: a second skip_error now
+ * would pass the check and skip the next event too.  So the one-at-a-time
+ * guard is kept SETTLE_MS longer.
+ */
+static void
+hold_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct target *t = arg;
+
+	t->admin_busy--;
+}
+
 static void
 skipreq_free(struct skipreq *k)
 {
+	struct timeval tv = { SETTLE_MS / 1000, 0 };
+
 	server_free(k->srv);
-	k->t->admin_busy--;
+	if (!k->timed_out || event_base_once(k->t->d->base, -1, EV_TIMEOUT,
+	    hold_done, k->t, &tv) == -1)
+		k->t->admin_busy--;
 	if (k->timer != NULL)
 		event_free(k->timer);
 	cJSON_Delete(k->statements);
@@ -163,6 +182,7 @@ qcb(struct db *db, enum db_status st, const struct db_result *res, void *arg)
 	const char *sql = flavor_skip_error_sql(server_flavor(k->srv), k->step);
 
 	if (st != DB_OK) {
+		k->timed_out = st == DB_ERR_TIMEOUT;
 		/*
 		 * After the counter, a failed start leaves it set: the next
 		 * start of the SQL thread skips the event.  Say so.  MariaDB
@@ -252,6 +272,7 @@ skiperr_cmd(struct daemon *d, struct client *c, const struct proto_request *req,
     struct target *t)
 {
 	struct skipreq *k;
+	const struct promo_record *r;
 	double no;
 	int present;
 
@@ -264,6 +285,18 @@ skiperr_cmd(struct daemon *d, struct client *c, const struct proto_request *req,
 	}
 	if (promote_running(t)) {
 		client_error(c, req->id, PERR_BUSY, "a promotion of %s is running",
+		    t->name);
+		return;
+	}
+	/*
+	 * A promotion stopped half-way may have stopped the threads on
+	 * purpose; --resume skips the checks a restarted SQL thread would
+	 * have failed.  Resume or abort it first.
+	 */
+	if (t->health.state == HEALTH_PROMOTION_INTERRUPTED ||
+	    ((r = promote_record(t)) != NULL && r->outcome == PO_INTERRUPTED)) {
+		client_error(c, req->id, PERR_PRECONDITION, "the promotion "
+		    "of %s was interrupted: promote --resume or abort it first",
 		    t->name);
 		return;
 	}

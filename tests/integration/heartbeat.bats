@@ -180,6 +180,26 @@ sample() { awk -v m="$1" '$1 == m { print $2 }' "$BATS_TEST_TMPDIR/scrape"; }
 	run ! grep -i 'level=error' "$BATS_TEST_TMPDIR/exporter.log"
 }
 
+hb_aged() { (( $(hb_ms) >= 3000 )); }
+hb_fresh() { local ms; ms=$(hb_ms); (( ms >= 0 && ms < 2000 )); }
+
+@test "heartbeat = write refused by the master: the applied row ages (no false 'caught up'), said once; fresh again after" {
+	drop_hb_table
+	daemon_start --master 'heartbeat = write' 'interval_ms = 250'
+	wait_until 15 from_heartbeat
+	wait_until 10 hb_fresh
+	# REPLACE runs BEFORE INSERT triggers: every write of the row fails
+	# (1644) and nothing reaches the binlog, as a dropped grant would.
+	sql_master "CREATE TRIGGER replwatch.hb_refuse BEFORE INSERT ON replwatch.heartbeat
+	    FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by the test'"
+	wait_until 20 hb_aged
+	jq -e '.lag.source == "heartbeat" and .master.connected' <<<"$(status_json main)"
+	run -0 grep -c 'heartbeat write on the old master failed: .*refused by the test' "$DAEMON_LOG"
+	[ "$output" = 1 ]
+	sql_master "DROP TRIGGER replwatch.hb_refuse"
+	wait_until 20 hb_fresh
+}
+
 @test "heartbeat_time_zone = local writes the local time, as pt-heartbeat without --utc" {
 	drop_hb_table
 	export TZ=EST5

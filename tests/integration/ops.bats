@@ -143,6 +143,10 @@ check_skip_error() {
 	run -0 skip_request 1062
 	echo "$output"
 	jq -e '.error.code == "busy"' <<<"$output"
+	# Nor a promotion: it would stop threads the skip is restarting.
+	run -0 rw_raw '{"id": 1, "cmd": "promote", "target": "main"}'
+	echo "$output"
+	jq -e '.error.code == "busy" and (.error.message | test("promote once it is done"))' <<<"$output"
 	wait "$pid"
 	cat "$first"
 	jq -e '.ok == true and .result.errno == 1062' "$first"
@@ -153,6 +157,19 @@ check_skip_error() {
 		jq -e '.result.replication.sql_running == "Yes"' "$first"
 	run -0 ctl --json events main
 	jq -e '[.events[] | select(.kind == "error_skipped")] | length == 1' <<<"$output"
+}
+
+@test "skip_error refused while a promotion is interrupted: resume or abort it first" {
+	daemon_conf --offline
+	# What a daemon killed during the catch-up leaves.
+	mkdir -m 0750 "$DAEMON_DIR/state"
+	printf '{"target": "main", "state": "running", "step": "catchup", "changed": []}\n' \
+		>"$DAEMON_DIR/state/promotion-main.json"
+	daemon_launch
+	wait_state main promotion_interrupted 10
+	run -0 skip_request 1062
+	echo "$output"
+	jq -e '.error.code == "precondition_failed" and (.error.message | test("interrupted: promote --resume or abort it first"))' <<<"$output"
 }
 
 @test "skip-error on a terminal: the error number must be typed; a wrong one skips nothing" {
