@@ -143,6 +143,12 @@ start_writer() {
 	grep -qx 'replwatch_promotion_step{target="main",step="none"} 0' "$m"
 	version=$("$DAEMON_BIN" -V | awk '{ print $2 }')
 	grep -qx "replwatch_build_info{version=\"$version\",protocol=\"1\"} 1" "$m"
+	# Not muted; no new primary to watch: NaN, the series there all the same.
+	grep -qx 'replwatch_muted{target="main"} 0' "$m"
+	grep -qx 'replwatch_muted_until_timestamp_seconds{target="main"} 0' "$m"
+	grep -qx 'replwatch_primary_reachable{target="main"} NaN' "$m"
+	grep -qx 'replwatch_primary_writable{target="main"} NaN' "$m"
+	grep -qx 'replwatch_primary_binlog_moving{target="main"} NaN' "$m"
 	run -0 promtool check metrics <"$m"
 	[ -z "$output" ]
 	# Debian's python3 has the parser (python3-prometheus-client).
@@ -158,7 +164,7 @@ for f in ("replwatch_state", "replwatch_promotion_step", "replwatch_promotion_ou
     assert sum(s.value for s in fams[f].samples) == 1, f
 print("families:", len(fams))
 PY
-	[[ $output == *"families: 20"* ]]
+	[[ $output == *"families: 25"* ]]
 }
 
 @test "unreachable, promotion interrupted: the rules fire TargetUnreachable and PromotionInterrupted, not LagUnknown" {
@@ -243,6 +249,27 @@ PY
 	eval "$UNDO"
 	UNDO=
 	wait_until 10 metric_is 'replwatch_master_read_only{target="main"}' 0
+}
+
+@test "mute: replwatch_muted 1 and its end, 0 again at unmute; a muted broken replica fires no alert" {
+	wait_state main ok 20
+	local m=$BATS_TEST_TMPDIR/m.txt until
+	UNDO='ctl unmute main; sql_replica "START SLAVE SQL_THREAD"'
+	run -0 ctl mute main --for 2h --reason 'test'
+	wait_until 10 metric_is 'replwatch_muted{target="main"}' 1
+	until=$(sb_metric 'replwatch_muted_until_timestamp_seconds{target="main"}')
+	(( ${until%.*} > EPOCHSECONDS + 7000 && ${until%.*} <= EPOCHSECONDS + 7200 ))
+	sql_replica "STOP SLAVE SQL_THREAD"
+	wait_state main sql_stopped 15
+	scrape SB "$m"
+	run -0 alerts_fire "$m"
+	run -0 ctl unmute main
+	wait_until 10 metric_is 'replwatch_muted{target="main"}' 0
+	scrape SB "$m"
+	run -0 alerts_fire "$m" ReplwatchLagUnknown ReplwatchReplicationBroken
+	eval "$UNDO"
+	UNDO=
+	wait_state main ok 20
 }
 
 @test "a dry-run promotion: outcome dry_run and the step it ended at; no alert" {

@@ -57,7 +57,7 @@ PY
 
 @test "the alert rules pass promtool check rules" {
 	run -0 promtool check rules "$REPO/$RULES"
-	[[ $output == *"SUCCESS: 7 rules found"* ]]
+	[[ $output == *"SUCCESS: 8 rules found"* ]]
 }
 
 @test "promtool test rules: each alert fires and resolves; NaN lag silences lag > X, LagUnknown fires" {
