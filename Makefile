@@ -25,7 +25,7 @@ DEB_PKGS := $(BUILD_DEB_PKGS) libcmocka-dev bats jq \
             mariadb-server mariadb-client sysbench systemd openssl man-db \
             bash-completion python3 python3-prometheus-client python3-yaml \
             prometheus valgrind \
-            percona-toolkit haproxy socat prometheus-mysqld-exporter
+            percona-toolkit haproxy socat prometheus-mysqld-exporter parallel
 
 # PKG_CFLAGS and PKG_LIBS come from .cache/build.mk, which is written by
 # pkg-config only after tests/deps.sh has installed the -dev packages (as root;
@@ -134,9 +134,15 @@ $(BUILD_MK): Makefile tests/deps.sh $(wildcard /var/lib/dpkg/status)
 unit: deps $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; ./$$t; done
 
+# Two files at a time (GNU parallel), the tests of a file in order: most of
+# a test's time is spent waiting on servers (RDS's procedures take 3 s), and
+# each file keeps its own sandboxes, daemons and ports.  BATS_JOBS= runs
+# one file at a time.
+BATS_JOBS ?= --jobs 2 --no-parallelize-within-files
+
 integration: deps all $(TOOLS) $(FAULTS)
 	@mkdir -p .cache
-	@set -o pipefail; BATS_TEST_TIMEOUT=180 bats --timing tests/integration | tee .cache/integration.tap; \
+	@set -o pipefail; BATS_TEST_TIMEOUT=180 bats --timing $(BATS_JOBS) tests/integration | tee .cache/integration.tap; \
 	rc=$$?; t=.cache/integration.tap; \
 	s=$$(grep -c '^ok .* # skip' $$t); p=$$(grep -c '^ok ' $$t); f=$$(grep -c '^not ok ' $$t); \
 	echo "integration: $$((p - s)) passed, $$f failed, $$s skipped"; exit $$rc
