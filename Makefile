@@ -231,10 +231,10 @@ uninstall:
 	rm -rf $(DESTDIR)$(MONDIR)/prometheus $(DESTDIR)$(MONDIR)/grafana
 	rm -f $(DESTDIR)$(CONFDIR)/replwatch.conf.example $(DESTDIR)$(CONFDIR)/*.cnf.example
 
-demo: deps all
+demo: deps all $(TOOLS)
 	./tests/demo.sh
 
-bench: deps all
+bench: deps all $(TOOLS)
 	./bench/run.sh
 
 # libFuzzer harnesses (clang), each run for FUZZ_SECONDS on a corpus in .cache.
