@@ -216,3 +216,15 @@ mode() { stat -c %a "$1"; }
 	cmp "$REPO/conf/prometheus/replwatch.rules.yml" "$s/prometheus/replwatch.rules.yml"
 	cmp "$REPO/conf/grafana/replwatch.json" "$s/grafana/replwatch.json"
 }
+
+# make demo on a fresh machine: the demo's application writer is a test
+# tool, which only make check used to build.
+@test "make demo and make bench build the tools they run, in a tree never built" {
+	local tree=$BATS_TEST_TMPDIR/tree goal
+	mkdir "$tree"
+	git -C "$REPO" ls-files -z | (cd "$REPO" && xargs -0 cp --parents -t "$tree")
+	for goal in demo bench; do
+		run -0 make -C "$tree" -n "$goal"
+		[[ $output == *"-o tests/tools/appwriter tests/tools/appwriter.c"* ]]
+	done
+}
